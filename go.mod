@@ -1,0 +1,3 @@
+module github.com/assessgate/assessgate
+
+go 1.26.8

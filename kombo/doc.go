@@ -1,0 +1,12 @@
+// Package kombo is a Go client for Kombo's unified ATS assessment API, as used
+// by assessment and background-check vendors.
+//
+// It holds Kombo's wire types (the webhooks Kombo sends and the requests and
+// responses of its REST API), Sign and Verify for the X-Kombo-Signature
+// header, ParseWebhook, which decodes and validates a webhook body, and a
+// Client for the endpoints a vendor calls.
+//
+// Field names follow Kombo's JSON. Fields that Kombo declares "required but
+// nullable" are pointers: a nil pointer is encoded as null. Unknown enum values
+// are kept as strings, since Kombo adds values over time.
+package kombo
