@@ -1,0 +1,157 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// envFlags defines flags whose defaults come from environment variables, so
+// that every setting can be given either way; a flag wins.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	badEnv []error
+}
+
+func newEnvFlags(name string, getenv func(string) string, stderr io.Writer) *envFlags {
+	fs := flag.NewFlagSet("assessgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &envFlags{fs: fs, getenv: getenv}
+}
+
+func (f *envFlags) env(name, def string) string {
+	if v := strings.TrimSpace(f.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// Parse parses args and reports the first malformed environment variable.
+func (f *envFlags) Parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	if len(f.badEnv) > 0 {
+		return f.badEnv[0]
+	}
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(f.fs.Args(), " "))
+	}
+	return nil
+}
+
+// String defines a string flag that falls back to the environment variable env.
+func (f *envFlags) String(name, env, def, help string) *string {
+	if env != "" {
+		help += " (env " + env + ")"
+	}
+	return f.fs.String(name, f.env(env, def), help)
+}
+
+// Duration defines a duration flag, in Go's syntax or in days ("14d"), that
+// falls back to the environment variable env.
+func (f *envFlags) Duration(name, env string, def time.Duration, help string) *time.Duration {
+	d := new(time.Duration)
+	*d = def
+	raw := f.env(env, "")
+	if raw != "" {
+		if v, err := parseDuration(raw); err == nil {
+			*d = v
+		} else {
+			// Reported by validate: flag.Value cannot fail at definition.
+			f.badEnv = append(f.badEnv, fmt.Errorf("%s=%q: %v", env, raw, err))
+		}
+	}
+	f.fs.Func(name, help+" (env "+env+", default "+formatDuration(def)+")", func(s string) error {
+		v, err := parseDuration(s)
+		if err != nil {
+			return err
+		}
+		*d = v
+		return nil
+	})
+	return d
+}
+
+// parseDuration parses Go's duration syntax ("90s", "48h") and days ("14d",
+// "1.5d"). Negative durations are refused.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q: want e.g. 90s, 48h or 14d", s)
+		}
+		d = time.Duration(n * float64(24*time.Hour))
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("invalid duration %q: want e.g. 90s, 48h or 14d", s)
+		}
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("invalid duration %q: must not be negative", s)
+	}
+	return d, nil
+}
+
+func formatDuration(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+	}
+	return d.String()
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// newLogger returns the program's one logger.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("ASSESSGATE_LOG_LEVEL %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("ASSESSGATE_LOG_FORMAT %q: want text or json", format)
+}
+
+// loadPackages reads a package catalogue in the shape of Kombo's
+// PUT /assessment/packages body.
+func loadPackages(path string) ([]kombo.Package, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE: %w", err)
+	}
+	var list kombo.PackageList
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: not a package list ({\"packages\": [...]}): %v", path, err)
+	}
+	if err := list.Validate(); err != nil {
+		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: %v", path, err)
+	}
+	return list.Packages, nil
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+const usage = `assessgate runs between Kombo and an assessment vendor's platform.
+
+Usage:
+  assessgate serve [flags]     take Kombo's webhooks and serve the vendor API
+  assessgate help              show this help
+
+Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
+through the environment variable named in its help.
+`
+
+// run is the whole program; main only adds signals and the process's
+// environment, so tests run it as it runs in production.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}

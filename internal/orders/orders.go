@@ -1,0 +1,125 @@
+// Package orders is assessgate's domain: assessment orders as Kombo sends
+// them, the state assessgate keeps for each, the integrations they belong to,
+// and the timeline of everything that happened to an order. It depends on
+// nothing else in the project but Kombo's wire types; storage and transport
+// adapters depend on it.
+package orders
+
+import (
+	"time"
+
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// State is assessgate's own view of where an order is. Kombo's status (OPEN,
+// COMPLETED, …) is kept beside it in Order.Status.
+type State string
+
+// The states of an order, in the order they are usually passed through.
+const (
+	StateReceived  State = "received"  // stored; nothing sent yet
+	StateInvited   State = "invited"   // invitation e-mailed (or link handed out inline)
+	StateStarted   State = "started"   // the candidate opened the link
+	StateCompleted State = "completed" // a COMPLETED result was accepted
+	StateCancelled State = "cancelled" // a CANCELLED result was accepted
+	StateExpired   State = "expired"   // the invitation expired unused
+)
+
+// Final reports whether no further work is done for an order in state s.
+func (s State) Final() bool {
+	return s == StateCompleted || s == StateCancelled || s == StateExpired
+}
+
+// Valid reports whether s is a known state.
+func (s State) Valid() bool {
+	switch s {
+	case StateReceived, StateInvited, StateStarted, StateCompleted, StateCancelled, StateExpired:
+		return true
+	}
+	return false
+}
+
+// Source says how assessgate learnt of an order.
+type Source string
+
+// The sources of an order.
+const (
+	SourceWebhook   Source = "webhook"   // assessment:order-received
+	SourceInline    Source = "inline"    // inline-assessment:order-received
+	SourceReconcile Source = "reconcile" // found by polling Kombo's open orders
+)
+
+// Order is an assessment order: Kombo's data as received, plus assessgate's
+// state and timestamps.
+type Order struct {
+	kombo.Order
+
+	State     State
+	Source    Source
+	EventID   string // the webhook event that first delivered the order, if any
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	InvitedAt *time.Time
+	StartedAt *time.Time
+	ExpiresAt *time.Time
+	ClosedAt  *time.Time // when the order reached a final state
+
+	// Timeline is filled in by FindOrderByID only.
+	Timeline []Event
+}
+
+// Event is one entry on an order's timeline.
+type Event struct {
+	ID      int64
+	OrderID string
+	At      time.Time
+	Kind    string         // e.g. "webhook.received", "kombo.call", "mail.sent"
+	Detail  map[string]any // ids, status codes, latencies; never personal data
+}
+
+// Event kinds written by the intake.
+const (
+	EventReceived   = "order.received"
+	EventDuplicate  = "order.duplicate"
+	EventLinkIssued = "link.issued"
+)
+
+// OrderFilter selects orders. Nil fields do not filter.
+type OrderFilter struct {
+	Status        *kombo.OrderStatus
+	State         *State
+	IntegrationID *string
+	PackageID     *string
+	Email         *string
+
+	// Cursor continues a listing where a previous page ended; Limit caps the
+	// page size.
+	Cursor string
+	Limit  int
+}
+
+// Integration is a customer's connected ATS, as Kombo's integration webhooks
+// describe it.
+type Integration struct {
+	ID               string
+	Tool             string
+	Category         string
+	OrganizationName string
+	OriginID         *string
+	State            string // ACTIVE, INVALID, INACTIVE, or DELETED once deleted
+	SetupStatus      string
+	QAStatus         string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	DeletedAt        *time.Time
+}
+
+// IntegrationDeleted is the State of an integration Kombo told us it deleted.
+const IntegrationDeleted = "DELETED"
+
+// AcceptsOrders reports whether new orders for the integration are taken.
+// An unknown integration (nil) accepts orders: Kombo may send the first order
+// before the integration-created webhook.
+func (i *Integration) AcceptsOrders() bool {
+	return i == nil || (i.State != IntegrationDeleted && i.State != kombo.IntegrationStateInactive)
+}

@@ -1,0 +1,143 @@
+// Package store keeps assessgate's orders, integrations, webhook events and
+// timelines in SQLite or Postgres, together with River's job tables, so that
+// the jobs an order causes are inserted in the transaction that stores it.
+//
+// One implementation serves both databases: both speak the same SQL for
+// everything assessgate asks of them ($n placeholders, ON CONFLICT,
+// RETURNING, row values), times are stored as Unix milliseconds, and only the
+// migrations and the connection set-up differ. Two copies of every query
+// would drift; one copy run by one conformance suite against both cannot.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the database behind a DB.
+type Dialect string
+
+// The supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database: a pool for writes (and River), and one for reads.
+// On SQLite the writer is a single connection, since SQLite allows one writer
+// at a time and River fails with SQLITE_BUSY otherwise; readers use their own
+// connections, which WAL lets run beside the writer. On Postgres both are the
+// same pool.
+type DB struct {
+	Dialect Dialect
+	Writer  *sql.DB
+	Reader  *sql.DB
+	// Path is the SQLite file, empty on Postgres.
+	Path string
+}
+
+// Open opens the database that dsn names: "sqlite:PATH" (also
+// "sqlite://PATH" and "file:PATH") or "postgres://…" / "postgresql://…".
+// It does not apply migrations; see Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		pool, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		pool.SetMaxOpenConns(20)
+		pool.SetMaxIdleConns(20)
+		db := &DB{Dialect: Postgres, Writer: pool, Reader: pool}
+		if err := pool.PingContext(ctx); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		return db, nil
+	default:
+		path, ok := sqlitePath(dsn)
+		if !ok {
+			return nil, fmt.Errorf("database URL %q: want sqlite:PATH or postgres://…", redact(dsn))
+		}
+		return openSQLite(ctx, path)
+	}
+}
+
+func sqlitePath(dsn string) (string, bool) {
+	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
+		if strings.HasPrefix(dsn, prefix) {
+			p := strings.TrimPrefix(dsn, prefix)
+			if i := strings.IndexByte(p, '?'); i >= 0 {
+				p = p[:i]
+			}
+			return p, p != ""
+		}
+	}
+	return "", false
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	// synchronous(FULL): a commit is on disk before it returns, so a 200 sent
+	// after it survives power loss, not only a killed process.
+	// _txlock=immediate: a write transaction takes the write lock at BEGIN, so
+	// it never fails half-way on a lock upgrade.
+	params := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	writer, err := sql.Open("sqlite", "file:"+path+params+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	if err := writer.PingContext(ctx); err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader, err := sql.Open("sqlite", "file:"+path+params+"&_pragma=query_only(1)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(4)
+	reader.SetMaxIdleConns(4)
+	return &DB{Dialect: SQLite, Writer: writer, Reader: reader, Path: path}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.Writer.Close()
+	if db.Reader != db.Writer {
+		if rerr := db.Reader.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.Reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// redact hides a password in a database URL, for messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Redact hides a password in a database URL, for logs and messages.
+func Redact(dsn string) string { return redact(dsn) }

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// Intake is one verified Kombo webhook to store.
+type Intake struct {
+	Webhook *kombo.Webhook
+	// Body is the raw request body, kept for audit and replay.
+	Body []byte
+	// TokenHash, for inline orders, is the hash of the candidate link token
+	// handed out in the answer to this webhook.
+	TokenHash string
+}
+
+// IntakeResult says what storing a webhook did.
+type IntakeResult struct {
+	// Duplicate is true when the event, or for order webhooks the order, was
+	// stored before.
+	Duplicate bool
+	// Order is the stored order, for order webhooks.
+	Order *orders.Order
+}
+
+// Intake stores a webhook and what it says in one transaction, with the jobs
+// it causes, and returns once that transaction is committed. Redeliveries of
+// an event and new events for a known order change nothing but the timeline.
+//
+// It returns an *orders.Error with EUNPROCESSABLE for an order of an
+// integration that is deleted or inactive (nothing is stored then), and an
+// error for which IsUnavailable is true when the database cannot commit.
+func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
+	var res *IntakeResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = s.intake(ctx, tx, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResult, error) {
+	w := in.Webhook
+	now := s.nowMillis()
+	orderID, integrationID := webhookRefs(w)
+	var inserted bool
+	err := tx.QueryRowContext(ctx, `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING true`,
+		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, in.Body).Scan(&inserted)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, unavailable(fmt.Errorf("insert webhook event: %w", err))
+	}
+	newEvent := err == nil
+
+	res := &IntakeResult{Duplicate: !newEvent}
+	switch {
+	case w.Order != nil:
+		source := orders.SourceWebhook
+		if w.Type == kombo.EventInlineOrderReceived {
+			source = orders.SourceInline
+		}
+		o, created, err := s.createOrder(ctx, tx, w.Order, w.Data, source, w.ID, newEvent)
+		if err != nil {
+			return nil, err
+		}
+		if in.TokenHash != "" {
+			if err := s.addLink(ctx, tx, o.ID, in.TokenHash); err != nil {
+				return nil, err
+			}
+		}
+		res.Order, res.Duplicate = o, !created
+	case !newEvent:
+		// A redelivered integration event: already applied.
+	case w.IntegrationCreated != nil:
+		d := w.IntegrationCreated
+		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
+			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
+			OriginID: d.EndUser.OriginID, State: kombo.IntegrationStateActive,
+		}); err != nil {
+			return nil, err
+		}
+		if s.hooks.IntegrationCreated != nil {
+			if err := s.hooks.IntegrationCreated(ctx, tx, d.ID); err != nil {
+				return nil, fmt.Errorf("integration created hook: %w", err)
+			}
+		}
+	case w.IntegrationDeleted != nil:
+		d := w.IntegrationDeleted
+		deletedAt := s.Now().UTC()
+		if t, err := time.Parse(time.RFC3339, d.DeletedAt); err == nil {
+			deletedAt = t.UTC()
+		}
+		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
+			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
+			OriginID: d.EndUser.OriginID, State: orders.IntegrationDeleted, DeletedAt: &deletedAt,
+		}); err != nil {
+			return nil, err
+		}
+	case w.IntegrationStateChanged != nil:
+		d := w.IntegrationStateChanged
+		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
+			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
+			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
+			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// webhookRefs returns the order and integration a webhook is about.
+func webhookRefs(w *kombo.Webhook) (orderID, integrationID string) {
+	switch {
+	case w.Order != nil:
+		return w.Order.ID, w.Order.IntegrationID
+	case w.IntegrationCreated != nil:
+		return "", w.IntegrationCreated.ID
+	case w.IntegrationDeleted != nil:
+		return "", w.IntegrationDeleted.ID
+	case w.IntegrationStateChanged != nil:
+		return "", w.IntegrationStateChanged.IntegrationID
+	}
+	return "", ""
+}
+
+// CreateOrder stores an order found other than through a webhook (by
+// reconciliation), through the same path as a webhook order: the same
+// dedupe, the same jobs. It reports whether the order was new.
+func (s *Store) CreateOrder(ctx context.Context, o *kombo.Order, source orders.Source) (*orders.Order, bool, error) {
+	var (
+		stored  *orders.Order
+		created bool
+	)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		data, err := json.Marshal(o)
+		if err != nil {
+			return err
+		}
+		stored, created, err = s.createOrder(ctx, tx, o, data, source, "", true)
+		return err
+	})
+	return stored, created, err
+}
+
+// createOrder inserts an order unless one with its id exists, and returns the
+// stored order and whether it was created. data is Kombo's order JSON as
+// received, kept as it is.
+func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, data []byte, source orders.Source, eventID string, newEvent bool) (*orders.Order, bool, error) {
+	integ, err := s.findIntegration(ctx, tx, ko.IntegrationID)
+	if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
+		return nil, false, err
+	}
+	if !integ.AcceptsOrders() {
+		state := "inactive"
+		if integ.State == orders.IntegrationDeleted {
+			state = "deleted"
+		}
+		return nil, false, orders.Errorf(orders.EUNPROCESSABLE,
+			"The integration %s is %s; assessgate takes no orders for it.", ko.IntegrationID, state)
+	}
+
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return nil, false, fmt.Errorf("compact order data: %w", err)
+	}
+	now := s.nowMillis()
+	var id string
+	err = tx.QueryRowContext(ctx, `INSERT INTO orders
+		(id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+		ON CONFLICT (id) DO NOTHING RETURNING id`,
+		ko.ID, ko.IntegrationID, ko.PackageID, string(ko.Status), string(orders.StateReceived), string(source),
+		nullString(eventID), normalizeEmail(ko.Candidate.Email), compact.String(), now).Scan(&id)
+	created := err == nil
+	if err != nil && err != sql.ErrNoRows {
+		return nil, false, unavailable(fmt.Errorf("insert order: %w", err))
+	}
+
+	switch {
+	case created:
+		detail := map[string]any{"source": string(source)}
+		if eventID != "" {
+			detail["event_id"] = eventID
+		}
+		if err := s.addEvent(ctx, tx, ko.ID, orders.EventReceived, detail); err != nil {
+			return nil, false, err
+		}
+	case newEvent && eventID != "":
+		if err := s.addEvent(ctx, tx, ko.ID, orders.EventDuplicate, map[string]any{"event_id": eventID, "source": string(source)}); err != nil {
+			return nil, false, err
+		}
+	}
+	o, err := s.findOrder(ctx, tx, ko.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if created && s.hooks.OrderCreated != nil {
+		if err := s.hooks.OrderCreated(ctx, tx, o); err != nil {
+			return nil, false, fmt.Errorf("order created hook: %w", err)
+		}
+	}
+	return o, created, nil
+}
+
+func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash string) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO links (token_hash, order_id, created_at) VALUES ($1, $2, $3)",
+		tokenHash, orderID, s.nowMillis()); err != nil {
+		return fmt.Errorf("insert link: %w", err)
+	}
+	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
+}
+
+func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/assessgate/assessgate/internal/orders"
+)
+
+const integrationColumns = `id, tool, category, organization_name, origin_id, state, setup_status, qa_status,
+	created_at, updated_at, deleted_at`
+
+// upsertIntegration records what a webhook says of an integration. Empty
+// fields of i leave the stored ones as they are, and a deleted integration
+// stays deleted.
+func (s *Store) upsertIntegration(ctx context.Context, tx *sql.Tx, i *orders.Integration) error {
+	now := s.nowMillis()
+	_, err := tx.ExecContext(ctx, `INSERT INTO integrations
+		(id, tool, category, organization_name, origin_id, state, setup_status, qa_status, created_at, updated_at, deleted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
+		ON CONFLICT (id) DO UPDATE SET
+			tool = CASE WHEN excluded.tool = '' THEN integrations.tool ELSE excluded.tool END,
+			category = CASE WHEN excluded.category = '' THEN integrations.category ELSE excluded.category END,
+			organization_name = CASE WHEN excluded.organization_name = '' THEN integrations.organization_name ELSE excluded.organization_name END,
+			origin_id = COALESCE(excluded.origin_id, integrations.origin_id),
+			state = CASE WHEN integrations.state = 'DELETED' THEN integrations.state ELSE excluded.state END,
+			setup_status = CASE WHEN excluded.setup_status = '' THEN integrations.setup_status ELSE excluded.setup_status END,
+			qa_status = CASE WHEN excluded.qa_status = '' THEN integrations.qa_status ELSE excluded.qa_status END,
+			updated_at = excluded.updated_at,
+			deleted_at = COALESCE(integrations.deleted_at, excluded.deleted_at)`,
+		i.ID, i.Tool, i.Category, i.OrganizationName, i.OriginID, i.State, i.SetupStatus, i.QAStatus,
+		now, toNullMillis(i.DeletedAt))
+	if err != nil {
+		return unavailable(fmt.Errorf("upsert integration: %w", err))
+	}
+	return nil
+}
+
+// FindIntegrationByID returns an integration, or an ENOTFOUND error.
+func (s *Store) FindIntegrationByID(ctx context.Context, id string) (*orders.Integration, error) {
+	return s.findIntegration(ctx, s.db.Reader, id)
+}
+
+// FindIntegrations returns every known integration, oldest first.
+func (s *Store) FindIntegrations(ctx context.Context) ([]*orders.Integration, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, "SELECT "+integrationColumns+" FROM integrations ORDER BY created_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("find integrations: %w", err)
+	}
+	defer rows.Close()
+	var list []*orders.Integration
+	for rows.Next() {
+		i, err := scanIntegration(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, i)
+	}
+	return list, rows.Err()
+}
+
+func (s *Store) findIntegration(ctx context.Context, q querier, id string) (*orders.Integration, error) {
+	i, err := scanIntegration(q.QueryRowContext(ctx, "SELECT "+integrationColumns+" FROM integrations WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, orders.Errorf(orders.ENOTFOUND, "integration %q not found", id)
+	}
+	return i, err
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanIntegration(row scanner) (*orders.Integration, error) {
+	var (
+		i                orders.Integration
+		originID         sql.NullString
+		created, updated int64
+		deleted          sql.NullInt64
+	)
+	if err := row.Scan(&i.ID, &i.Tool, &i.Category, &i.OrganizationName, &originID, &i.State, &i.SetupStatus,
+		&i.QAStatus, &created, &updated, &deleted); err != nil {
+		return nil, err
+	}
+	if originID.Valid {
+		i.OriginID = &originID.String
+	}
+	i.CreatedAt, i.UpdatedAt, i.DeletedAt = fromMillis(created), fromMillis(updated), fromNullMillis(deleted)
+	return &i, nil
+}

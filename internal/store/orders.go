@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+const orderColumns = `id, integration_id, package_id, status, state, source, event_id, data,
+	created_at, updated_at, invited_at, started_at, expires_at, closed_at`
+
+// FindOrderByID returns an order with its timeline, or an ENOTFOUND error.
+func (s *Store) FindOrderByID(ctx context.Context, id string) (*orders.Order, error) {
+	o, err := s.findOrder(ctx, s.db.Reader, id)
+	if err != nil {
+		return nil, err
+	}
+	if o.Timeline, err = s.findEvents(ctx, s.db.Reader, id); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// FindOrderByIDTx returns an order, without its timeline, inside tx.
+func (s *Store) FindOrderByIDTx(ctx context.Context, tx *sql.Tx, id string) (*orders.Order, error) {
+	return s.findOrder(ctx, tx, id)
+}
+
+func (s *Store) findOrder(ctx context.Context, q querier, id string) (*orders.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, orders.Errorf(orders.ENOTFOUND, "order %q not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find order: %w", err)
+	}
+	return o, nil
+}
+
+// FindOrders returns a page of orders matching filter, newest first, and the
+// cursor of the next page ("" on the last page). It returns an EINVALID error
+// for a malformed cursor.
+func (s *Store) FindOrders(ctx context.Context, f orders.OrderFilter) ([]*orders.Order, string, error) {
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.Status != nil {
+		add("status = ?", strings.ToUpper(string(*f.Status)))
+	}
+	if f.State != nil {
+		add("state = ?", string(*f.State))
+	}
+	if f.IntegrationID != nil {
+		add("integration_id = ?", *f.IntegrationID)
+	}
+	if f.PackageID != nil {
+		add("package_id = ?", *f.PackageID)
+	}
+	if f.Email != nil {
+		add("email = ?", normalizeEmail(*f.Email))
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		args = append(args, at, id)
+		n := len(args)
+		where = append(where, fmt.Sprintf("(created_at < $%d OR (created_at = $%d AND id < $%d))", n-1, n-1, n))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	query := "SELECT " + orderColumns + " FROM orders"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	// One more than asked tells whether there is a next page.
+	query += fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1)
+
+	rows, err := s.db.Reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("find orders: %w", err)
+	}
+	defer rows.Close()
+	var list []*orders.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		list = append(list, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > limit {
+		list = list[:limit]
+		last := list[limit-1]
+		next = encodeCursor(last.CreatedAt.UnixMilli(), last.ID)
+	}
+	return list, next, nil
+}
+
+func encodeCursor(at int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + ":" + id))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if at, id, ok := strings.Cut(string(b), ":"); ok {
+			if n, err := strconv.ParseInt(at, 10, 64); err == nil && id != "" {
+				return n, id, nil
+			}
+		}
+	}
+	return 0, "", orders.Errorf(orders.EINVALID, "cursor %q is not one this API returned", c)
+}
+
+func scanOrder(row scanner) (*orders.Order, error) {
+	var (
+		o                                 orders.Order
+		status, state, source, data       string
+		eventID                           sql.NullString
+		created, updated                  int64
+		invited, started, expires, closed sql.NullInt64
+		integrationID, packageID          string
+	)
+	if err := row.Scan(&o.ID, &integrationID, &packageID, &status, &state, &source, &eventID, &data,
+		&created, &updated, &invited, &started, &expires, &closed); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(data), &o.Order); err != nil {
+		return nil, fmt.Errorf("decode order %s: %w", o.ID, err)
+	}
+	// The columns are the truth: Kombo's status changes after intake.
+	o.IntegrationID, o.PackageID, o.Status = integrationID, packageID, kombo.OrderStatus(status)
+	o.State, o.Source, o.EventID = orders.State(state), orders.Source(source), eventID.String
+	o.CreatedAt, o.UpdatedAt = fromMillis(created), fromMillis(updated)
+	o.InvitedAt, o.StartedAt = fromNullMillis(invited), fromNullMillis(started)
+	o.ExpiresAt, o.ClosedAt = fromNullMillis(expires), fromNullMillis(closed)
+	return &o, nil
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/orders"
+)
+
+// Hooks are called inside the transaction that stores the data that causes
+// them, so the jobs they insert commit (or roll back) with that data.
+type Hooks struct {
+	// OrderCreated runs when a new order is stored.
+	OrderCreated func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
+	// IntegrationCreated runs when an integration-created webhook is stored.
+	IntegrationCreated func(ctx context.Context, tx *sql.Tx, integrationID string) error
+}
+
+// Store keeps orders and everything around them. Its methods are safe for
+// concurrent use.
+type Store struct {
+	db     *DB
+	logger *slog.Logger
+	hooks  Hooks
+
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// New returns a Store on db. Hooks may be set later with SetHooks, before the
+// store is used.
+func New(db *DB, logger *slog.Logger) *Store {
+	return &Store{db: db, logger: logger, Now: time.Now}
+}
+
+// SetHooks sets the hooks called when orders and integrations are created.
+func (s *Store) SetHooks(h Hooks) { s.hooks = h }
+
+// DB returns the database the store uses.
+func (s *Store) DB() *DB { return s.db }
+
+func (s *Store) nowMillis() int64 { return s.Now().UnixMilli() }
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func fromNullMillis(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := fromMillis(ms.Int64)
+	return &t
+}
+
+func toNullMillis(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// inTx runs fn in a write transaction and commits it.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// unavailable marks a failure to reach or write the database, which callers
+// should answer with 503 rather than a 4xx.
+func unavailable(err error) error {
+	if orders.ErrorCode(err) != orders.EINTERNAL {
+		return err
+	}
+	return &unavailableError{err}
+}
+
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string { return "database unavailable: " + e.err.Error() }
+func (e *unavailableError) Unwrap() error { return e.err }
+
+// IsUnavailable reports whether err says the database could not be reached
+// or could not commit.
+func IsUnavailable(err error) bool {
+	var u *unavailableError
+	return errors.As(err, &u)
+}
+
+// AddEvent appends an event to an order's timeline.
+func (s *Store) AddEvent(ctx context.Context, orderID, kind string, detail map[string]any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, kind, detail) })
+}
+
+// AddEventTx appends an event to an order's timeline inside tx.
+func (s *Store) AddEventTx(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
+	return s.addEvent(ctx, tx, orderID, kind, detail)
+}
+
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("encode event detail: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
+		orderID, s.nowMillis(), kind, string(b))
+	if err != nil {
+		return fmt.Errorf("insert order event: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) findEvents(ctx context.Context, q querier, orderID string) ([]orders.Event, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, at, kind, detail FROM order_events WHERE order_id = $1 ORDER BY id", orderID)
+	if err != nil {
+		return nil, fmt.Errorf("find events: %w", err)
+	}
+	defer rows.Close()
+	var events []orders.Event
+	for rows.Next() {
+		var e orders.Event
+		var at int64
+		var detail string
+		if err := rows.Scan(&e.ID, &at, &e.Kind, &detail); err != nil {
+			return nil, err
+		}
+		e.OrderID = orderID
+		e.At = fromMillis(at)
+		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+			return nil, fmt.Errorf("decode event %d: %w", e.ID, err)
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
