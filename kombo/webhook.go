@@ -92,6 +92,7 @@ type ValidationError struct {
 	Problem string
 }
 
+// Error returns "field: problem", or just the problem if no field is named.
 func (e *ValidationError) Error() string {
 	if e.Field == "" {
 		return e.Problem
