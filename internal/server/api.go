@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
@@ -103,7 +104,7 @@ func parseOrderFilter(r *http.Request) (orders.OrderFilter, error) {
 	q := r.URL.Query()
 	var f orders.OrderFilter
 	if v := q.Get("status"); v != "" {
-		st := kombo.OrderStatus(v)
+		st := kombo.OrderStatus(strings.ToUpper(v))
 		if !st.Valid() {
 			return f, orders.Errorf(orders.EINVALID, "status %q: want OPEN, COMPLETED, CANCELLED or REJECTED", v)
 		}

@@ -37,9 +37,20 @@ func Databases(t testing.TB) []Database {
 	if pg, ok := Postgres(t); ok {
 		dbs = append(dbs, pg)
 	} else {
+		RequireInCI(t, EnvPostgres)
 		t.Logf("Postgres skipped: %s is not set", EnvPostgres)
 	}
 	return dbs
+}
+
+// RequireInCI fails the test when it runs in CI (CI=true) without the
+// environment variable env, which names a service CI must provide: CI never
+// skips a test for want of a service.
+func RequireInCI(t testing.TB, env string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" && os.Getenv(env) == "" {
+		t.Fatalf("CI=true but %s is not set: .ci/run must start the service", env)
+	}
 }
 
 // SQLite returns a new SQLite database file in the test's temporary directory.
