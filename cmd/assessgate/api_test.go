@@ -130,7 +130,7 @@ func TestServe_HealthAndShutdown(t *testing.T) {
 	if _, err := http.Get(a.URL + "/healthz"); err == nil {
 		t.Errorf("GET /healthz after shutdown succeeded; want the listener closed")
 	}
-	if !strings.Contains(a.logs.String(), "River client stopped") {
+	if !strings.Contains(a.logs.String(), "jobs stopped") {
 		t.Errorf("jobs were not stopped on shutdown; logs:\n%s", a.logs)
 	}
 }

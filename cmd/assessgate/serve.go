@@ -158,6 +158,7 @@ func shutdown(srv *server.Server, jobClient *jobs.Client, logger *slog.Logger) e
 			errs = append(errs, fmt.Errorf("stop jobs: %w", err))
 		}
 	}
+	logger.Info("jobs stopped")
 	return errors.Join(errs...)
 }
 

@@ -48,7 +48,7 @@ func NewClient(cfg Config) (*Client, error) {
 		cfg.PollInterval = 50 * time.Millisecond
 	}
 	client, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
-		Logger:            cfg.Logger.With("component", "river"),
+		Logger:            quiet(cfg.Logger).With("component", "river"),
 		Workers:           cfg.Workers,
 		PeriodicJobs:      cfg.PeriodicJobs,
 		FetchCooldown:     5 * time.Millisecond,
@@ -79,4 +79,27 @@ func Hooks(client *Client) store.Hooks {
 			return err
 		},
 	}
+}
+
+// quiet returns a logger that passes on warnings and errors only: River logs
+// routine job counts at info level every few seconds.
+func quiet(l *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{l.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }
