@@ -26,7 +26,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /check-api-key", s.checkAPIKey)
 	s.mux.HandleFunc("GET /integrations/{id}", s.getIntegration)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", fmt.Sprintf("No route for %s %s.", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, kombo.CodeInputInvalid, fmt.Sprintf("No route for %s %s.", r.Method, r.URL.Path))
 	})
 }
 
