@@ -57,6 +57,19 @@ func (f *envFlags) String(name, env, def, help string) *string {
 	return f.fs.String(name, f.env(env, def), help)
 }
 
+// Int defines an integer flag that falls back to the environment variable env.
+func (f *envFlags) Int(name, env string, def int, help string) *int {
+	n := def
+	if raw := f.env(env, ""); raw != "" {
+		v, err := strconv.Atoi(raw)
+		if err != nil {
+			f.badEnv = append(f.badEnv, fmt.Errorf("%s=%q: not a whole number", env, raw))
+		}
+		n = v
+	}
+	return f.fs.Int(name, n, help+" (env "+env+")")
+}
+
 // Duration defines a duration flag, in Go's syntax or in days ("14d"), that
 // falls back to the environment variable env.
 func (f *envFlags) Duration(name, env string, def time.Duration, help string) *time.Duration {

@@ -16,6 +16,7 @@ import (
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/server"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 // serveConfig is the configuration of "assessgate serve".
@@ -29,6 +30,12 @@ type serveConfig struct {
 	LogLevel       string
 	LogFormat      string
 	Migrate        bool
+
+	KomboAPIKey       string
+	KomboAPIURL       string
+	KomboConcurrency  int
+	ReconcileInterval time.Duration
+	RetryBase         time.Duration
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -44,12 +51,25 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	logLevel := f.String("log-level", "ASSESSGATE_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	logFormat := f.String("log-format", "ASSESSGATE_LOG_FORMAT", "text", "log format: text or json")
 	migrate := f.fs.Bool("migrate", false, "apply pending database migrations before serving (always done on SQLite)")
+	apiKey := f.String("kombo-api-key", "KOMBO_API_KEY", "", "Kombo API key, for writing results back, pushing packages and reconciling")
+	apiURL := f.String("kombo-api-url", "KOMBO_API_URL", kombo.BaseURLEU, "Kombo API base URL ("+kombo.BaseURLUS+" for the US region)")
+	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
+	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
+	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &serveConfig{
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
+		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
+		ReconcileInterval: *reconcile, RetryBase: *retryBase,
+	}
+	if cfg.KomboConcurrency < 1 {
+		return nil, fmt.Errorf("ASSESSGATE_KOMBO_CONCURRENCY %d: want at least 1", cfg.KomboConcurrency)
+	}
+	if u, err := url.Parse(cfg.KomboAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("KOMBO_API_URL %q: want an absolute http(s) URL", cfg.KomboAPIURL)
 	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
@@ -85,16 +105,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	catalogue := orders.NewCatalogue(nil)
+	var filePackages []kombo.Package
 	if cfg.PackagesFile != "" {
-		pkgs, err := loadPackages(cfg.PackagesFile)
-		if err != nil {
+		if filePackages, err = loadPackages(cfg.PackagesFile); err != nil {
 			return err
 		}
-		catalogue.Set(pkgs)
-		logger.Info("package catalogue loaded", "file", cfg.PackagesFile, "packages", len(pkgs))
-	} else {
-		logger.Warn("no package catalogue (ASSESSGATE_PACKAGES_FILE): orders for every package are accepted")
 	}
 	if cfg.AssessmentURL == "" {
 		cfg.AssessmentURL = defaultAssessmentURL
@@ -110,18 +125,43 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
+	var komboClient *kombo.Client
+	if cfg.KomboAPIKey != "" {
+		komboClient = kombo.NewClient(cfg.KomboAPIKey)
+		komboClient.BaseURL = cfg.KomboAPIURL
+	} else {
+		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
+	}
+
 	st := store.New(db, logger)
+	catalogue := orders.NewCatalogue(nil)
+	limiter := jobs.NewLimiter(cfg.KomboConcurrency)
+	reconciler := &jobs.Reconciler{Store: st, Kombo: komboClient, Catalogue: catalogue, Limiter: limiter, Logger: logger}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.InviteWorker{Store: st})
-	jobClient, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers})
+	river.AddWorker(workers, &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
+	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
+	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
+	var periodic []*river.PeriodicJob
+	if cfg.ReconcileInterval > 0 && komboClient != nil {
+		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
+	}
+	jobClient, err := jobs.NewClient(jobs.Config{
+		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic,
+		Retry: jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
+	})
 	if err != nil {
 		return err
 	}
 	st.SetHooks(jobs.Hooks(jobClient))
 
+	if err := loadCatalogue(ctx, st, catalogue, filePackages, cfg.PackagesFile, logger); err != nil {
+		return err
+	}
+
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
-		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL,
+		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler,
 	})
 	if err := srv.Open(cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -133,9 +173,59 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect))
 	fmt.Fprintf(stdout, "listening on http://%s\n", srv.Addr())
 
+	go refreshCatalogue(ctx, st, catalogue, 10*time.Second, logger)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return shutdown(srv, jobClient, logger)
+}
+
+// loadCatalogue brings the stored catalogue in line with the packages file,
+// which pushes it to every active integration when it changed, and loads
+// the result. Without a file the stored catalogue (set through the API)
+// stands.
+func loadCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, filePackages []kombo.Package, file string, logger *slog.Logger) error {
+	if file != "" {
+		changed, pushes, err := st.SetCatalogue(ctx, filePackages)
+		if err != nil {
+			return fmt.Errorf("store package catalogue: %w", err)
+		}
+		logger.Info("package catalogue loaded", "file", file, "packages", len(filePackages), "changed", changed, "pushes", pushes)
+	}
+	pkgs, _, err := st.FindCatalogue(ctx)
+	if err != nil {
+		return err
+	}
+	c.Set(pkgs)
+	if len(pkgs) == 0 {
+		logger.Warn("no package catalogue (ASSESSGATE_PACKAGES_FILE or PUT /api/v1/packages): orders for every package are accepted")
+	}
+	return nil
+}
+
+// refreshCatalogue reloads the stored catalogue every interval, so that a
+// change made through one replica's API reaches every replica.
+func refreshCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, interval time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pkgs, hash, err := st.FindCatalogue(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn("reload package catalogue", "err", err)
+			}
+			continue
+		}
+		if hash != last {
+			c.Set(pkgs)
+			last = hash
+		}
+	}
 }
 
 // shutdown stops in order: HTTP first (no new work, in-flight requests

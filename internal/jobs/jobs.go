@@ -37,6 +37,8 @@ type Config struct {
 	// PollInterval is how often an idle client looks for new jobs. Neither
 	// SQLite nor database/sql on Postgres has LISTEN, so River polls.
 	PollInterval time.Duration
+	// Retry is the backoff of failed jobs (default: 1 s doubling to 1 h).
+	Retry RetryPolicy
 }
 
 // NewClient returns a River client that works jobs on the store's database.
@@ -46,6 +48,12 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 50 * time.Millisecond
+	}
+	if cfg.Retry.Base <= 0 {
+		cfg.Retry.Base = time.Second
+	}
+	if cfg.Retry.Max <= 0 {
+		cfg.Retry.Max = time.Hour
 	}
 	client, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
 		Logger:            quiet(cfg.Logger).With("component", "river"),
@@ -59,6 +67,7 @@ func NewClient(cfg Config) (*Client, error) {
 		// A job whose replica died is handed to another after this long.
 		RescueStuckJobsAfter: 2 * time.Minute,
 		JobTimeout:           time.Minute,
+		RetryPolicy:          cfg.Retry,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
@@ -76,6 +85,18 @@ func Hooks(client *Client) store.Hooks {
 				return nil
 			}
 			_, err := client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID}, nil)
+			return err
+		},
+		IntegrationCreated: func(ctx context.Context, tx *sql.Tx, integrationID string) error {
+			_, err := client.InsertTx(ctx, tx, PushPackagesArgs{IntegrationID: integrationID}, nil)
+			return err
+		},
+		PackagesChanged: func(ctx context.Context, tx *sql.Tx, integrationID string) error {
+			_, err := client.InsertTx(ctx, tx, PushPackagesArgs{IntegrationID: integrationID}, nil)
+			return err
+		},
+		ResultAccepted: func(ctx context.Context, tx *sql.Tx, o *orders.Order, _ *orders.Result) error {
+			_, err := client.InsertTx(ctx, tx, WritebackArgs{OrderID: o.ID, IntegrationID: o.IntegrationID}, nil)
 			return err
 		},
 	}

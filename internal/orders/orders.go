@@ -112,6 +112,13 @@ type Integration struct {
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	DeletedAt        *time.Time
+
+	// The last push of the package catalogue: the pushed list's hash, when,
+	// Kombo's warnings, and the error of the last failed attempt.
+	PackagesHash     string
+	PackagesPushedAt *time.Time
+	PushWarnings     []string
+	PushError        string
 }
 
 // IntegrationDeleted is the State of an integration Kombo told us it deleted.

@@ -13,6 +13,15 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/orders", s.requireToken(s.handleListOrders))
 	mux.HandleFunc("GET /api/v1/orders/{id}", s.requireToken(s.handleGetOrder))
+	mux.HandleFunc("PUT /api/v1/orders/{id}/result", s.requireToken(s.handlePutResult))
+
+	mux.HandleFunc("GET /api/v1/packages", s.requireToken(s.handleGetPackages))
+	mux.HandleFunc("PUT /api/v1/packages", s.requireToken(s.handlePutPackages))
+	mux.HandleFunc("GET /api/v1/integrations", s.requireToken(s.handleListIntegrations))
+
+	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
+	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
+	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 
 	return mux
 }

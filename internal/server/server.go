@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 )
@@ -33,6 +34,12 @@ type Config struct {
 	// AssessmentURL is the candidate link template, with {token}, {order_id}
 	// and {package_id} placeholders.
 	AssessmentURL string
+	// Jobs is River's client, for dead letters.
+	Jobs *jobs.Client
+	// Reconciler runs reconciliation passes on request.
+	Reconciler *jobs.Reconciler
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Server serves assessgate's HTTP API.
@@ -50,6 +57,13 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, store: cfg.Store, logger: cfg.Logger}
 	s.handler = s.routes()
 	return s
+}
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }
 
 // Handler returns the server's handler, for tests and for mounting.

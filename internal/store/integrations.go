@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -10,7 +11,7 @@ import (
 )
 
 const integrationColumns = `id, tool, category, organization_name, origin_id, state, setup_status, qa_status,
-	created_at, updated_at, deleted_at`
+	created_at, updated_at, deleted_at, packages_hash, packages_pushed_at, push_warnings, push_error`
 
 // upsertIntegration records what a webhook says of an integration. Empty
 // fields of i leave the stored ones as they are, and a deleted integration
@@ -73,18 +74,24 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanIntegration(row scanner) (*orders.Integration, error) {
 	var (
-		i                orders.Integration
-		originID         sql.NullString
-		created, updated int64
-		deleted          sql.NullInt64
+		i                                 orders.Integration
+		originID, hash, warnings, pushErr sql.NullString
+		created, updated                  int64
+		deleted, pushed                   sql.NullInt64
 	)
 	if err := row.Scan(&i.ID, &i.Tool, &i.Category, &i.OrganizationName, &originID, &i.State, &i.SetupStatus,
-		&i.QAStatus, &created, &updated, &deleted); err != nil {
+		&i.QAStatus, &created, &updated, &deleted, &hash, &pushed, &warnings, &pushErr); err != nil {
 		return nil, err
 	}
 	if originID.Valid {
 		i.OriginID = &originID.String
 	}
 	i.CreatedAt, i.UpdatedAt, i.DeletedAt = fromMillis(created), fromMillis(updated), fromNullMillis(deleted)
+	i.PackagesHash, i.PackagesPushedAt, i.PushError = hash.String, fromNullMillis(pushed), pushErr.String
+	if warnings.Valid {
+		if err := json.Unmarshal([]byte(warnings.String), &i.PushWarnings); err != nil {
+			return nil, fmt.Errorf("decode push warnings of %s: %w", i.ID, err)
+		}
+	}
 	return &i, nil
 }

@@ -19,6 +19,13 @@ type Hooks struct {
 	OrderCreated func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
 	// IntegrationCreated runs when an integration-created webhook is stored.
 	IntegrationCreated func(ctx context.Context, tx *sql.Tx, integrationID string) error
+	// ResultAccepted runs when a result for an order is accepted.
+	ResultAccepted func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error
+	// ResultDelivered runs when Kombo took a result.
+	ResultDelivered func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error
+	// PackagesChanged runs for each active integration when the package
+	// catalogue changes.
+	PackagesChanged func(ctx context.Context, tx *sql.Tx, integrationID string) error
 }
 
 // Store keeps orders and everything around them. Its methods are safe for

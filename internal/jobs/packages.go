@@ -1,0 +1,78 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// PushPackagesArgs asks for the catalogue to be pushed to an integration.
+type PushPackagesArgs struct {
+	IntegrationID string `json:"integration_id"`
+}
+
+// Kind is River's name for the job.
+func (PushPackagesArgs) Kind() string { return "push_packages" }
+
+// InsertOpts gives pushes the same retry budget as write-backs. Pushes are
+// not unique: a push sends the catalogue current when it runs, and River's
+// uniqueness would also drop a push queued while an older one runs.
+func (PushPackagesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: WritebackMaxAttempts}
+}
+
+// PushPackagesWorker pushes the package catalogue with PUT /assessment/packages.
+type PushPackagesWorker struct {
+	river.WorkerDefaults[PushPackagesArgs]
+	Store   *store.Store
+	Kombo   *kombo.Client
+	Limiter *Limiter
+	Logger  *slog.Logger
+}
+
+// Work pushes the stored catalogue, as it is now, to the integration, unless
+// the integration was deleted or disabled since.
+func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackagesArgs]) error {
+	id := job.Args.IntegrationID
+	integ, err := w.Store.FindIntegrationByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if integ.State != kombo.IntegrationStateActive {
+		w.Logger.Info("package push skipped", "integration_id", id, "state", integ.State)
+		return nil
+	}
+	if w.Kombo == nil {
+		return errors.New("KOMBO_API_KEY is not set: packages cannot be pushed")
+	}
+	pkgs, hash, err := w.Store.FindCatalogue(ctx)
+	if err != nil {
+		return err
+	}
+	release, err := w.Limiter.Acquire(ctx, id)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	resp, err := w.Kombo.SetPackages(ctx, id, pkgs)
+	release()
+	w.Logger.Info("packages pushed", "integration_id", id, "packages", len(pkgs), "attempt", job.Attempt,
+		"latency_ms", time.Since(start).Milliseconds(), "err", err)
+	if err != nil {
+		if rerr := w.Store.RecordPush(ctx, id, hash, nil, err); rerr != nil {
+			w.Logger.Error("record package push", "integration_id", id, "err", rerr)
+		}
+		return komboFailure(ctx, w.Store, w.Logger, job.Attempt, job.MaxAttempts, job.CreatedAt, "", job.Kind, err)
+	}
+	var warnings []string
+	for _, wn := range resp.Warnings {
+		warnings = append(warnings, wn.Message)
+	}
+	return w.Store.RecordPush(ctx, id, hash, warnings, nil)
+}

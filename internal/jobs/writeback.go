@@ -1,0 +1,153 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// WritebackArgs asks for an order's newest result to be written back to
+// Kombo.
+type WritebackArgs struct {
+	OrderID       string `json:"order_id"`
+	IntegrationID string `json:"integration_id"`
+}
+
+// Kind is River's name for the job.
+func (WritebackArgs) Kind() string { return "writeback" }
+
+// WritebackMaxAttempts makes retries span more than 72 hours with the
+// default RetryPolicy (1 s doubling to 1 h).
+const WritebackMaxAttempts = 90
+
+// giveUpAfter bounds how long a job keeps waiting on Kombo's Retry-After,
+// which snoozes without spending attempts.
+const giveUpAfter = 96 * time.Hour
+
+// InsertOpts gives write-backs their retry budget.
+func (WritebackArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: WritebackMaxAttempts}
+}
+
+// WritebackWorker writes results back with PUT /assessment/orders/{id}/result.
+type WritebackWorker struct {
+	river.WorkerDefaults[WritebackArgs]
+	Store   *store.Store
+	Kombo   *kombo.Client // nil when KOMBO_API_KEY is not set
+	Limiter *Limiter
+	Logger  *slog.Logger
+}
+
+// Work delivers the newest undelivered result of the order. Retryable
+// failures return an error, so River retries with backoff (or snooze for
+// Kombo's Retry-After); failures that need a human cancel the job at once,
+// which makes it a dead letter.
+func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs]) error {
+	orderID := job.Args.OrderID
+	res, err := w.Store.LatestResult(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	if res.DeliveredAt != nil {
+		// A later job delivered this result, or a newer one superseded ours.
+		return nil
+	}
+	if w.Kombo == nil {
+		return errors.New("KOMBO_API_KEY is not set: results cannot be written back")
+	}
+	release, err := w.Limiter.Acquire(ctx, job.Args.IntegrationID)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	resp, err := w.Kombo.UpdateOrderResult(ctx, job.Args.IntegrationID, orderID, &res.Request)
+	release()
+	call := komboCall("PUT /assessment/orders/{id}/result", job.Attempt, start, err)
+	call["result_id"] = res.ID
+	if aerr := w.Store.AddEvent(ctx, orderID, orders.EventKomboCall, call); aerr != nil {
+		w.Logger.Error("record kombo call", "order_id", orderID, "err", aerr)
+	}
+	if err == nil {
+		var warnings []string
+		for _, wn := range resp.Warnings {
+			warnings = append(warnings, wn.Message)
+		}
+		if len(warnings) > 0 {
+			w.Logger.Warn("kombo warnings on result", "order_id", orderID, "warnings", len(warnings))
+		}
+		return w.Store.MarkResultDelivered(ctx, res, warnings)
+	}
+	return komboFailure(ctx, w.Store, w.Logger, job.Attempt, job.MaxAttempts, job.CreatedAt, orderID, job.Kind, err)
+}
+
+// komboFailure turns a failed Kombo call into River's answer: a snooze for
+// Kombo's Retry-After, an error (retry with backoff) for other retryable
+// failures, and a cancel (dead letter now) for failures that need a human.
+// The last attempt and cancels are recorded on the order's timeline.
+func komboFailure(ctx context.Context, st *store.Store, logger *slog.Logger, attempt, maxAttempts int, created time.Time, orderID, kind string, err error) error {
+	if ctx.Err() != nil {
+		// Shutting down: not Kombo's fault, try again soon without spending
+		// an attempt.
+		return river.JobSnooze(0)
+	}
+	deadLetter := func(reason string) {
+		logger.Warn(kind+" dead-lettered", "order_id", orderID, "reason", reason, "err", err)
+		if orderID == "" {
+			return
+		}
+		detail := map[string]any{"kind": kind, "reason": reason, "error": err.Error()}
+		var kerr *kombo.Error
+		if errors.As(err, &kerr) {
+			detail["error_code"], detail["status"] = kerr.Code, kerr.StatusCode
+		}
+		if aerr := st.AddEvent(context.WithoutCancel(ctx), orderID, orders.EventDeadLetter, detail); aerr != nil {
+			logger.Error("record dead letter", "order_id", orderID, "err", aerr)
+		}
+	}
+	if !kombo.IsRetryable(err) {
+		deadLetter("needs a human")
+		return river.JobCancel(err)
+	}
+	if d, ok := kombo.RetryAfter(err); ok && d > 0 {
+		if time.Since(created) > giveUpAfter {
+			deadLetter("gave up waiting on Kombo's rate limit")
+			return river.JobCancel(err)
+		}
+		return river.JobSnooze(d)
+	}
+	if attempt >= maxAttempts {
+		deadLetter(fmt.Sprintf("gave up after %d attempts", attempt))
+	}
+	return err
+}
+
+// komboCall describes a Kombo call for a timeline: endpoint, HTTP status,
+// Kombo's error code, latency and attempt. Never personal data.
+func komboCall(endpoint string, attempt int, start time.Time, err error) map[string]any {
+	d := map[string]any{
+		"endpoint":   endpoint,
+		"attempt":    attempt,
+		"latency_ms": time.Since(start).Milliseconds(),
+		"status":     200,
+	}
+	var kerr *kombo.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &kerr):
+		d["status"], d["error_code"], d["error"] = kerr.StatusCode, kerr.Code, kerr.Message
+		if kerr.LogURL != "" {
+			d["log_url"] = kerr.LogURL
+		}
+	default:
+		d["status"], d["error"] = 0, err.Error()
+	}
+	return d
+}
