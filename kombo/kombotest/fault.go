@@ -36,8 +36,8 @@ type Fault struct {
 	// Retry-After and, on 429, as ratelimit-reset with ratelimit-limit and
 	// ratelimit-remaining.
 	RetryAfter time.Duration
-	// Delay is how long to wait before answering. The wait ends early if
-	// the client gives up or the server is closed.
+	// Delay is how long to wait before answering. If the client gives up
+	// or the server is closed first, the connection is dropped.
 	Delay time.Duration
 	// Drop closes the connection without an answer.
 	Drop bool
@@ -116,8 +116,8 @@ func (s *Server) nextFault() *Fault {
 // apply injects f and reports whether it answered the request (or dropped
 // it), so that it must not be served normally.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request, f *Fault) bool {
-	if f.Delay > 0 && !s.wait(r.Context(), f.Delay) {
-		return true
+	if f.Delay > 0 {
+		s.sleep(r.Context(), f.Delay)
 	}
 	if f.Drop {
 		if hj, ok := w.(http.Hijacker); ok {

@@ -119,8 +119,8 @@ func NewServer() *Server {
 	return s
 }
 
-// Close ends any delays in progress, shuts the server down and waits for its
-// requests to finish.
+// Close ends any delays in progress, dropping their connections, shuts the
+// server down and waits for its requests to finish.
 func (s *Server) Close() {
 	s.mu.Lock()
 	select {
@@ -139,7 +139,9 @@ func (s *Server) Client() *kombo.Client {
 	defer s.mu.Unlock()
 	c := kombo.NewClient(s.apiKey)
 	c.BaseURL = s.URL
-	c.HTTPClient = s.srv.Client()
+	// A client of its own, so that changing its Timeout changes no other's,
+	// on the transport that Close cleans up.
+	c.HTTPClient = &http.Client{Transport: s.srv.Client().Transport, Timeout: c.HTTPClient.Timeout}
 	return c
 }
 
@@ -257,8 +259,8 @@ func (s *Server) Packages(integrationID string) []kombo.Package {
 	return out
 }
 
-// Results returns the results the fake accepted for an order, oldest first.
-// Rejected ones are only in Requests.
+// Results returns the results the fake accepted for an order id, in any
+// integration, oldest first. Rejected ones are only in Requests.
 func (s *Server) Results(orderID string) []kombo.ResultRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -364,8 +366,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if latency > 0 && !s.wait(r.Context(), latency) {
-		return
+	if latency > 0 {
+		s.sleep(r.Context(), latency)
 	}
 	var f *Fault
 	if failWhen != nil {
@@ -390,18 +392,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// wait waits for d, or until the request is cancelled or the server closed.
-// It reports whether d passed.
-func (s *Server) wait(ctx context.Context, d time.Duration) bool {
+// sleep waits for d. If the request is cancelled or the server closed first,
+// it aborts the request, closing the connection without a response.
+func (s *Server) sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
-		return true
+		return
 	case <-ctx.Done():
 	case <-s.done:
 	}
-	return false
+	panic(http.ErrAbortHandler)
 }
 
 // NewID returns a random id of 24 letters and digits, like Kombo's ids.
