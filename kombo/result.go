@@ -18,7 +18,8 @@ import (
 // Status is COMPLETED, CANCELLED or OPEN; OPEN pushes interim data without
 // closing the order. Kombo only accepts a status change while the order is
 // OPEN. CompletedAt is required for COMPLETED and CANCELLED; build it with
-// FormatTime. RemoteFields, if set, is a JSON object of ATS-specific fields
+// FormatTime. (Kombo's pattern also admits a date alone, such as
+// "2026-07-30", but its schema's format date-time does not.) RemoteFields, if set, is a JSON object of ATS-specific fields
 // passed through by Kombo, such as {"smartrecruiters":{"scoreLabel":"82 / 100"}}.
 type ResultRequest struct {
 	Status       OrderStatus     `json:"status"`
@@ -69,8 +70,8 @@ func TextAttribute(label, value string) Attribute {
 
 // SubResult returns a SUB_RESULT attribute: the result of one section of an
 // assessment, identified by your id.
-func SubResult(id, label string, value, max float64, status OrderStatus) Attribute {
-	return Attribute{Type: AttributeSubResult, ID: id, Label: label, Score: &Score{value, max}, Status: status}
+func SubResult(id, label string, value, maxValue float64, status OrderStatus) Attribute {
+	return Attribute{Type: AttributeSubResult, ID: id, Label: label, Score: &Score{value, maxValue}, Status: status}
 }
 
 type textAttribute struct {
