@@ -223,6 +223,325 @@ func count(list []string, s string) int {
 	return n
 }
 
-var _ = fmt.Sprint
-var _ = os.Getenv
-var _ sync.Mutex
+func TestResults_RetriesUntilDelivered(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		a, fake := startWithKombo(t, dbURL, nil)
+		placeOrder(t, a, fake, "order-r")
+		fake.Fail(3, kombotest.Fault{Status: 500})
+		if status, got := putResult(t, a, "order-r", fixture(t, "request-put-order-result-completed.json")); status != 202 {
+			t.Fatalf("PUT result = %d %v", status, got)
+		}
+		eventually(t, 20*time.Second, "delivery after three 500s", func() bool { return len(fake.Results("order-r")) == 1 })
+		eventually(t, 5*time.Second, "result.delivered", func() bool {
+			kinds, _ := a.timeline("order-r")
+			return contains(kinds, "result.delivered")
+		})
+		if n := len(resultRequests(fake, "order-r")); n != 4 {
+			t.Errorf("result requests = %d; want 4 (three 500s, then 200)", n)
+		}
+		kinds, events := a.timeline("order-r")
+		var statuses []any
+		for _, e := range events {
+			if e["kind"] == "kombo.call" {
+				statuses = append(statuses, e["detail"].(map[string]any)["status"])
+			}
+		}
+		if fmt.Sprint(statuses) != "[500 500 500 200]" {
+			t.Errorf("kombo.call statuses on the timeline = %v; want [500 500 500 200]", statuses)
+		}
+		if count(kinds, "result.delivered") != 1 {
+			t.Errorf("delivered %d times; want once", count(kinds, "result.delivered"))
+		}
+	})
+}
+
+func TestResults_WarningsKept(t *testing.T) {
+	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), nil)
+	placeOrder(t, a, fake, "order-w")
+	fake.Fail(1, kombotest.Fault{Status: 200, Body: `{"status":"success","data":{},"warnings":[{"message":"The ATS ignored attachment 2."}]}`})
+	putResult(t, a, "order-w", fixture(t, "request-put-order-result-completed.json"))
+	eventually(t, 10*time.Second, "result.delivered", func() bool {
+		kinds, _ := a.timeline("order-w")
+		return contains(kinds, "result.delivered")
+	})
+	_, events := a.timeline("order-w")
+	for _, e := range events {
+		if e["kind"] == "result.delivered" {
+			if w := fmt.Sprint(e["detail"].(map[string]any)["warnings"]); w != "[The ATS ignored attachment 2.]" {
+				t.Errorf("warnings on the timeline = %s; want Kombo's warning", w)
+			}
+		}
+	}
+}
+
+func TestResults_HonoursRetryAfter(t *testing.T) {
+	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), nil)
+	placeOrder(t, a, fake, "order-429")
+	fake.Fail(1, kombotest.Fault{Status: 429, Code: kombo.CodeRateLimitExceeded, RetryAfter: time.Second})
+	putResult(t, a, "order-429", fixture(t, "request-put-order-result-completed.json"))
+	eventually(t, 10*time.Second, "delivery after a 429", func() bool { return len(fake.Results("order-429")) == 1 })
+	reqs := resultRequests(fake, "order-429")
+	if len(reqs) != 2 {
+		t.Fatalf("result requests = %d; want 2", len(reqs))
+	}
+	// Retries back off from 20 ms in this test: only Retry-After explains a
+	// wait of a second.
+	if wait := reqs[1].Time.Sub(reqs[0].Time); wait < 900*time.Millisecond || wait > 5*time.Second {
+		t.Errorf("retry came %s after the 429 with Retry-After: 1; want about 1s", wait)
+	}
+}
+
+func TestResults_DeadLetterAndReplay(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		a, fake := startWithKombo(t, dbURL, nil)
+		placeOrder(t, a, fake, "order-dl")
+		placeOrder(t, a, fake, "order-dl2")
+		fake.Fail(2, kombotest.Fault{Status: 409, Code: kombo.CodeSetupIncomplete, Message: "Setup is incomplete."})
+		putResult(t, a, "order-dl", fixture(t, "request-put-order-result-completed.json"))
+		putResult(t, a, "order-dl2", fixture(t, "request-put-order-result-completed.json"))
+
+		type deadLetters struct {
+			Data []struct {
+				ID      int64  `json:"id"`
+				Kind    string `json:"kind"`
+				OrderID string `json:"order_id"`
+				Error   string `json:"error"`
+			} `json:"data"`
+		}
+		var dl deadLetters
+		eventually(t, 10*time.Second, "two dead letters", func() bool {
+			a.api("GET", "/api/v1/dead-letters", nil, &dl)
+			return len(dl.Data) == 2
+		})
+		for _, d := range dl.Data {
+			if d.Kind != "writeback" || !strings.Contains(d.Error, kombo.CodeSetupIncomplete) {
+				t.Errorf("dead letter = %+v; want a writeback with Kombo's code %s", d, kombo.CodeSetupIncomplete)
+			}
+		}
+		// A failure that needs a human is not retried.
+		if n := len(resultRequests(fake, "order-dl")); n != 1 {
+			t.Errorf("result requests = %d; want 1, no blind retries", n)
+		}
+		kinds, _ := a.timeline("order-dl")
+		if !contains(kinds, "dead_letter") {
+			t.Errorf("timeline = %v; want dead_letter", kinds)
+		}
+
+		// Kombo is fixed: replay one by id, then the rest by kind.
+		var retried struct{ Retried int }
+		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(fmt.Sprintf(`{"ids":[%d]}`, dl.Data[0].ID)), &retried); status != 200 || retried.Retried != 1 {
+			t.Fatalf("retry one = %d %+v", status, retried)
+		}
+		first := dl.Data[0].OrderID
+		eventually(t, 10*time.Second, "the replayed result at Kombo", func() bool { return len(fake.Results(first)) == 1 })
+		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(`{"kind":"writeback"}`), &retried); status != 200 || retried.Retried != 1 {
+			t.Fatalf("retry kind = %d %+v", status, retried)
+		}
+		eventually(t, 10*time.Second, "both results at Kombo", func() bool {
+			return len(fake.Results("order-dl")) == 1 && len(fake.Results("order-dl2")) == 1
+		})
+		kinds, _ = a.timeline(first)
+		if !contains(kinds, "dead_letter.replayed") || !contains(kinds, "result.delivered") {
+			t.Errorf("timeline = %v; want dead_letter.replayed and result.delivered", kinds)
+		}
+		a.api("GET", "/api/v1/dead-letters", nil, &dl)
+		if len(dl.Data) != 0 {
+			t.Errorf("dead letters after replay = %d; want 0", len(dl.Data))
+		}
+
+		var e struct{ Error struct{ Message string } }
+		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(`{}`), &e); status != 400 {
+			t.Errorf("retry with no selection = %d; want 400", status)
+		}
+		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(`{"ids":[999999]}`), &e); status != 404 {
+			t.Errorf("retry of an unknown id = %d; want 404", status)
+		}
+	})
+}
+
+func TestResults_ConcurrencyCap(t *testing.T) {
+	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), map[string]string{"ASSESSGATE_KOMBO_CONCURRENCY": "3"})
+	fake.SetLatency(100 * time.Millisecond)
+	const n = 12
+	for i := range n {
+		placeOrder(t, a, fake, fmt.Sprintf("order-c%d", i))
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			putResult(t, a, fmt.Sprintf("order-c%d", i), fixture(t, "request-put-order-result-completed.json"))
+		}()
+	}
+	wg.Wait()
+	eventually(t, 20*time.Second, "all results at Kombo", func() bool {
+		for i := range n {
+			if len(fake.Results(fmt.Sprintf("order-c%d", i))) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	// At most the cap; and the cap reached, so the limit, not chance, held it.
+	if got := fake.MaxInFlight(testIntegration); got != 3 {
+		t.Errorf("most calls in flight for the integration = %d; want 3 (the cap)", got)
+	}
+}
+
+func TestResults_SurviveRestart(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		fake := kombotest.NewServer()
+		t.Cleanup(fake.Close)
+		a := startApp(t, dbURL, komboEnv(fake, nil))
+		placeOrder(t, a, fake, "order-restart")
+		fake.FailFor(time.Hour, kombotest.Fault{Status: 503})
+		if status, got := putResult(t, a, "order-restart", fixture(t, "request-put-order-result-completed.json")); status != 202 {
+			t.Fatalf("PUT result = %d %v", status, got)
+		}
+		eventually(t, 10*time.Second, "a failed attempt", func() bool { return len(resultRequests(fake, "order-restart")) >= 1 })
+		a.stop()
+
+		fake.ClearFaults()
+		b := startApp(t, dbURL, komboEnv(fake, nil))
+		eventually(t, 20*time.Second, "delivery after the restart", func() bool { return len(fake.Results("order-restart")) == 1 })
+		eventually(t, 5*time.Second, "Kombo status COMPLETED", func() bool { return b.order("order-restart")["status"] == "COMPLETED" })
+	})
+}
+
+func TestReconcile(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		a, fake := startWithKombo(t, dbURL, nil)
+		a.webhook(fixture(t, "webhook-integration-created.json"))
+		const gh = "greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f"
+		var list struct {
+			Data struct {
+				Results []kombo.Order `json:"results"`
+			} `json:"data"`
+		}
+		json.Unmarshal(fixture(t, "response-get-assessment-orders.json"), &list)
+		for _, o := range list.Data.Results {
+			fake.AddOrder(gh, o) // one OPEN, one COMPLETED
+		}
+		// Many open orders, so that reading them takes several pages.
+		for i := range 300 {
+			o := list.Data.Results[0]
+			o.ID = fmt.Sprintf("missed-%03d", i)
+			fake.AddOrder(gh, o)
+		}
+		// An order assessgate has already.
+		placeOrder(t, a, fake, "known-order")
+
+		type summary struct {
+			Integrations int      `json:"integrations"`
+			OpenOrders   int      `json:"open_orders"`
+			Created      []string `json:"created"`
+		}
+		var first, second summary
+		if status := a.api("POST", "/api/v1/reconcile", nil, &first); status != 200 {
+			t.Fatalf("POST /api/v1/reconcile = %d", status)
+		}
+		if len(first.Created) != 301 || first.Integrations != 2 {
+			t.Errorf("first pass = %d integrations, created %d; want 2 integrations (greenhouse, and workday known from an order) and 301 orders", first.Integrations, len(first.Created))
+		}
+		o := a.order("7Gd2kPqXwR9sTbVn3LmYc5Hz")
+		if o["source"] != "reconcile" || o["integration_id"] != gh {
+			t.Errorf("reconciled order source/integration = %v/%v; want reconcile/%s", o["source"], o["integration_id"], gh)
+		}
+		if n := a.count("orders", "id = 'Hc8Tq2LmVx5Wp9RbN3kYs7Fd'"); n != 0 {
+			t.Errorf("the COMPLETED order was reconciled; want only OPEN ones")
+		}
+		if jobs, orders := a.count("river_job", "kind = 'invite'"), a.count("orders", ""); jobs != orders {
+			t.Errorf("invite jobs = %d for %d orders; want the same next steps as a webhook order", jobs, orders)
+		}
+		a.api("POST", "/api/v1/reconcile", nil, &second)
+		if len(second.Created) != 0 || second.OpenOrders != first.OpenOrders {
+			t.Errorf("second pass created %d of %d open; want 0", len(second.Created), second.OpenOrders)
+		}
+		var pages int
+		for _, r := range fake.Requests() {
+			if r.Path == "/assessment/orders" && r.Header.Get("X-Integration-Id") == gh {
+				pages++
+				if r.Query.Get("statuses") != "OPEN" {
+					t.Errorf("GET /assessment/orders?%s; want statuses=OPEN on every page", r.Query.Encode())
+				}
+			}
+		}
+		if pages < 4 {
+			t.Errorf("pages read = %d over two passes; want at least 2 per pass", pages)
+		}
+	})
+}
+
+func TestPackages(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "packages.json")
+		os.WriteFile(file, fixture(t, "request-put-assessment-packages.json"), 0o600)
+		fake := kombotest.NewServer()
+		t.Cleanup(fake.Close)
+		env := komboEnv(fake, map[string]string{"ASSESSGATE_PACKAGES_FILE": file})
+		a := startApp(t, dbURL, env)
+
+		var want kombo.PackageList
+		json.Unmarshal(fixture(t, "request-put-assessment-packages.json"), &want)
+		const gh = "greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f"
+		a.webhook(fixture(t, "webhook-integration-created.json"))
+		eventually(t, 10*time.Second, "packages pushed on integration-created", func() bool { return len(fake.Packages(gh)) == len(want.Packages) })
+
+		// A new catalogue through the API goes to every active integration.
+		second := []byte(`{"packages":[{"id":"go-90","type":"SKILLS_TEST","name":"Go (90 min)","description":"Backend"}]}`)
+		var put map[string]any
+		if status := a.api("PUT", "/api/v1/packages", second, &put); status != 202 || put["pushes"] != float64(1) {
+			t.Fatalf("PUT /api/v1/packages = %d %v; want 202 with 1 push", status, put)
+		}
+		eventually(t, 10*time.Second, "the new catalogue at Kombo", func() bool {
+			p := fake.Packages(gh)
+			return len(p) == 1 && p[0].ID == "go-90"
+		})
+		eventually(t, 5*time.Second, "the push recorded", func() bool {
+			var ints struct {
+				Data []struct {
+					ID              string `json:"id"`
+					PackagesCurrent bool   `json:"packages_current"`
+				} `json:"data"`
+			}
+			a.api("GET", "/api/v1/integrations", nil, &ints)
+			return len(ints.Data) == 1 && ints.Data[0].PackagesCurrent
+		})
+		// The catalogue now refuses orders for packages it no longer has.
+		status, _ := a.webhook(orderBody(t, "e-old-pkg", "o-old-pkg", func(d map[string]any) { d["package_id"] = want.Packages[0].ID }))
+		if status != http.StatusUnprocessableEntity {
+			t.Errorf("order for a removed package = %d; want 422", status)
+		}
+		var e struct{ Error struct{ Message string } }
+		if status := a.api("PUT", "/api/v1/packages", []byte(`{"packages":[{"id":"x","type":"QUIZ","name":"X","description":""}]}`), &e); status != 400 || !strings.Contains(e.Error.Message, "packages[0].type") {
+			t.Errorf("PUT a bad catalogue = %d %q; want 400 naming packages[0].type", status, e.Error.Message)
+		}
+		a.stop()
+
+		// A restart with the file, now different from what was pushed last,
+		// pushes it again; a restart with an unchanged file does not.
+		pushes := func() int {
+			n := 0
+			for _, r := range fake.Requests() {
+				if r.Method == "PUT" && r.Path == "/assessment/packages" {
+					n++
+				}
+			}
+			return n
+		}
+		b := startApp(t, dbURL, env)
+		eventually(t, 10*time.Second, "the file's catalogue pushed at start-up", func() bool { return len(fake.Packages(gh)) == len(want.Packages) })
+		b.stop()
+		before := pushes()
+		c := startApp(t, dbURL, env)
+		var got kombo.PackageList
+		if c.api("GET", "/api/v1/packages", nil, &got); len(got.Packages) != len(want.Packages) {
+			t.Errorf("GET /api/v1/packages = %d packages; want the file's %d", len(got.Packages), len(want.Packages))
+		}
+		if after := pushes(); after != before {
+			t.Errorf("a restart with an unchanged file pushed %d times; want 0", after-before)
+		}
+	})
+}
