@@ -88,7 +88,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// _txlock=immediate: a write transaction takes the write lock at BEGIN, so
 	// it never fails half-way on a lock upgrade.
 	params := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	writer, err := sql.Open("sqlite", "file:"+path+params+"&_txlock=immediate")
+	writer, err := openCached("sqlite", "file:"+path+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -100,7 +100,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	reader, err := sql.Open("sqlite", "file:"+path+params+"&_pragma=query_only(1)")
+	reader, err := openCached("sqlite", "file:"+path+params+"&_pragma=query_only(1)")
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
