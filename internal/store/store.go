@@ -17,6 +17,12 @@ import (
 type Hooks struct {
 	// OrderCreated runs when a new order is stored.
 	OrderCreated func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
+	// OrdersCreated runs once per transaction that created orders, with
+	// all of them, after their OrderCreated hooks and before the commit.
+	// Intake's group commit stores many webhooks in one transaction: this
+	// is where their jobs are inserted in one statement rather than one
+	// each (docs/benchmarks.md).
+	OrdersCreated func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error
 	// IntegrationCreated runs when an integration-created webhook is stored.
 	IntegrationCreated func(ctx context.Context, tx *sql.Tx, integrationID string) error
 	// ResultAccepted runs when a result for an order is accepted.
@@ -34,6 +40,7 @@ type Store struct {
 	db     *DB
 	logger *slog.Logger
 	hooks  Hooks
+	group  *committer
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -42,8 +49,20 @@ type Store struct {
 // New returns a Store on db. Hooks may be set later with SetHooks, before the
 // store is used.
 func New(db *DB, logger *slog.Logger) *Store {
-	return &Store{db: db, logger: logger, Now: time.Now}
+	s := &Store{db: db, logger: logger, Now: time.Now}
+	s.group = newCommitter(s, DefaultGroupCommit(db.Dialect))
+	return s
 }
+
+// SetGroupCommit configures group commit for Intake; zero fields take the
+// defaults of DefaultGroupCommit. Call it before the store is used.
+func (s *Store) SetGroupCommit(g GroupCommit) { s.group = newCommitter(s, g) }
+
+// GroupCommit returns the group commit settings in effect.
+func (s *Store) GroupCommit() GroupCommit { return s.group.cfg }
+
+// GroupCommitStats returns what group commit has done so far.
+func (s *Store) GroupCommitStats() GroupCommitStats { return s.group.stats() }
 
 // SetHooks sets the hooks called when orders and integrations are created.
 func (s *Store) SetHooks(h Hooks) { s.hooks = h }
@@ -84,6 +103,17 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return unavailable(err)
+	}
+	return nil
+}
+
+// ordersCreated runs the OrdersCreated hook, if any orders were created.
+func (s *Store) ordersCreated(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+	if len(os) == 0 || s.hooks.OrdersCreated == nil {
+		return nil
+	}
+	if err := s.hooks.OrdersCreated(ctx, tx, os); err != nil {
+		return unavailable(fmt.Errorf("orders created hook: %w", err))
 	}
 	return nil
 }

@@ -1,0 +1,352 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/assessgate/assessgate/internal/orders"
+)
+
+// GroupCommit configures how concurrent webhooks share transactions.
+//
+// A durable commit costs a disk flush (SQLite synchronous=FULL, Postgres
+// synchronous_commit=on), which takes far longer than the statements of one
+// webhook: one transaction per webhook caps intake at the flushes per second
+// of the disk. Group commit stores the webhooks that arrive while a
+// transaction is being written in the next one, each in a savepoint of its
+// own, and answers every one of them after that transaction commits. A 200
+// still means that the webhook's data is on disk.
+type GroupCommit struct {
+	// MaxItems bounds the webhooks in one transaction; 1 turns group commit
+	// off (one transaction per webhook). The default, 64, keeps a batch's
+	// savepoints within the 64 subtransactions Postgres caches per
+	// transaction; beyond that every reader pays for the overflow.
+	MaxItems int
+	// MaxWait is how long a transaction waits for more webhooks once the
+	// queue is empty and it holds fewer than MaxItems. The default, zero,
+	// waits for none: the webhooks that arrive while one transaction
+	// commits make up the next, so batches grow with the load by
+	// themselves, and a lone webhook is not delayed.
+	MaxWait time.Duration
+	// Committers is how many transactions may be open at once. SQLite has
+	// one writer, so it is always 1 there; on Postgres the default, 4, lets
+	// one batch execute while others wait for their flush.
+	Committers int
+}
+
+// DefaultGroupCommit returns the defaults for a database.
+func DefaultGroupCommit(d Dialect) GroupCommit {
+	g := GroupCommit{MaxItems: 64, Committers: 1}
+	if d == Postgres {
+		g.Committers = 4
+	}
+	return g
+}
+
+// GroupCommitStats counts the work of group commit since the store was made.
+type GroupCommitStats struct {
+	// Transactions is the number of transactions begun for webhooks.
+	Transactions int64
+	// Items is the number of webhooks that went into them (a webhook
+	// retried after a deadlock counts twice).
+	Items int64
+	// Largest is the most webhooks one transaction held.
+	Largest int64
+	// Retried counts webhooks moved to a later transaction after Postgres
+	// broke a deadlock or a serialization conflict in their savepoint.
+	Retried int64
+}
+
+// committer runs group commit for Store.Intake.
+type committer struct {
+	s   *Store
+	cfg GroupCommit
+
+	mu      sync.Mutex
+	queue   []*pendingIntake
+	running int           // transactions in progress or being filled
+	more    chan struct{} // signalled when the queue reaches MaxItems
+
+	transactions, items, largest, retried atomic.Int64
+
+	// beforeTake, if set, is called by a committer before it takes a batch
+	// from the queue. Tests use it to gather a known batch.
+	beforeTake atomic.Pointer[func()]
+}
+
+// pendingIntake is one webhook waiting for its transaction.
+type pendingIntake struct {
+	ctx   context.Context
+	in    *Intake
+	tries int
+
+	res  *IntakeResult
+	err  error
+	done chan struct{}
+}
+
+// maxIntakeTries bounds how often a webhook is retried in a later
+// transaction after a deadlock or serialization failure.
+const maxIntakeTries = 3
+
+func newCommitter(s *Store, cfg GroupCommit) *committer {
+	def := DefaultGroupCommit(s.db.Dialect)
+	if cfg.MaxItems <= 0 {
+		cfg.MaxItems = def.MaxItems
+	}
+	if cfg.Committers <= 0 {
+		cfg.Committers = def.Committers
+	}
+	if s.db.Dialect == SQLite {
+		cfg.Committers = 1
+	}
+	if cfg.MaxWait < 0 {
+		cfg.MaxWait = 0
+	}
+	return &committer{s: s, cfg: cfg, more: make(chan struct{}, 1)}
+}
+
+// intake queues in for the next transaction and waits for its outcome. It
+// starts a committer goroutine when fewer than Committers run; committers
+// exit when the queue is empty, so none outlives the work.
+func (c *committer) intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
+	p := &pendingIntake{ctx: ctx, in: in, done: make(chan struct{})}
+	c.enqueue(p)
+	select {
+	case <-p.done:
+		return p.res, p.err
+	case <-ctx.Done():
+		// The webhook may still be committed; the caller is gone and will
+		// be told nothing was stored, which a redelivery makes true.
+		return nil, unavailable(fmt.Errorf("intake: %w", ctx.Err()))
+	}
+}
+
+func (c *committer) enqueue(ps ...*pendingIntake) {
+	c.mu.Lock()
+	c.queue = append(c.queue, ps...)
+	start := c.running < c.cfg.Committers
+	if start {
+		c.running++
+	}
+	full := len(c.queue) >= c.cfg.MaxItems
+	c.mu.Unlock()
+	if full {
+		select {
+		case c.more <- struct{}{}:
+		default:
+		}
+	}
+	if start {
+		go c.run()
+	}
+}
+
+// run commits batches until the queue is empty.
+func (c *committer) run() {
+	for {
+		batch := c.take()
+		if batch == nil {
+			return
+		}
+		c.commit(batch)
+	}
+}
+
+// take removes up to MaxItems webhooks from the queue, waiting up to MaxWait
+// for more when there are fewer. It returns nil, and counts this committer
+// out, when the queue is empty.
+func (c *committer) take() []*pendingIntake {
+	if f := c.beforeTake.Load(); f != nil {
+		(*f)()
+	}
+	c.mu.Lock()
+	if n := len(c.queue); n > 0 && n < c.cfg.MaxItems && c.cfg.MaxWait > 0 {
+		c.mu.Unlock()
+		t := time.NewTimer(c.cfg.MaxWait)
+		select {
+		case <-t.C:
+		case <-c.more:
+		}
+		t.Stop()
+		c.mu.Lock()
+	}
+	n := min(len(c.queue), c.cfg.MaxItems)
+	if n == 0 {
+		c.running--
+		c.mu.Unlock()
+		return nil
+	}
+	batch := make([]*pendingIntake, 0, n)
+	for _, p := range c.queue[:n] {
+		if p.ctx.Err() != nil {
+			// The caller has gone before anything was written.
+			p.err = unavailable(fmt.Errorf("intake: %w", p.ctx.Err()))
+			close(p.done)
+			continue
+		}
+		batch = append(batch, p)
+	}
+	rest := copy(c.queue, c.queue[n:])
+	clear(c.queue[rest:])
+	c.queue = c.queue[:rest]
+	c.mu.Unlock()
+	return batch
+}
+
+// commit stores a batch in one transaction, each webhook in a savepoint of
+// its own, so that one webhook's failure rolls back only its own writes.
+// Every webhook is answered after the commit: with its own outcome if the
+// commit succeeded, and with an unavailable error if it did not, since then
+// nothing of the batch is stored.
+func (c *committer) commit(batch []*pendingIntake) {
+	if len(batch) == 0 {
+		return
+	}
+	// The same order's webhooks go one after the other, and all
+	// transactions write rows in the same order, which keeps concurrent
+	// batches on Postgres (other committers, other replicas) from
+	// deadlocking on each other's rows in all but contrived cases.
+	slices.SortStableFunc(batch, func(a, b *pendingIntake) int {
+		ao, _ := webhookRefs(a.in.Webhook)
+		bo, _ := webhookRefs(b.in.Webhook)
+		return cmp.Or(cmp.Compare(ao, bo), cmp.Compare(a.in.Webhook.ID, b.in.Webhook.ID))
+	})
+	c.transactions.Add(1)
+	c.items.Add(int64(len(batch)))
+	for {
+		l := c.largest.Load()
+		if int64(len(batch)) <= l || c.largest.CompareAndSwap(l, int64(len(batch))) {
+			break
+		}
+	}
+
+	// Not any caller's context: one caller going away must not abort the
+	// others' transaction.
+	ctx := context.Background()
+	fail := func(err error) {
+		for _, p := range batch {
+			p.res, p.err = nil, err
+			close(p.done)
+		}
+	}
+	tx, err := c.s.db.Writer.BeginTx(ctx, nil)
+	if err != nil {
+		fail(unavailable(fmt.Errorf("begin: %w", err)))
+		return
+	}
+	var (
+		retry   []*pendingIntake
+		done    = make([]*pendingIntake, 0, len(batch))
+		created []*orders.Order
+	)
+	// Between two webhooks, the first's savepoint is released and the
+	// second's set; Postgres takes both in one round trip.
+	next := "RELEASE SAVEPOINT intake; SAVEPOINT intake"
+	if c.s.db.Dialect == SQLite {
+		next = "" // two cached statements cost SQLite less than parsing one script
+	}
+	for i, p := range batch {
+		if err := c.savepoint(ctx, tx, i == 0, next); err != nil {
+			tx.Rollback()
+			fail(unavailable(fmt.Errorf("savepoint: %w", err)))
+			return
+		}
+		res, err := c.s.intake(context.WithoutCancel(p.ctx), tx, p.in)
+		if err != nil {
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT intake"); rerr != nil {
+				// The database rolled the whole transaction back (SQLite
+				// does on a full disk or an I/O error).
+				tx.Rollback()
+				fail(unavailable(fmt.Errorf("%w (then: %v)", err, rerr)))
+				return
+			}
+			if isConflict(err) && p.tries+1 < maxIntakeTries {
+				p.tries++
+				retry = append(retry, p)
+			} else {
+				p.err = err
+				done = append(done, p)
+			}
+		} else {
+			p.res = res
+			done = append(done, p)
+			if res.created() {
+				created = append(created, res.Order)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT intake"); err != nil {
+		tx.Rollback()
+		fail(unavailable(fmt.Errorf("release savepoint: %w", err)))
+		return
+	}
+	if err := c.s.ordersCreated(ctx, tx, created); err != nil {
+		tx.Rollback()
+		fail(err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		fail(unavailable(fmt.Errorf("commit: %w", err)))
+		return
+	}
+	for _, p := range done {
+		close(p.done)
+	}
+	if len(retry) > 0 {
+		c.retried.Add(int64(len(retry)))
+		c.enqueue(retry...)
+	}
+}
+
+// savepoint sets the savepoint of the next webhook, releasing the previous
+// webhook's first unless this is the first; next, if not empty, does both in
+// one statement.
+func (c *committer) savepoint(ctx context.Context, tx *sql.Tx, first bool, next string) error {
+	var err error
+	switch {
+	case first:
+		_, err = tx.ExecContext(ctx, "SAVEPOINT intake")
+	case next != "":
+		_, err = tx.ExecContext(ctx, next)
+	default:
+		if _, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT intake"); err == nil {
+			_, err = tx.ExecContext(ctx, "SAVEPOINT intake")
+		}
+	}
+	return err
+}
+
+// isConflict reports whether err is Postgres breaking a deadlock or a
+// serialization conflict, after which the same writes succeed when tried
+// again.
+func isConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// stats returns the counters.
+func (c *committer) stats() GroupCommitStats {
+	return GroupCommitStats{
+		Transactions: c.transactions.Load(),
+		Items:        c.items.Load(),
+		Largest:      c.largest.Load(),
+		Retried:      c.retried.Load(),
+	}
+}
+
+// queued returns how many webhooks wait for a transaction.
+func (c *committer) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue)
+}

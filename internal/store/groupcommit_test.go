@@ -1,0 +1,278 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// gcForEachDB runs f with a fresh store on each test database, with an
+// OrdersCreated hook that records the orders each transaction created.
+func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created func() [][]string)) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			db := storetest.Open(t, d)
+			st := store.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			var mu sync.Mutex
+			var calls [][]string
+			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+				var ids []string
+				for _, o := range os {
+					ids = append(ids, o.ID)
+				}
+				mu.Lock()
+				calls = append(calls, ids)
+				mu.Unlock()
+				return nil
+			}})
+			f(t, st, func() [][]string {
+				mu.Lock()
+				defer mu.Unlock()
+				return append([][]string(nil), calls...)
+			})
+		})
+	}
+}
+
+// gcIntake returns an order webhook for order id with event "ev-"+id.
+func gcIntake(t *testing.T, id, integrationID string) *store.Intake {
+	t.Helper()
+	body := fmt.Appendf(nil, `{"id":"ev-%s","type":"assessment:order-received","data":{"id":%q,"integration_id":%q,"package_id":"pkg","status":"OPEN",
+		"candidate":{"email":"%s@example.com"},"application":{"remote_id":null},"job":{"name":"Engineer"}}}`, id, id, integrationID, id)
+	w, err := kombo.ParseWebhook(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &store.Intake{Webhook: w, Body: body}
+}
+
+// intakeTogether runs the intakes concurrently and makes them share one
+// transaction: the committer waits until all of them are queued. It returns
+// each intake's error.
+func intakeTogether(t *testing.T, st *store.Store, ins []*store.Intake) []error {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var once sync.Once
+	store.SetBeforeTake(st, func() {
+		once.Do(func() {
+			for store.Queued(st) < len(ins) && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		})
+	})
+	defer store.SetBeforeTake(st, nil)
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for i, in := range ins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = st.Intake(context.Background(), in)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+func countRows(t *testing.T, st *store.Store, table, where string, args ...any) int {
+	t.Helper()
+	var n int
+	q := "SELECT count(*) FROM " + table
+	if where != "" {
+		q += " WHERE " + where
+	}
+	if err := st.DB().Writer.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestGroupCommit_SharesTransactions(t *testing.T) {
+	gcForEachDB(t, func(t *testing.T, st *store.Store, created func() [][]string) {
+		const n = 40
+		var ins []*store.Intake
+		for i := range n {
+			ins = append(ins, gcIntake(t, fmt.Sprintf("shared-%02d", i), "greenhouse:a"))
+		}
+		// A redelivery of the first, in the same batch: stored once.
+		ins = append(ins, gcIntake(t, "shared-00", "greenhouse:a"))
+		for i, err := range intakeTogether(t, st, ins) {
+			if err != nil {
+				t.Errorf("Intake #%d = %v; want nil", i, err)
+			}
+		}
+		s := st.GroupCommitStats()
+		if s.Transactions != 1 || s.Items != n+1 || s.Largest != n+1 {
+			t.Errorf("stats = %+v; want %d webhooks in 1 transaction", s, n+1)
+		}
+		if got := countRows(t, st, "orders", "id LIKE 'shared-%'"); got != n {
+			t.Errorf("orders = %d; want %d", got, n)
+		}
+		if calls := created(); len(calls) != 1 || len(calls[0]) != n {
+			t.Errorf("OrdersCreated calls = %v; want one with the %d new orders", calls, n)
+		}
+
+		// Without group commit every webhook has a transaction of its own.
+		st.SetGroupCommit(store.GroupCommit{MaxItems: 1})
+		var wg sync.WaitGroup
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.Intake(context.Background(), gcIntake(t, fmt.Sprintf("alone-%d", i), "greenhouse:a")); err != nil {
+					t.Errorf("Intake = %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if got := len(created()); got != 11 {
+			t.Errorf("OrdersCreated calls = %d; want 1 + 10 (one per transaction)", got)
+		}
+	})
+}
+
+// refuseOrder makes the database refuse to insert the order with id, at the
+// statement (deferred false) or at the commit (deferred true).
+func refuseOrder(t *testing.T, st *store.Store, id string, deferred bool) {
+	t.Helper()
+	var stmts []string
+	if st.DB().Dialect == store.SQLite {
+		if deferred {
+			// A deferred foreign key is checked at COMMIT, which then fails.
+			stmts = []string{
+				`CREATE TABLE commit_guard_parent (id TEXT PRIMARY KEY)`,
+				`CREATE TABLE commit_guard (parent TEXT REFERENCES commit_guard_parent (id) DEFERRABLE INITIALLY DEFERRED)`,
+				fmt.Sprintf(`CREATE TRIGGER refuse_commit AFTER INSERT ON orders WHEN NEW.id = '%s'
+					BEGIN INSERT INTO commit_guard VALUES ('missing'); END`, id),
+			}
+		} else {
+			stmts = []string{fmt.Sprintf(`CREATE TRIGGER refuse_%s BEFORE INSERT ON orders WHEN NEW.id = '%s'
+				BEGIN SELECT RAISE(ABORT, 'test refuses this order'); END`, strings.ReplaceAll(id, "-", "_"), id)}
+		}
+	} else {
+		stmts = []string{fmt.Sprintf(`CREATE FUNCTION refuse_order() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.id = '%s' THEN RAISE EXCEPTION 'test refuses this order'; END IF; RETURN NEW; END $$`, id)}
+		if deferred {
+			stmts = append(stmts, `CREATE CONSTRAINT TRIGGER refuse_order AFTER INSERT ON orders
+				DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_order()`)
+		} else {
+			stmts = append(stmts, `CREATE TRIGGER refuse_order BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_order()`)
+		}
+	}
+	for _, s := range stmts {
+		if _, err := st.DB().Writer.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func TestGroupCommit_FailingWebhookFailsOnlyItself(t *testing.T) {
+	gcForEachDB(t, func(t *testing.T, st *store.Store, created func() [][]string) {
+		refuseOrder(t, st, "item-bad", false)
+		// An integration that takes no orders, known before the batch.
+		inactive := `{"id":"ev-inactive","type":"integration-state-changed","data":{"integration_id":"lever:off","integration_tool":"lever",
+			"integration_category":"ATS","state":"INACTIVE","end_user":{"organization_name":"Org","creator_email":null,"origin_id":null}}}`
+		w, err := kombo.ParseWebhook([]byte(inactive))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Intake(context.Background(), &store.Intake{Webhook: w, Body: []byte(inactive)}); err != nil {
+			t.Fatal(err)
+		}
+
+		ins := []*store.Intake{
+			gcIntake(t, "item-a", "greenhouse:a"),
+			gcIntake(t, "item-bad", "greenhouse:a"),
+			gcIntake(t, "item-b", "greenhouse:a"),
+			gcIntake(t, "item-inactive", "lever:off"),
+			gcIntake(t, "item-c", "greenhouse:a"),
+		}
+		before := st.GroupCommitStats().Transactions
+		errs := intakeTogether(t, st, ins)
+		if n := st.GroupCommitStats().Transactions - before; n != 1 {
+			t.Errorf("transactions = %d; want the five webhooks in one", n)
+		}
+		for i, id := range []string{"item-a", "item-bad", "item-b", "item-inactive", "item-c"} {
+			err := errs[i]
+			switch id {
+			case "item-bad":
+				if !store.IsUnavailable(err) {
+					t.Errorf("Intake(%s) = %v; want an unavailable error (503)", id, err)
+				}
+			case "item-inactive":
+				if orders.ErrorCode(err) != orders.EUNPROCESSABLE {
+					t.Errorf("Intake(%s) = %v; want EUNPROCESSABLE (422)", id, err)
+				}
+			default:
+				if err != nil {
+					t.Errorf("Intake(%s) = %v; want nil", id, err)
+				}
+			}
+		}
+		if n := countRows(t, st, "orders", "id IN ('item-a', 'item-b', 'item-c')"); n != 3 {
+			t.Errorf("good orders stored = %d; want 3", n)
+		}
+		// Nothing half-written of the failed ones: their events went too.
+		for _, id := range []string{"item-bad", "item-inactive"} {
+			if n := countRows(t, st, "orders", "id = $1", id) + countRows(t, st, "webhook_events", "id = $1", "ev-"+id) +
+				countRows(t, st, "order_events", "order_id = $1", id); n != 0 {
+				t.Errorf("%s left %d rows; want none", id, n)
+			}
+		}
+		if calls := created(); len(calls) != 1 || strings.Join(calls[0], ",") != "item-a,item-b,item-c" {
+			t.Errorf("OrdersCreated calls = %v; want one with item-a, item-b and item-c", calls)
+		}
+	})
+}
+
+func TestGroupCommit_CommitFailureFailsEveryWebhook(t *testing.T) {
+	gcForEachDB(t, func(t *testing.T, st *store.Store, created func() [][]string) {
+		refuseOrder(t, st, "commit-bad", true)
+		ids := []string{"commit-a", "commit-bad", "commit-b"}
+		var ins []*store.Intake
+		for _, id := range ids {
+			ins = append(ins, gcIntake(t, id, "greenhouse:a"))
+		}
+		for i, err := range intakeTogether(t, st, ins) {
+			if !store.IsUnavailable(err) {
+				t.Errorf("Intake(%s) = %v; want an unavailable error (503): its transaction did not commit", ids[i], err)
+			}
+		}
+		if n := countRows(t, st, "orders", "") + countRows(t, st, "webhook_events", "") + countRows(t, st, "order_events", ""); n != 0 {
+			t.Errorf("%d rows stored by a transaction that failed to commit; want none", n)
+		}
+		// The store carries on: the next batch commits.
+		if _, err := st.Intake(context.Background(), gcIntake(t, "commit-later", "greenhouse:a")); err != nil {
+			t.Errorf("Intake after a failed commit = %v; want nil", err)
+		}
+	})
+}
+
+func TestGroupCommit_CallerGone(t *testing.T) {
+	gcForEachDB(t, func(t *testing.T, st *store.Store, created func() [][]string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := st.Intake(ctx, gcIntake(t, "gone", "greenhouse:a"))
+		if !store.IsUnavailable(err) {
+			t.Errorf("Intake with a cancelled context = %v; want an unavailable error", err)
+		}
+		// A cancelled caller never blocks the others.
+		if _, err := st.Intake(context.Background(), gcIntake(t, "stayed", "greenhouse:a")); err != nil {
+			t.Errorf("Intake = %v", err)
+		}
+		if n := countRows(t, st, "orders", "id = 'stayed'"); n != 1 {
+			t.Errorf("orders = %d; want 1", n)
+		}
+	})
+}
