@@ -36,6 +36,13 @@ type serveConfig struct {
 	KomboConcurrency  int
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
+
+	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
+	DebugAddr string
+	// GroupCommit is how concurrent webhooks share transactions.
+	GroupCommit store.GroupCommit
+	// NoWriteRoute mounts the benchmarks' no-write webhook route.
+	NoWriteRoute bool
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -56,14 +63,24 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
 	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
+	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
+	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
+	noWrite := f.fs.Bool("bench-no-write-route", getenv("ASSESSGATE_BENCH_NO_WRITE_ROUTE") == "1", "for benchmarks only: also serve POST /bench/no-write/webhooks/kombo, the webhook path without storing (env ASSESSGATE_BENCH_NO_WRITE_ROUTE=1)")
+	debugAddr := f.String("debug-addr", "ASSESSGATE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
-	cfg := &serveConfig{
+	cfg := &serveConfig{DebugAddr: *debugAddr, NoWriteRoute: *noWrite, GroupCommit: store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait},
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
+	}
+	if cfg.GroupCommit.MaxItems < 1 || cfg.GroupCommit.MaxItems > 1000 {
+		return nil, fmt.Errorf("ASSESSGATE_INTAKE_BATCH %d: want 1 to 1000", cfg.GroupCommit.MaxItems)
+	}
+	if cfg.GroupCommit.MaxWait > 100*time.Millisecond {
+		return nil, fmt.Errorf("ASSESSGATE_INTAKE_WAIT %s: want at most 100ms (every webhook in a batch waits for it)", cfg.GroupCommit.MaxWait)
 	}
 	if cfg.KomboConcurrency < 1 {
 		return nil, fmt.Errorf("ASSESSGATE_KOMBO_CONCURRENCY %d: want at least 1", cfg.KomboConcurrency)
@@ -134,6 +151,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	st := store.New(db, logger)
+	st.SetGroupCommit(cfg.GroupCommit)
 	catalogue := orders.NewCatalogue(nil)
 	limiter := jobs.NewLimiter(cfg.KomboConcurrency)
 	reconciler := &jobs.Reconciler{Store: st, Kombo: komboClient, Catalogue: catalogue, Limiter: limiter, Logger: logger}
@@ -162,7 +180,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler,
+		NoWriteRoute: cfg.NoWriteRoute,
 	})
+	if cfg.NoWriteRoute {
+		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
+	}
 	if err := srv.Open(cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
@@ -173,10 +195,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect))
 	fmt.Fprintf(stdout, "listening on http://%s\n", srv.Addr())
 
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, logger)
+		if err != nil {
+			srv.Shutdown(context.Background())
+			jobClient.Stop(context.Background())
+			return fmt.Errorf("debug listener on %s: %w", cfg.DebugAddr, err)
+		}
+		defer stopDebug()
+	}
+
 	go refreshCatalogue(ctx, st, catalogue, 10*time.Second, logger)
 	<-ctx.Done()
 	logger.Info("shutting down")
-	return shutdown(srv, jobClient, logger)
+	err = shutdown(srv, jobClient, logger)
+	gc := st.GroupCommitStats()
+	logger.Info("intake group commit", "transactions", gc.Transactions, "webhooks", gc.Items, "largest", gc.Largest, "retried", gc.Retried)
+	return err
 }
 
 // loadCatalogue brings the stored catalogue in line with the packages file,

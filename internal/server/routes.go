@@ -10,6 +10,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 
 	mux.HandleFunc("POST /webhooks/kombo", s.handleKomboWebhook)
+	if s.cfg.NoWriteRoute {
+		mux.HandleFunc("POST /bench/no-write/webhooks/kombo", s.handleNoWriteWebhook)
+	}
 
 	mux.HandleFunc("GET /api/v1/orders", s.requireToken(s.handleListOrders))
 	mux.HandleFunc("GET /api/v1/orders/{id}", s.requireToken(s.handleGetOrder))

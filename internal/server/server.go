@@ -40,6 +40,10 @@ type Config struct {
 	Reconciler *jobs.Reconciler
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NoWriteRoute mounts POST /bench/no-write/webhooks/kombo: the webhook
+	// path with a store that writes nothing, to measure what storing
+	// costs. Off in production; docs/benchmarks.md uses it.
+	NoWriteRoute bool
 }
 
 // Server serves assessgate's HTTP API.
