@@ -23,5 +23,5 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 
-	return mux
+	return s.recoverPanics(mux)
 }
