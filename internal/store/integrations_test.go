@@ -48,7 +48,7 @@ func TestStore_Integrations(t *testing.T) {
 			mustIntake(t, st, webhookIntake(t, "life-2", kombo.EventIntegrationStateChanged, map[string]any{
 				"integration_id": id, "integration_tool": "greenhouse", "integration_category": "ASSESSMENT",
 				"end_user": map[string]any{"organization_name": "", "origin_id": nil},
-				"state": kombo.IntegrationStateInvalid, "setup_status": "COMPLETED", "qa_status": "FAILED",
+				"state":    kombo.IntegrationStateInvalid, "setup_status": "COMPLETED", "qa_status": "FAILED",
 			}))
 			i = find()
 			if i.State != kombo.IntegrationStateInvalid || i.SetupStatus != "COMPLETED" || i.QAStatus != "FAILED" ||
