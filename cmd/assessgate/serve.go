@@ -29,6 +29,12 @@ type serveConfig struct {
 	LogLevel       string
 	LogFormat      string
 	Migrate        bool
+
+	// Several replicas on one Postgres: see the README's "Postgres and
+	// replicas".
+	ReplicaName       string
+	RescueAfter       time.Duration
+	HeartbeatInterval time.Duration
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -44,12 +50,22 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	logLevel := f.String("log-level", "ASSESSGATE_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	logFormat := f.String("log-format", "ASSESSGATE_LOG_FORMAT", "text", "log format: text or json")
 	migrate := f.fs.Bool("migrate", false, "apply pending database migrations before serving (always done on SQLite)")
+	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
+	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
+	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &serveConfig{
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
+		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
+	}
+	if cfg.RescueAfter < 2*time.Second {
+		return nil, fmt.Errorf("ASSESSGATE_RESCUE_AFTER %s: want at least 2s", cfg.RescueAfter)
+	}
+	if cfg.HeartbeatInterval < time.Second {
+		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)
 	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
@@ -113,7 +129,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	st := store.New(db, logger)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.InviteWorker{Store: st})
-	jobClient, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers})
+	river.AddWorker(workers, &jobs.HeartbeatWorker{Logger: logger})
+	jobClient, err := jobs.NewClient(jobs.Config{
+		DB: db, Store: st, Logger: logger, Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval)},
+		Name:         cfg.ReplicaName,
+		RescueAfter:  cfg.RescueAfter,
+	})
 	if err != nil {
 		return err
 	}
@@ -130,7 +152,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		srv.Shutdown(context.Background())
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect))
+	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect), "replica", jobClient.ID())
 	fmt.Fprintf(stdout, "listening on http://%s\n", srv.Addr())
 
 	<-ctx.Done()
