@@ -104,7 +104,8 @@ func NewClient(cfg Config) (*Client, error) {
 }
 
 // clientID returns River's client id for a process named name that started
-// at start, in River's own style (no dots, dashes or colons).
+// at start, in the style of River's default (host name and start time, dots
+// and colons made underscores).
 func clientID(name string, start time.Time) string {
 	if name == "" {
 		name = "assessgate"
