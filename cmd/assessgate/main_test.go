@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,9 @@ func startApp(t testing.TB, dbURL string, env map[string]string, args ...string)
 	}
 	getenv := func(k string) string { return full[k] }
 
-	if strings.HasPrefix(dbURL, "postgres") {
+	// Postgres is migrated by serve only when asked; "--migrate=false" in
+	// args keeps it from being asked.
+	if strings.HasPrefix(dbURL, "postgres") && !slices.Contains(args, "--migrate=false") {
 		args = append(args, "--migrate")
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -545,3 +545,18 @@ func TestPackages(t *testing.T) {
 		}
 	})
 }
+
+func TestReconcile_Periodic(t *testing.T) {
+	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), map[string]string{"ASSESSGATE_RECONCILE_INTERVAL": "1s"})
+	a.webhook(fixture(t, "webhook-integration-created.json"))
+	var list struct {
+		Data struct {
+			Results []kombo.Order `json:"results"`
+		} `json:"data"`
+	}
+	json.Unmarshal(fixture(t, "response-get-assessment-orders.json"), &list)
+	fake.AddOrder("greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f", list.Data.Results[0])
+	eventually(t, 20*time.Second, "the missed order reconciled by the periodic job", func() bool {
+		return a.count("orders", "id = $1 AND source = 'reconcile'", list.Data.Results[0].ID) == 1
+	})
+}

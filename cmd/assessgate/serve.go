@@ -36,6 +36,11 @@ type serveConfig struct {
 	KomboConcurrency  int
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
+	// Several replicas on one Postgres: see the README's "Postgres and
+	// replicas".
+	ReplicaName       string
+	RescueAfter       time.Duration
+	HeartbeatInterval time.Duration
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -56,6 +61,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
 	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
+	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
+	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
+	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
@@ -64,12 +72,19 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
+		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
 	}
 	if cfg.KomboConcurrency < 1 {
 		return nil, fmt.Errorf("ASSESSGATE_KOMBO_CONCURRENCY %d: want at least 1", cfg.KomboConcurrency)
 	}
 	if u, err := url.Parse(cfg.KomboAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("KOMBO_API_URL %q: want an absolute http(s) URL", cfg.KomboAPIURL)
+	}
+	if cfg.RescueAfter < 2*time.Second {
+		return nil, fmt.Errorf("ASSESSGATE_RESCUE_AFTER %s: want at least 2s", cfg.RescueAfter)
+	}
+	if cfg.HeartbeatInterval < time.Second {
+		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)
 	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
@@ -142,13 +157,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	river.AddWorker(workers, &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
 	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
 	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
-	var periodic []*river.PeriodicJob
+	river.AddWorker(workers, &jobs.ReconcileIntegrationWorker{Reconciler: reconciler})
+	river.AddWorker(workers, &jobs.HeartbeatWorker{Logger: logger})
+	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval)}
 	if cfg.ReconcileInterval > 0 && komboClient != nil {
 		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
 	}
 	jobClient, err := jobs.NewClient(jobs.Config{
 		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic,
-		Retry: jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
+		Retry:       jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
+		Name:        cfg.ReplicaName,
+		RescueAfter: cfg.RescueAfter,
 	})
 	if err != nil {
 		return err
@@ -170,7 +189,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		srv.Shutdown(context.Background())
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect))
+	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect), "replica", jobClient.ID())
 	fmt.Fprintf(stdout, "listening on http://%s\n", srv.Addr())
 
 	go refreshCatalogue(ctx, st, catalogue, 10*time.Second, logger)

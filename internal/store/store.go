@@ -130,7 +130,7 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID, kind string, 
 	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
 		orderID, s.nowMillis(), kind, string(b))
 	if err != nil {
-		return fmt.Errorf("insert order event: %w", err)
+		return unavailable(fmt.Errorf("insert order event: %w", err))
 	}
 	return nil
 }
