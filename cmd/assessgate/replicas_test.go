@@ -486,7 +486,10 @@ func TestReplicas(t *testing.T) {
 // and fails the test for any period with more than one.
 func heartbeats(t testing.TB, db *sql.DB) []time.Time {
 	t.Helper()
-	rows, err := db.Query("SELECT scheduled_at, count(*) FROM river_job WHERE kind = 'heartbeat' GROUP BY scheduled_at ORDER BY scheduled_at")
+	// A period is named by its second: a leader that takes over may run a
+	// period it finds missed at once, off the second, which still counts
+	// as that period's one run.
+	rows, err := db.Query("SELECT date_trunc('second', scheduled_at), count(*) FROM river_job WHERE kind = 'heartbeat' GROUP BY 1 ORDER BY 1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,9 +505,6 @@ func heartbeats(t testing.TB, db *sql.DB) []time.Time {
 		}
 		if n != 1 {
 			t.Errorf("heartbeat period %v has %d jobs; want 1", at, n)
-		}
-		if !at.Equal(at.Truncate(time.Second)) {
-			t.Errorf("heartbeat period %v is not on a second", at)
 		}
 		periods = append(periods, at)
 	}
