@@ -19,6 +19,11 @@ type Hooks struct {
 	OrderCreated func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
 	// IntegrationCreated runs when an integration-created webhook is stored.
 	IntegrationCreated func(ctx context.Context, tx *sql.Tx, integrationID string) error
+	// OrderStarted runs when a candidate first opens a link of an order.
+	OrderStarted func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
+	// InviteRequested runs when the vendor asks for an invitation to be sent
+	// again; nil when assessgate does not e-mail invitations.
+	InviteRequested func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
 }
 
 // Store keeps orders and everything around them. Its methods are safe for
