@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
@@ -37,6 +38,10 @@ type Config struct {
 	// PollInterval is how often an idle client looks for new jobs. Neither
 	// SQLite nor database/sql on Postgres has LISTEN, so River polls.
 	PollInterval time.Duration
+
+	// Clock, if set, is the time River schedules, fetches and retries jobs
+	// by, instead of the wall clock; tests set it (see package clock).
+	Clock rivertype.TimeGenerator
 }
 
 // NewClient returns a River client that works jobs on the store's database.
@@ -59,6 +64,7 @@ func NewClient(cfg Config) (*Client, error) {
 		// A job whose replica died is handed to another after this long.
 		RescueStuckJobsAfter: 2 * time.Minute,
 		JobTimeout:           time.Minute,
+		Test:                 river.TestConfig{Time: cfg.Clock},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
