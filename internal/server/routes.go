@@ -13,6 +13,8 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/orders", s.requireToken(s.handleListOrders))
 	mux.HandleFunc("GET /api/v1/orders/{id}", s.requireToken(s.handleGetOrder))
+	mux.HandleFunc("POST /api/v1/orders/{id}/invite", s.requireToken(s.handleInvite))
+	mux.HandleFunc("GET /a/{token}", s.handleCandidateLink)
 
 	return mux
 }
