@@ -57,6 +57,20 @@ func (f *envFlags) String(name, env, def, help string) *string {
 	return f.fs.String(name, f.env(env, def), help)
 }
 
+// Bool defines a boolean flag (true or false, 1 or 0) that falls back to
+// the environment variable env.
+func (f *envFlags) Bool(name, env string, def bool, help string) *bool {
+	v := def
+	if raw := f.env(env, ""); raw != "" {
+		if b, err := strconv.ParseBool(raw); err == nil {
+			v = b
+		} else {
+			f.badEnv = append(f.badEnv, fmt.Errorf("%s=%q: want true or false", env, raw))
+		}
+	}
+	return f.fs.Bool(name, v, help+" (env "+env+")")
+}
+
 // Duration defines a duration flag, in Go's syntax or in days ("14d"), that
 // falls back to the environment variable env.
 func (f *envFlags) Duration(name, env string, def time.Duration, help string) *time.Duration {

@@ -29,6 +29,7 @@ type serveConfig struct {
 	LogLevel       string
 	LogFormat      string
 	Migrate        bool
+	Candidates     *candidatesConfig
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -44,12 +45,17 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	logLevel := f.String("log-level", "ASSESSGATE_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	logFormat := f.String("log-format", "ASSESSGATE_LOG_FORMAT", "text", "log format: text or json")
 	migrate := f.fs.Bool("migrate", false, "apply pending database migrations before serving (always done on SQLite)")
+	candidates := defineCandidatesFlags(f)
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
 	cfg := &serveConfig{
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
+	}
+	var err error
+	if cfg.Candidates, err = candidates(); err != nil {
+		return nil, err
 	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
@@ -111,13 +117,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer db.Close()
 
 	st := store.New(db, logger)
-	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.InviteWorker{Store: st})
-	jobClient, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers})
+	clk := clockFrom(ctx)
+	if clk != nil {
+		st.Now = clk.Now
+	}
+	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
 	if err != nil {
 		return err
 	}
-	st.SetHooks(jobs.Hooks(jobClient))
+	workers := river.NewWorkers()
+	candidates.AddWorkers(workers)
+	jobClient, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers, Clock: clk})
+	if err != nil {
+		return err
+	}
+	st.SetHooks(candidates.Hooks(jobClient, jobs.Hooks(jobClient)))
 
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
