@@ -111,7 +111,9 @@ func TestAPI_Orders(t *testing.T) {
 		})
 
 		t.Run("NotFound", func(t *testing.T) {
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if status := a.api("GET", "/api/v1/orders/nope", nil, &e); status != 404 || e.Error.Code != "not_found" {
 				t.Errorf("GET unknown order = %d %+v; want 404 not_found", status, e)
 			}
