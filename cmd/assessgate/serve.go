@@ -131,7 +131,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	st.SetHooks(candidates.Hooks(jobClient, jobs.Hooks(jobClient)))
+	candidates.Client = jobClient
+	st.SetHooks(candidates.Hooks(jobs.Hooks(jobClient)))
 
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,

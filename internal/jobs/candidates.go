@@ -60,6 +60,10 @@ type Candidates struct {
 
 	// Vendor sends events to the vendor's platform; nil sends none.
 	Vendor *Vendor
+
+	// Client inserts the jobs that jobs and hooks cause. Set it once the
+	// client is made (it needs the workers first), before it starts.
+	Client *Client
 }
 
 // AddWorkers registers the workers of the invitation, reminder, expiry and
@@ -74,8 +78,8 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 // Hooks returns h with the candidate side added: a new order and a first
 // link open become vendor webhooks (order.created, order.started), and a
 // re-invitation asked through the API becomes an invitation job when
-// assessgate e-mails candidates.
-func (c *Candidates) Hooks(client *Client, h store.Hooks) store.Hooks {
+// assessgate e-mails candidates. The hooks insert jobs with c.Client.
+func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
 	created := h.OrderCreated
 	h.OrderCreated = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
 		if created != nil {
@@ -83,7 +87,7 @@ func (c *Candidates) Hooks(client *Client, h store.Hooks) store.Hooks {
 				return err
 			}
 		}
-		return c.Vendor.Enqueue(ctx, tx, client, EventOrderCreated, o.ID)
+		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCreated, o.ID)
 	}
 	started := h.OrderStarted
 	h.OrderStarted = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
@@ -92,11 +96,11 @@ func (c *Candidates) Hooks(client *Client, h store.Hooks) store.Hooks {
 				return err
 			}
 		}
-		return c.Vendor.Enqueue(ctx, tx, client, EventOrderStarted, o.ID)
+		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderStarted, o.ID)
 	}
 	if c.Mailer != nil {
 		h.InviteRequested = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-			_, err := client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID, RequestedAt: c.Store.Now().UnixMilli()}, nil)
+			_, err := c.Client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID, RequestedAt: c.Store.Now().UnixMilli()}, nil)
 			return err
 		}
 	}
@@ -206,13 +210,4 @@ func inTx(ctx context.Context, st *store.Store, fn func(tx *sql.Tx) error) error
 		return err
 	}
 	return tx.Commit()
-}
-
-// clientFrom returns the River client working the job in ctx.
-func clientFrom(ctx context.Context) (*Client, error) {
-	client, err := river.ClientFromContextSafely[*sql.Tx](ctx)
-	if err != nil {
-		return nil, fmt.Errorf("no River client in the job's context: %w", err)
-	}
-	return client, nil
 }

@@ -36,10 +36,7 @@ type ExpireWorker struct {
 // is no longer the job's.
 func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
 	c := w.C
-	client, err := clientFrom(ctx)
-	if err != nil {
-		return err
-	}
+	client := c.Client
 	return inTx(ctx, c.Store, func(tx *sql.Tx) error {
 		o, err := c.Store.FindOrderByIDTx(ctx, tx, job.Args.OrderID)
 		if err != nil {

@@ -60,10 +60,7 @@ func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) err
 		t := now.Add(c.InviteTTL)
 		expiresAt = &t
 	}
-	client, err := clientFrom(ctx)
-	if err != nil {
-		return err
-	}
+	client := c.Client
 	return c.send(ctx, job.JobRow, o, mail.Invitation, expiresAt, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := c.Store.MarkInvitedTx(ctx, tx, o.ID, now, expiresAt); err != nil {
 			if orders.ErrorCode(err) == orders.ECONFLICT {

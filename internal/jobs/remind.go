@@ -53,10 +53,7 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	case reminded(o):
 		return c.skip(ctx, o, mail.Reminder, "already reminded")
 	}
-	client, err := clientFrom(ctx)
-	if err != nil {
-		return err
-	}
+	client := c.Client
 	return c.send(ctx, job.JobRow, o, mail.Reminder, o.ExpiresAt, func(ctx context.Context, tx *sql.Tx) error {
 		return c.Vendor.Enqueue(ctx, tx, client, EventOrderReminded, o.ID)
 	})
