@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,7 @@ type serveConfig struct {
 	ReplicaName       string
 	RescueAfter       time.Duration
 	HeartbeatInterval time.Duration
+	Candidates        *candidatesConfig
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -64,6 +66,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
 	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
+	candidates := defineCandidatesFlags(f)
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
@@ -85,6 +88,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.HeartbeatInterval < time.Second {
 		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)
+	}
+	var err error
+	if cfg.Candidates, err = candidates(); err != nil {
+		return nil, err
 	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
@@ -149,12 +156,21 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	st := store.New(db, logger)
+	clk := clockFrom(ctx)
+	if clk != nil {
+		st.Now = clk.Now
+	}
 	catalogue := orders.NewCatalogue(nil)
+	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
+	if err != nil {
+		return err
+	}
 	limiter := jobs.NewLimiter(cfg.KomboConcurrency)
 	reconciler := &jobs.Reconciler{Store: st, Kombo: komboClient, Catalogue: catalogue, Limiter: limiter, Logger: logger}
+	writeback := &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger, Vendor: candidates.Vendor}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.InviteWorker{Store: st})
-	river.AddWorker(workers, &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
+	candidates.AddWorkers(workers)
+	river.AddWorker(workers, writeback)
 	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
 	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &jobs.ReconcileIntegrationWorker{Reconciler: reconciler})
@@ -164,7 +180,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
 	}
 	jobClient, err := jobs.NewClient(jobs.Config{
-		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic,
+		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic, Clock: clk,
 		Retry:       jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
 		Name:        cfg.ReplicaName,
 		RescueAfter: cfg.RescueAfter,
@@ -172,7 +188,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	st.SetHooks(jobs.Hooks(jobClient))
+	candidates.Client, writeback.Client = jobClient, jobClient
+	// An expired order is written back to Kombo as CANCELLED through the
+	// same results and write-back job as the vendor's results.
+	candidates.EnqueueResult = func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error {
+		_, err := st.RecordResultTx(ctx, tx, orderID, r)
+		return err
+	}
+	st.SetHooks(candidates.Hooks(jobs.Hooks(jobClient)))
 
 	if err := loadCatalogue(ctx, st, catalogue, filePackages, cfg.PackagesFile, logger); err != nil {
 		return err

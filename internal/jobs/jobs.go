@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
@@ -40,6 +41,10 @@ type Config struct {
 	// PollInterval is how often an idle client looks for new jobs. Neither
 	// SQLite nor database/sql on Postgres has LISTEN, so River polls.
 	PollInterval time.Duration
+
+	// Clock, if set, is the time River schedules, fetches and retries jobs
+	// by, instead of the wall clock; tests set it (see package clock).
+	Clock rivertype.TimeGenerator
 	// Retry is the backoff of failed jobs (default: 1 s doubling to 1 h).
 	Retry RetryPolicy
 
@@ -105,6 +110,7 @@ func NewClient(cfg Config) (*Client, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           jobTimeout(cfg.RescueAfter),
 		RetryPolicy:          cfg.Retry,
+		Test:                 river.TestConfig{Time: cfg.Clock},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

@@ -14,6 +14,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/orders", s.requireToken(s.handleListOrders))
 	mux.HandleFunc("GET /api/v1/orders/{id}", s.requireToken(s.handleGetOrder))
 	mux.HandleFunc("PUT /api/v1/orders/{id}/result", s.requireToken(s.handlePutResult))
+	mux.HandleFunc("POST /api/v1/orders/{id}/invite", s.requireToken(s.handleInvite))
+	mux.HandleFunc("GET /a/{token}", s.handleCandidateLink)
 
 	mux.HandleFunc("GET /api/v1/packages", s.requireToken(s.handleGetPackages))
 	mux.HandleFunc("PUT /api/v1/packages", s.requireToken(s.handlePutPackages))

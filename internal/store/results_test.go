@@ -52,18 +52,25 @@ func TestStore_AcceptResult(t *testing.T) {
 			t.Errorf("results = %d; want 2", n)
 		}
 
-		// Closing as expired: the state the expiry job asks for.
+		// The expiry job records its CANCELLED result for an order it has
+		// just closed as expired.
 		mustIntake(t, st, orderIntake(t, "ev-2", "order-2", nil))
 		tx, err := st.DB().Writer.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, _, err = st.AcceptResultTx(ctx, tx, "order-2", result(kombo.OrderStatusCancelled), orders.StateExpired)
-		if err != nil || o.State != orders.StateExpired {
-			t.Fatalf("AcceptResultTx(closeAs expired) = %+v, %v", o, err)
+		if ok, err := st.ExpireTx(ctx, tx, "order-2", baseTime); !ok || err != nil {
+			t.Fatalf("ExpireTx = %v, %v", ok, err)
+		}
+		res, err = st.RecordResultTx(ctx, tx, "order-2", result(kombo.OrderStatusCancelled))
+		if err != nil || res.ID == 0 {
+			t.Fatalf("RecordResultTx(expired order) = %v, %v", res, err)
 		}
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
+		}
+		if o, _ := st.FindOrderByID(ctx, "order-2"); o.State != orders.StateExpired {
+			t.Errorf("state after the expiry's result = %s; want expired", o.State)
 		}
 	})
 }

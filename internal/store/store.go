@@ -26,6 +26,11 @@ type Hooks struct {
 	// PackagesChanged runs for each active integration when the package
 	// catalogue changes.
 	PackagesChanged func(ctx context.Context, tx *sql.Tx, integrationID string) error
+	// OrderStarted runs when a candidate first opens a link of an order.
+	OrderStarted func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
+	// InviteRequested runs when the vendor asks for an invitation to be sent
+	// again; nil when assessgate does not e-mail invitations.
+	InviteRequested func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
 }
 
 // Store keeps orders and everything around them. Its methods are safe for
