@@ -70,6 +70,20 @@ func (f *envFlags) Int(name, env string, def int, help string) *int {
 	return f.fs.Int(name, n, help+" (env "+env+")")
 }
 
+// Bool defines a boolean flag (true or false, 1 or 0) that falls back to
+// the environment variable env.
+func (f *envFlags) Bool(name, env string, def bool, help string) *bool {
+	v := def
+	if raw := f.env(env, ""); raw != "" {
+		if b, err := strconv.ParseBool(raw); err == nil {
+			v = b
+		} else {
+			f.badEnv = append(f.badEnv, fmt.Errorf("%s=%q: want true or false", env, raw))
+		}
+	}
+	return f.fs.Bool(name, v, help+" (env "+env+")")
+}
+
 // Duration defines a duration flag, in Go's syntax or in days ("14d"), that
 // falls back to the environment variable env.
 func (f *envFlags) Duration(name, env string, def time.Duration, help string) *time.Duration {

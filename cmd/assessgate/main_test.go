@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,13 @@ func (b *syncBuffer) String() string {
 // is stopped when the test ends.
 func startApp(t testing.TB, dbURL string, env map[string]string, args ...string) *app {
 	t.Helper()
+	return startAppContext(t, context.Background(), dbURL, env, args...)
+}
+
+// startAppContext is startApp with run's context derived from parent, which
+// may carry a test clock (see withClock).
+func startAppContext(t testing.TB, parent context.Context, dbURL string, env map[string]string, args ...string) *app {
+	t.Helper()
 	full := map[string]string{
 		"KOMBO_WEBHOOK_SECRET":      testSecret,
 		"ASSESSGATE_API_TOKEN":      testToken,
@@ -71,10 +79,12 @@ func startApp(t testing.TB, dbURL string, env map[string]string, args ...string)
 	}
 	getenv := func(k string) string { return full[k] }
 
-	if strings.HasPrefix(dbURL, "postgres") {
+	// Postgres is migrated by serve only when asked; "--migrate=false" in
+	// args keeps it from being asked.
+	if strings.HasPrefix(dbURL, "postgres") && !slices.Contains(args, "--migrate=false") {
 		args = append(args, "--migrate")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	pr, pw := io.Pipe()
 	a := &app{t: t, DBURL: dbURL, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	go func() {

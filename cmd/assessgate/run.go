@@ -12,6 +12,7 @@ const usage = `assessgate runs between Kombo and an assessment vendor's platform
 
 Usage:
   assessgate serve [flags]     take Kombo's webhooks and serve the vendor API
+  assessgate migrate [flags]   bring the database schema up to date (--check: only look)
   assessgate load [flags]      send signed order webhooks to a local assessgate and measure it
   assessgate help              show this help
 
@@ -31,6 +32,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		err = runServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "load":
 		err = runLoad(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,13 @@ type serveConfig struct {
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
 
+	// Several replicas on one Postgres: see the README's "Postgres and
+	// replicas".
+	ReplicaName       string
+	RescueAfter       time.Duration
+	HeartbeatInterval time.Duration
+	Candidates        *candidatesConfig
+
 	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
 	DebugAddr string
 	// GroupCommit is how concurrent webhooks share transactions.
@@ -63,6 +71,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
 	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
+	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
+	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
+	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
+	candidates := defineCandidatesFlags(f)
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
 	noWrite := f.fs.Bool("bench-no-write-route", getenv("ASSESSGATE_BENCH_NO_WRITE_ROUTE") == "1", "for benchmarks only: also serve POST /bench/no-write/webhooks/kombo, the webhook path without storing (env ASSESSGATE_BENCH_NO_WRITE_ROUTE=1)")
@@ -70,11 +82,13 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
-	cfg := &serveConfig{DebugAddr: *debugAddr, NoWriteRoute: *noWrite, GroupCommit: store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait},
+	cfg := &serveConfig{
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
+		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
+		GroupCommit: store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
 	}
 	if cfg.GroupCommit.MaxItems < 1 || cfg.GroupCommit.MaxItems > 1000 {
 		return nil, fmt.Errorf("ASSESSGATE_INTAKE_BATCH %d: want 1 to 1000", cfg.GroupCommit.MaxItems)
@@ -87,6 +101,16 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if u, err := url.Parse(cfg.KomboAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("KOMBO_API_URL %q: want an absolute http(s) URL", cfg.KomboAPIURL)
+	}
+	if cfg.RescueAfter < 2*time.Second {
+		return nil, fmt.Errorf("ASSESSGATE_RESCUE_AFTER %s: want at least 2s", cfg.RescueAfter)
+	}
+	if cfg.HeartbeatInterval < time.Second {
+		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)
+	}
+	var err error
+	if cfg.Candidates, err = candidates(); err != nil {
+		return nil, err
 	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
@@ -151,27 +175,47 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	st := store.New(db, logger)
+	clk := clockFrom(ctx)
+	if clk != nil {
+		st.Now = clk.Now
+	}
 	st.SetGroupCommit(cfg.GroupCommit)
 	catalogue := orders.NewCatalogue(nil)
+	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
+	if err != nil {
+		return err
+	}
 	limiter := jobs.NewLimiter(cfg.KomboConcurrency)
 	reconciler := &jobs.Reconciler{Store: st, Kombo: komboClient, Catalogue: catalogue, Limiter: limiter, Logger: logger}
+	writeback := &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger, Vendor: candidates.Vendor}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &jobs.InviteWorker{Store: st})
-	river.AddWorker(workers, &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
+	candidates.AddWorkers(workers)
+	river.AddWorker(workers, writeback)
 	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
 	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
-	var periodic []*river.PeriodicJob
+	river.AddWorker(workers, &jobs.ReconcileIntegrationWorker{Reconciler: reconciler})
+	river.AddWorker(workers, &jobs.HeartbeatWorker{Logger: logger})
+	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval)}
 	if cfg.ReconcileInterval > 0 && komboClient != nil {
 		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
 	}
 	jobClient, err := jobs.NewClient(jobs.Config{
-		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic,
-		Retry: jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
+		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic, Clock: clk,
+		Retry:       jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
+		Name:        cfg.ReplicaName,
+		RescueAfter: cfg.RescueAfter,
 	})
 	if err != nil {
 		return err
 	}
-	st.SetHooks(jobs.Hooks(jobClient))
+	candidates.Client, writeback.Client = jobClient, jobClient
+	// An expired order is written back to Kombo as CANCELLED through the
+	// same results and write-back job as the vendor's results.
+	candidates.EnqueueResult = func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error {
+		_, err := st.RecordResultTx(ctx, tx, orderID, r)
+		return err
+	}
+	st.SetHooks(candidates.Hooks(jobs.Hooks(jobClient)))
 
 	if err := loadCatalogue(ctx, st, catalogue, filePackages, cfg.PackagesFile, logger); err != nil {
 		return err
@@ -192,7 +236,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		srv.Shutdown(context.Background())
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect))
+	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect), "replica", jobClient.ID())
 	fmt.Fprintf(stdout, "listening on http://%s\n", srv.Addr())
 
 	if cfg.DebugAddr != "" {

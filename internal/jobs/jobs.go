@@ -10,9 +10,12 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
@@ -32,19 +35,51 @@ type Config struct {
 	// leader that schedules them).
 	PeriodicJobs []*river.PeriodicJob
 
-	// MaxWorkers bounds the jobs worked at once by this process.
+	// MaxWorkers bounds the jobs worked at once by this process. Zero means
+	// DefaultMaxWorkers.
 	MaxWorkers int
 	// PollInterval is how often an idle client looks for new jobs. Neither
 	// SQLite nor database/sql on Postgres has LISTEN, so River polls.
 	PollInterval time.Duration
+
+	// Clock, if set, is the time River schedules, fetches and retries jobs
+	// by, instead of the wall clock; tests set it (see package clock).
+	Clock rivertype.TimeGenerator
 	// Retry is the backoff of failed jobs (default: 1 s doubling to 1 h).
 	Retry RetryPolicy
+
+	// Name names this process among the replicas in River's records (the
+	// leader, who worked a job); River's client id is Name followed by the
+	// start time, so two processes given one name still differ. Empty means
+	// the host name.
+	Name string
+	// RescueAfter is how long a job may run before it is taken for the job
+	// of a dead replica and given to another (River's rescuer, which runs
+	// on the leader every 30 s). A job is cancelled after half of it, at
+	// most a minute, so that a live replica's job is never rescued while it
+	// runs. Zero means DefaultRescueAfter.
+	RescueAfter time.Duration
+}
+
+// DefaultMaxWorkers is Config.MaxWorkers's default: half of the 20
+// connections store.Open gives a Postgres pool. A job holds a connection
+// while it writes, so with as many workers as connections, jobs stuck on a
+// slow database would leave none for the webhooks, which must be answered
+// first (seen in TestReplicas).
+const DefaultMaxWorkers = 10
+
+// DefaultRescueAfter is Config.RescueAfter's default.
+const DefaultRescueAfter = 2 * time.Minute
+
+// jobTimeout returns how long one job may run, given when it is rescued.
+func jobTimeout(rescueAfter time.Duration) time.Duration {
+	return min(time.Minute, rescueAfter/2)
 }
 
 // NewClient returns a River client that works jobs on the store's database.
 func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxWorkers <= 0 {
-		cfg.MaxWorkers = 20
+		cfg.MaxWorkers = DefaultMaxWorkers
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 50 * time.Millisecond
@@ -55,7 +90,14 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Retry.Max <= 0 {
 		cfg.Retry.Max = time.Hour
 	}
+	if cfg.RescueAfter <= 0 {
+		cfg.RescueAfter = DefaultRescueAfter
+	}
+	if cfg.Name == "" {
+		cfg.Name, _ = os.Hostname()
+	}
 	client, err := river.NewClient(cfg.DB.RiverDriver(), &river.Config{
+		ID:                clientID(cfg.Name, time.Now()),
 		Logger:            quiet(cfg.Logger).With("component", "river"),
 		Workers:           cfg.Workers,
 		PeriodicJobs:      cfg.PeriodicJobs,
@@ -65,14 +107,26 @@ func NewClient(cfg Config) (*Client, error) {
 			river.QueueDefault: {MaxWorkers: cfg.MaxWorkers},
 		},
 		// A job whose replica died is handed to another after this long.
-		RescueStuckJobsAfter: 2 * time.Minute,
-		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           jobTimeout(cfg.RescueAfter),
 		RetryPolicy:          cfg.Retry,
+		Test:                 river.TestConfig{Time: cfg.Clock},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// clientID returns River's client id for a process named name that started
+// at start, in the style of River's default (host name and start time, dots
+// and colons made underscores).
+func clientID(name string, start time.Time) string {
+	if name == "" {
+		name = "assessgate"
+	}
+	name = strings.NewReplacer(".", "_", ":", "_").Replace(name)
+	return name + "_" + strings.Replace(start.UTC().Format("2006_01_02T15_04_05.000000"), ".", "_", 1)
 }
 
 // Hooks returns the store hooks that enqueue the jobs an order or an

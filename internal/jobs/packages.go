@@ -68,7 +68,9 @@ func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackag
 		if rerr := w.Store.RecordPush(ctx, id, hash, nil, err); rerr != nil {
 			w.Logger.Error("record package push", "integration_id", id, "err", rerr)
 		}
-		return komboFailure(ctx, w.Store, w.Logger, job.Attempt, job.MaxAttempts, job.CreatedAt, "", job.Kind, err)
+		return komboFailure(ctx, func(ctx context.Context, _, reason string, err error) {
+			w.Logger.Warn("package push dead-lettered", "integration_id", id, "reason", reason, "err", err)
+		}, job.Attempt, job.MaxAttempts, job.CreatedAt, "", err)
 	}
 	var warnings []string
 	for _, wn := range resp.Warnings {

@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -107,7 +109,10 @@ func (r *Reconciler) integration(ctx context.Context, integrationID string, sum 
 	return nil
 }
 
-// ReconcileArgs asks for one reconciliation pass.
+// ReconcileArgs asks for one reconciliation pass: one
+// ReconcileIntegrationArgs job per integration, so that each job is short
+// (well inside the time after which River rescues a job as a dead
+// replica's) and integrations are read in parallel.
 type ReconcileArgs struct{}
 
 // Kind is River's name for the job.
@@ -118,22 +123,63 @@ func (ReconcileArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 3}
 }
 
-// ReconcileWorker runs the Reconciler, once per period across all replicas
+// ReconcileWorker starts a pass, once per period across all replicas
 // (River schedules periodic jobs on its elected leader only).
 type ReconcileWorker struct {
 	river.WorkerDefaults[ReconcileArgs]
 	Reconciler *Reconciler
 }
 
-// Timeout leaves room for many integrations with many pages.
-func (w *ReconcileWorker) Timeout(*river.Job[ReconcileArgs]) time.Duration { return 10 * time.Minute }
-
-// Work runs one pass.
+// Work inserts one job per integration to reconcile.
 func (w *ReconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs]) error {
-	sum, err := w.Reconciler.Run(ctx)
+	ids, err := w.Reconciler.Store.ReconcileTargets(ctx)
 	if err != nil {
 		return err
 	}
+	client := river.ClientFromContext[*sql.Tx](ctx)
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i] = river.InsertManyParams{Args: ReconcileIntegrationArgs{IntegrationID: id}}
+	}
+	if len(params) > 0 {
+		if _, err := client.InsertMany(ctx, params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReconcileIntegrationArgs asks for one integration's open orders to be
+// reconciled.
+type ReconcileIntegrationArgs struct {
+	IntegrationID string `json:"integration_id"`
+}
+
+// Kind is River's name for the job.
+func (ReconcileIntegrationArgs) Kind() string { return "reconcile_integration" }
+
+// InsertOpts retries a failed read a few times; the next period runs anyway.
+func (ReconcileIntegrationArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3}
+}
+
+// ReconcileIntegrationWorker reconciles one integration.
+type ReconcileIntegrationWorker struct {
+	river.WorkerDefaults[ReconcileIntegrationArgs]
+	Reconciler *Reconciler
+}
+
+// Work reads the integration's open orders and stores those unknown.
+func (w *ReconcileIntegrationWorker) Work(ctx context.Context, job *river.Job[ReconcileIntegrationArgs]) error {
+	if w.Reconciler.Kombo == nil {
+		return river.JobCancel(errors.New("KOMBO_API_KEY is not set"))
+	}
+	sum := &ReconcileSummary{Integrations: 1, Created: []string{}}
+	if err := w.Reconciler.integration(ctx, job.Args.IntegrationID, sum); err != nil {
+		return err
+	}
+	w.Reconciler.Logger.Info("reconciled", "integration_id", job.Args.IntegrationID, "open_orders", sum.OpenOrders,
+		"created", len(sum.Created), "skipped", sum.Skipped)
 	return river.RecordOutput(ctx, sum)
 }
 

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,10 @@ type WritebackWorker struct {
 	Kombo   *kombo.Client // nil when KOMBO_API_KEY is not set
 	Limiter *Limiter
 	Logger  *slog.Logger
+	// Vendor, if enabled, hears writeback.failed when a result is
+	// dead-lettered; Client inserts that event's job.
+	Vendor *Vendor
+	Client *Client
 }
 
 // Work delivers the newest undelivered result of the order. Retryable
@@ -85,48 +90,64 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 		}
 		return w.Store.MarkResultDelivered(ctx, res, warnings)
 	}
-	return komboFailure(ctx, w.Store, w.Logger, job.Attempt, job.MaxAttempts, job.CreatedAt, orderID, job.Kind, err)
+	return komboFailure(ctx, w.deadLetter, job.Attempt, job.MaxAttempts, job.CreatedAt, orderID, err)
+}
+
+// deadLetter records on the order's timeline that its write-back stopped,
+// and tells the vendor's platform (writeback.failed), in one transaction.
+func (w *WritebackWorker) deadLetter(ctx context.Context, orderID, reason string, err error) {
+	w.Logger.Warn("writeback dead-lettered", "order_id", orderID, "reason", reason, "err", err)
+	txErr := inTx(ctx, w.Store, func(tx *sql.Tx) error {
+		if err := w.Store.AddEventTx(ctx, tx, orderID, orders.EventDeadLetter, deadLetterDetail("writeback", reason, err)); err != nil {
+			return err
+		}
+		return w.Vendor.Enqueue(ctx, tx, w.Client, EventWritebackFailed, orderID)
+	})
+	if txErr != nil {
+		w.Logger.Error("record dead letter", "order_id", orderID, "err", txErr)
+	}
 }
 
 // komboFailure turns a failed Kombo call into River's answer: a snooze for
 // Kombo's Retry-After, an error (retry with backoff) for other retryable
 // failures, and a cancel (dead letter now) for failures that need a human.
-// The last attempt and cancels are recorded on the order's timeline.
-func komboFailure(ctx context.Context, st *store.Store, logger *slog.Logger, attempt, maxAttempts int, created time.Time, orderID, kind string, err error) error {
+// deadLetter, if not nil, is told when the job stops for good.
+func komboFailure(ctx context.Context, deadLetter func(ctx context.Context, orderID, reason string, err error), attempt, maxAttempts int, created time.Time, orderID string, err error) error {
 	if ctx.Err() != nil {
 		// Shutting down: not Kombo's fault, try again soon without spending
 		// an attempt.
 		return river.JobSnooze(0)
 	}
-	deadLetter := func(reason string) {
-		logger.Warn(kind+" dead-lettered", "order_id", orderID, "reason", reason, "err", err)
-		if orderID == "" {
-			return
-		}
-		detail := map[string]any{"kind": kind, "reason": reason, "error": err.Error()}
-		var kerr *kombo.Error
-		if errors.As(err, &kerr) {
-			detail["error_code"], detail["status"] = kerr.Code, kerr.StatusCode
-		}
-		if aerr := st.AddEvent(context.WithoutCancel(ctx), orderID, orders.EventDeadLetter, detail); aerr != nil {
-			logger.Error("record dead letter", "order_id", orderID, "err", aerr)
+	dead := func(reason string) {
+		if deadLetter != nil {
+			deadLetter(context.WithoutCancel(ctx), orderID, reason, err)
 		}
 	}
 	if !kombo.IsRetryable(err) {
-		deadLetter("needs a human")
+		dead("needs a human")
 		return river.JobCancel(err)
 	}
 	if d, ok := kombo.RetryAfter(err); ok && d > 0 {
 		if time.Since(created) > giveUpAfter {
-			deadLetter("gave up waiting on Kombo's rate limit")
+			dead("gave up waiting on Kombo's rate limit")
 			return river.JobCancel(err)
 		}
 		return river.JobSnooze(d)
 	}
 	if attempt >= maxAttempts {
-		deadLetter(fmt.Sprintf("gave up after %d attempts", attempt))
+		dead(fmt.Sprintf("gave up after %d attempts", attempt))
 	}
 	return err
+}
+
+// deadLetterDetail describes a dead letter for a timeline.
+func deadLetterDetail(kind, reason string, err error) map[string]any {
+	detail := map[string]any{"kind": kind, "reason": reason, "error": err.Error()}
+	var kerr *kombo.Error
+	if errors.As(err, &kerr) {
+		detail["error_code"], detail["status"] = kerr.Code, kerr.StatusCode
+	}
+	return detail
 }
 
 // komboCall describes a Kombo call for a timeline: endpoint, HTTP status,

@@ -64,3 +64,18 @@ func (c *Catalogue) Accepts(packageID string) bool {
 	defer c.mu.RUnlock()
 	return len(c.packages) == 0 || c.ids[packageID]
 }
+
+// Find returns the package with id, if the catalogue has it.
+func (c *Catalogue) Find(id string) (kombo.Package, bool) {
+	if c == nil {
+		return kombo.Package{}, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, p := range c.packages {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return kombo.Package{}, false
+}

@@ -84,6 +84,19 @@ const (
 	EventLinkIssued = "link.issued"
 )
 
+// Event kinds written for the candidate: e-mails, link opens, expiry.
+const (
+	EventMailSent        = "mail.sent"
+	EventMailFailed      = "mail.failed"
+	EventMailSkipped     = "mail.skipped"
+	EventStarted         = "order.started"
+	EventExpired         = "order.expired"
+	EventInviteRequested = "invite.requested"
+	EventWritebackSkip   = "writeback.skipped"
+	EventVendorSent      = "vendor_webhook.sent"
+	EventVendorFailed    = "vendor_webhook.failed"
+)
+
 // OrderFilter selects orders. Nil fields do not filter.
 type OrderFilter struct {
 	Status        *kombo.OrderStatus

@@ -4,66 +4,16 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/kombo"
 )
 
-// orderJSON is an order as the vendor API shows it: Kombo's fields as Kombo
-// sent them, then assessgate's state, timestamps and timeline.
-type orderJSON struct {
-	kombo.Order
-	State     orders.State  `json:"state"`
-	Source    orders.Source `json:"source"`
-	EventID   string        `json:"event_id,omitempty"`
-	CreatedAt string        `json:"created_at"`
-	UpdatedAt string        `json:"updated_at"`
-	InvitedAt *string       `json:"invited_at"`
-	StartedAt *string       `json:"started_at"`
-	ExpiresAt *string       `json:"expires_at"`
-	ClosedAt  *string       `json:"closed_at"`
-	Timeline  []eventJSON   `json:"timeline,omitempty"`
-}
+// orderJSON is an order as the vendor API shows it; orders.View is shared
+// with the vendor webhooks, so both show an order the same way.
+type orderJSON = orders.View
 
-type eventJSON struct {
-	At     string         `json:"at"`
-	Kind   string         `json:"kind"`
-	Detail map[string]any `json:"detail,omitempty"`
-}
-
-func newOrderJSON(o *orders.Order) orderJSON {
-	j := orderJSON{
-		Order:     o.Order,
-		State:     o.State,
-		Source:    o.Source,
-		EventID:   o.EventID,
-		CreatedAt: formatTime(o.CreatedAt),
-		UpdatedAt: formatTime(o.UpdatedAt),
-		InvitedAt: formatTimePtr(o.InvitedAt),
-		StartedAt: formatTimePtr(o.StartedAt),
-		ExpiresAt: formatTimePtr(o.ExpiresAt),
-		ClosedAt:  formatTimePtr(o.ClosedAt),
-	}
-	if j.Job.HiringTeam == nil {
-		j.Job.HiringTeam = []kombo.HiringTeamMember{}
-	}
-	for _, e := range o.Timeline {
-		j.Timeline = append(j.Timeline, eventJSON{At: formatTime(e.At), Kind: e.Kind, Detail: e.Detail})
-	}
-	return j
-}
-
-// formatTime formats times as Kombo does: UTC, milliseconds.
-func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-func formatTimePtr(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := formatTime(*t)
-	return &s
-}
+func newOrderJSON(o *orders.Order) orderJSON { return orders.NewView(o) }
 
 // handleGetOrder answers GET /api/v1/orders/{id}, where id is Kombo's order id.
 func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) {

@@ -82,8 +82,8 @@ func (s *Server) handleListIntegrations(w http.ResponseWriter, r *http.Request) 
 		data = append(data, integrationJSON{
 			ID: i.ID, Tool: i.Tool, Category: i.Category, OrganizationName: i.OrganizationName, OriginID: i.OriginID,
 			State: i.State, SetupStatus: i.SetupStatus, QAStatus: i.QAStatus,
-			CreatedAt: formatTime(i.CreatedAt), UpdatedAt: formatTime(i.UpdatedAt), DeletedAt: formatTimePtr(i.DeletedAt),
-			PackagesPushedAt: formatTimePtr(i.PackagesPushedAt), PackagesCurrent: hash != "" && i.PackagesHash == hash,
+			CreatedAt: orders.FormatTime(i.CreatedAt), UpdatedAt: orders.FormatTime(i.UpdatedAt), DeletedAt: orders.FormatTimePtr(i.DeletedAt),
+			PackagesPushedAt: orders.FormatTimePtr(i.PackagesPushedAt), PackagesCurrent: hash != "" && i.PackagesHash == hash,
 			PushWarnings: warnings, PushError: i.PushError,
 		})
 	}

@@ -17,6 +17,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/orders", s.requireToken(s.handleListOrders))
 	mux.HandleFunc("GET /api/v1/orders/{id}", s.requireToken(s.handleGetOrder))
 	mux.HandleFunc("PUT /api/v1/orders/{id}/result", s.requireToken(s.handlePutResult))
+	mux.HandleFunc("POST /api/v1/orders/{id}/invite", s.requireToken(s.handleInvite))
+	mux.HandleFunc("GET /a/{token}", s.handleCandidateLink)
 
 	mux.HandleFunc("GET /api/v1/packages", s.requireToken(s.handleGetPackages))
 	mux.HandleFunc("PUT /api/v1/packages", s.requireToken(s.handlePutPackages))
@@ -26,5 +28,5 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 
-	return mux
+	return s.recoverPanics(mux)
 }

@@ -2,10 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -134,14 +130,7 @@ func (s *Server) assessmentURL(o *orders.Order, token string) string {
 }
 
 // newToken returns an unguessable candidate link token: 256 random bits.
-func newToken() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func newToken() string { return orders.NewToken() }
 
 // HashToken returns what the store keeps of a link token.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
+func HashToken(token string) string { return orders.HashToken(token) }

@@ -83,20 +83,29 @@ func (s *Store) FindCatalogue(ctx context.Context) ([]kombo.Package, string, err
 }
 
 func (s *Store) activeIntegrationIDs(ctx context.Context, q querier) ([]string, error) {
-	rows, err := q.QueryContext(ctx, "SELECT id FROM integrations WHERE state = 'ACTIVE' ORDER BY id")
+	ids, err := queryStrings(ctx, q, "SELECT id FROM integrations WHERE state = 'ACTIVE' ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("find active integrations: %w", err)
 	}
+	return ids, nil
+}
+
+// queryStrings returns the one string column of a query's rows.
+func queryStrings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
 	defer rows.Close()
-	var ids []string
+	var out []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var v string
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		ids = append(ids, id)
+		out = append(out, v)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }
 
 // RecordPush records the outcome of pushing the catalogue with hash to an
@@ -126,22 +135,13 @@ func (s *Store) RecordPush(ctx context.Context, integrationID, hash string, warn
 // the active ones, and those known only from their orders (Kombo may send
 // orders before, or without, an integration-created webhook).
 func (s *Store) ReconcileTargets(ctx context.Context) ([]string, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id FROM integrations WHERE state = 'ACTIVE'
+	ids, err := queryStrings(ctx, s.db.Reader, `SELECT id FROM integrations WHERE state = 'ACTIVE'
 		UNION SELECT DISTINCT integration_id FROM orders WHERE integration_id NOT IN (SELECT id FROM integrations)
 		ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("find reconcile targets: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // KnownOrderIDs returns which of ids are stored orders.
@@ -156,21 +156,12 @@ func (s *Store) KnownOrderIDs(ctx context.Context, ids []string) (map[string]boo
 		for i, id := range chunk {
 			marks[i], args[i] = "$"+strconv.Itoa(i+1), id
 		}
-		rows, err := s.db.Reader.QueryContext(ctx, "SELECT id FROM orders WHERE id IN ("+strings.Join(marks, ",")+")", args...)
+		found, err := queryStrings(ctx, s.db.Reader, "SELECT id FROM orders WHERE id IN ("+strings.Join(marks, ",")+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("find known orders: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
+		for _, id := range found {
 			known[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
 		}
 	}
 	return known, nil

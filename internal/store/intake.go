@@ -242,7 +242,7 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash string) error {
 	if _, err := tx.ExecContext(ctx, "INSERT INTO links (token_hash, order_id, created_at) VALUES ($1, $2, $3)",
 		tokenHash, orderID, s.nowMillis()); err != nil {
-		return fmt.Errorf("insert link: %w", err)
+		return unavailable(fmt.Errorf("insert link: %w", err))
 	}
 	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
 }

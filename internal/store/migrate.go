@@ -60,11 +60,10 @@ func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	return riverdatabasesql.New(db.Writer)
 }
 
-// Pending returns the assessgate and River migrations not yet applied.
+// Pending returns the assessgate and River migrations not yet applied, named
+// as MigrateUp names them. It only reads: on a database that was never
+// migrated every migration is pending, and nothing is created.
 func (db *DB) Pending(ctx context.Context) ([]string, error) {
-	if err := db.ensureVersionTable(ctx); err != nil {
-		return nil, err
-	}
 	applied, err := db.appliedVersions(ctx)
 	if err != nil {
 		return nil, err
@@ -88,48 +87,75 @@ func (db *DB) Pending(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("river migrations: %w", err)
 	}
 	for _, v := range res.Versions {
-		pending = append(pending, fmt.Sprintf("river %03d_%s", v.Version, v.Name))
+		pending = append(pending, riverName(v))
 	}
 	return pending, nil
 }
 
-// Migrate applies every pending migration, each in its own transaction:
-// assessgate's own, then River's. It is safe to run on an up-to-date database
-// and, on Postgres, from several replicas at once.
+// Migrate applies every pending migration; see MigrateUp.
 func (db *DB) Migrate(ctx context.Context) error {
+	_, err := db.MigrateUp(ctx)
+	return err
+}
+
+// MigrateUp applies every pending migration, each in its own transaction:
+// assessgate's own, then River's. It returns the names of those it applied
+// ("assessgate 0001_init.sql", "river 001_create_river_migration"), none on
+// an up-to-date database. On Postgres it is safe to run from several
+// replicas at once: they take turns on an advisory lock, and all but the
+// first find nothing left to do.
+func (db *DB) MigrateUp(ctx context.Context) ([]string, error) {
+	if db.Dialect == Postgres {
+		// River's migrator takes no lock of its own, and two concurrent
+		// CREATE TABLE IF NOT EXISTS can both fail on Postgres's catalogue:
+		// hold one lock for the whole run. It is a transaction-level lock on a
+		// transaction of its own, so it ends with that transaction whatever
+		// happens, and never stays behind on a pooled connection.
+		lock, err := db.Writer.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("begin migration lock: %w", err)
+		}
+		defer lock.Rollback()
+		if _, err := lock.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrateLockKey); err != nil {
+			return nil, fmt.Errorf("take migration lock: %w", err)
+		}
+	}
 	if err := db.ensureVersionTable(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	ms, err := db.migrations()
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var done []string
 	for _, m := range ms {
-		if err := db.apply(ctx, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		applied, err := db.apply(ctx, m)
+		if err != nil {
+			return done, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if applied {
+			done = append(done, "assessgate "+m.name)
 		}
 	}
 	migrator, err := rivermigrate.New(db.RiverDriver(), nil)
 	if err != nil {
-		return err
+		return done, err
 	}
-	if db.Dialect == Postgres {
-		// River's migrator takes no lock of its own; serialise replicas that
-		// migrate at the same time on an advisory lock.
-		conn, err := db.Writer.Conn(ctx)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7346001)"); err != nil {
-			return err
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7346001)")
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return done, fmt.Errorf("river migrations: %w", err)
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("river migrations: %w", err)
+	for _, v := range res.Versions {
+		done = append(done, riverName(v))
 	}
-	return nil
+	return done, nil
+}
+
+// migrateLockKey is the Postgres advisory lock that serialises migrators.
+const migrateLockKey = 7346001
+
+func riverName(v rivermigrate.MigrateVersion) string {
+	return fmt.Sprintf("river %03d_%s", v.Version, v.Name)
 }
 
 func (db *DB) ensureVersionTable(ctx context.Context) error {
@@ -144,10 +170,16 @@ func (db *DB) ensureVersionTable(ctx context.Context) error {
 	return nil
 }
 
+// appliedVersions returns the versions of assessgate's migrations applied so
+// far: none when the version table does not exist yet.
 func (db *DB) appliedVersions(ctx context.Context) (map[int]bool, error) {
-	rows, err := db.Writer.QueryContext(ctx, "SELECT version FROM assessgate_migrations")
+	exists, err := db.tableExists(ctx, "assessgate_migrations")
+	if err != nil || !exists {
+		return map[int]bool{}, err
+	}
+	rows, err := db.Reader.QueryContext(ctx, "SELECT version FROM assessgate_migrations")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read applied migrations: %w", err)
 	}
 	defer rows.Close()
 	applied := map[int]bool{}
@@ -161,31 +193,44 @@ func (db *DB) appliedVersions(ctx context.Context) (map[int]bool, error) {
 	return applied, rows.Err()
 }
 
-func (db *DB) apply(ctx context.Context, m migration) error {
+// tableExists reports whether a table exists, in the current schema on
+// Postgres.
+func (db *DB) tableExists(ctx context.Context, name string) (bool, error) {
+	q := "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)"
+	if db.Dialect == Postgres {
+		q = "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1)"
+	}
+	var exists bool
+	if err := db.Reader.QueryRowContext(ctx, q, name).Scan(&exists); err != nil {
+		return false, fmt.Errorf("look for table %s: %w", name, err)
+	}
+	return exists, nil
+}
+
+// apply applies m unless it was applied before, and reports whether it did.
+// On Postgres the caller holds the migration lock.
+func (db *DB) apply(ctx context.Context, m migration) (bool, error) {
 	tx, err := db.Writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
-	if db.Dialect == Postgres {
-		// Serialises concurrent migrators until this transaction ends.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7346000)"); err != nil {
-			return err
-		}
-	}
 	var n int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM assessgate_migrations WHERE version = $1", m.version).Scan(&n); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO assessgate_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 		m.version, m.name, nowMillis()); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
 }

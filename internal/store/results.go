@@ -25,7 +25,7 @@ func (s *Store) AcceptResult(ctx context.Context, orderID string, r *kombo.Resul
 	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		o, res, err = s.AcceptResultTx(ctx, tx, orderID, r, "")
+		o, res, err = s.AcceptResultTx(ctx, tx, orderID, r)
 		return err
 	})
 	if err != nil {
@@ -37,20 +37,14 @@ func (s *Store) AcceptResult(ctx context.Context, orderID string, r *kombo.Resul
 	return o, res, nil
 }
 
-// AcceptResultTx is AcceptResult inside tx. closeAs, when not empty, is the
-// state a closing result leaves the order in instead of the one its status
-// implies (the expiry job closes orders as expired with a CANCELLED result).
-func (s *Store) AcceptResultTx(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest, closeAs orders.State) (*orders.Order, *orders.Result, error) {
+// AcceptResultTx is AcceptResult inside tx.
+func (s *Store) AcceptResultTx(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) (*orders.Order, *orders.Result, error) {
 	now := s.nowMillis()
 	// One conditional update both checks that the order is open and locks its
 	// row (on Postgres), so two results racing to close it cannot both win.
-	state, closes := orders.ClosingState(r.Status)
-	if closeAs != "" && closes {
-		state = closeAs
-	}
 	var err error
 	var id string
-	if closes {
+	if state, closes := orders.ClosingState(r.Status); closes {
 		err = tx.QueryRowContext(ctx, `UPDATE orders SET state = $1, closed_at = $2, updated_at = $2
 			WHERE id = $3 AND closed_at IS NULL AND status = 'OPEN' RETURNING id`, string(state), now, orderID).Scan(&id)
 	} else {
@@ -68,30 +62,46 @@ func (s *Store) AcceptResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 	if err != nil {
 		return nil, nil, unavailable(fmt.Errorf("update order: %w", err))
 	}
-
-	body, err := json.Marshal(r)
+	res, err := s.RecordResultTx(ctx, tx, orderID, r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode result: %w", err)
-	}
-	var resultID int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO results (order_id, status, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		orderID, string(r.Status), string(body), now).Scan(&resultID); err != nil {
-		return nil, nil, unavailable(fmt.Errorf("insert result: %w", err))
-	}
-	if err := s.addEvent(ctx, tx, orderID, orders.EventResultAccepted, map[string]any{"result_id": resultID, "status": string(r.Status)}); err != nil {
 		return nil, nil, err
 	}
 	o, err := s.findOrder(ctx, tx, orderID)
 	if err != nil {
 		return nil, nil, err
 	}
+	return o, res, nil
+}
+
+// RecordResultTx stores a result for an order as it is, without checking or
+// changing its state, and runs the ResultAccepted hook, inside tx. The
+// expiry job uses it for the CANCELLED result of an order it has just
+// closed as expired; AcceptResultTx uses it once it has closed the order.
+func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) (*orders.Result, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	now := s.nowMillis()
+	var resultID int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO results (order_id, status, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		orderID, string(r.Status), string(body), now).Scan(&resultID); err != nil {
+		return nil, unavailable(fmt.Errorf("insert result: %w", err))
+	}
+	if err := s.addEvent(ctx, tx, orderID, orders.EventResultAccepted, map[string]any{"result_id": resultID, "status": string(r.Status)}); err != nil {
+		return nil, err
+	}
 	res := &orders.Result{ID: resultID, OrderID: orderID, Request: *r, CreatedAt: fromMillis(now)}
 	if s.hooks.ResultAccepted != nil {
+		o, err := s.findOrder(ctx, tx, orderID)
+		if err != nil {
+			return nil, err
+		}
 		if err := s.hooks.ResultAccepted(ctx, tx, o, res); err != nil {
-			return nil, nil, fmt.Errorf("result accepted hook: %w", err)
+			return nil, fmt.Errorf("result accepted hook: %w", err)
 		}
 	}
-	return o, res, nil
+	return res, nil
 }
 
 // LatestResult returns the newest result of an order, or ENOTFOUND.

@@ -32,6 +32,11 @@ type Hooks struct {
 	// PackagesChanged runs for each active integration when the package
 	// catalogue changes.
 	PackagesChanged func(ctx context.Context, tx *sql.Tx, integrationID string) error
+	// OrderStarted runs when a candidate first opens a link of an order.
+	OrderStarted func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
+	// InviteRequested runs when the vendor asks for an invitation to be sent
+	// again; nil when assessgate does not e-mail invitations.
+	InviteRequested func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
 }
 
 // Store keeps orders and everything around them. Its methods are safe for
@@ -160,7 +165,7 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID, kind string, 
 	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
 		orderID, s.nowMillis(), kind, string(b))
 	if err != nil {
-		return fmt.Errorf("insert order event: %w", err)
+		return unavailable(fmt.Errorf("insert order event: %w", err))
 	}
 	return nil
 }

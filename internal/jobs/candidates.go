@@ -1,0 +1,239 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/assessgate/assessgate/internal/mail"
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// Mailer sends candidate e-mails; *mail.Mailer is one. Send returns the
+// Message-ID, and errors that carry no personal data.
+type Mailer interface {
+	Send(ctx context.Context, kind mail.Kind, to string, d *mail.Data) (string, error)
+}
+
+var _ Mailer = (*mail.Mailer)(nil)
+
+// Candidates is the candidate side of assessgate: it invites candidates by
+// e-mail, reminds those who have not opened their link, expires invitations
+// and tells the vendor's platform. Its workers (AddWorkers) and store hooks
+// (Hooks) share it.
+type Candidates struct {
+	Store  *store.Store
+	Logger *slog.Logger
+
+	// Mailer sends the e-mails. Nil means assessgate does not e-mail
+	// candidates (no SMTP): invitations are recorded as skipped, orders stay
+	// received and the vendor's platform invites, learning of each order
+	// from the order.created vendor webhook.
+	Mailer Mailer
+	// Catalogue names the packages in e-mails; may be nil.
+	Catalogue *orders.Catalogue
+	// PublicURL is assessgate's public address: a candidate's link is
+	// PublicURL + "/a/" + token.
+	PublicURL string
+	// InviteTTL is how long an invitation's link works; zero: forever.
+	InviteTTL time.Duration
+	// ReminderAfter is when, after an invitation whose link was not opened,
+	// the one reminder goes; zero: never.
+	ReminderAfter time.Duration
+
+	// ExpiryWriteback, when true, writes an expired order back to Kombo as
+	// CANCELLED with a TEXT attribute saying the invitation expired.
+	ExpiryWriteback bool
+	// EnqueueResult enqueues, in tx, the write-back of a result to Kombo. If
+	// it is nil, expired orders are recorded on the timeline as not written
+	// back ("writeback.skipped").
+	EnqueueResult func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error
+
+	// Vendor sends events to the vendor's platform; nil sends none.
+	Vendor *Vendor
+
+	// Client inserts the jobs that jobs and hooks cause. Set it once the
+	// client is made (it needs the workers first), before it starts.
+	Client *Client
+}
+
+// AddWorkers registers the workers of the invitation, reminder, expiry and
+// vendor webhook jobs.
+func (c *Candidates) AddWorkers(workers *river.Workers) {
+	river.AddWorker(workers, &InviteWorker{C: c})
+	river.AddWorker(workers, &RemindWorker{C: c})
+	river.AddWorker(workers, &ExpireWorker{C: c})
+	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
+}
+
+// Hooks returns h with the candidate side added: a new order and a first
+// link open become vendor webhooks (order.created, order.started), and a
+// re-invitation asked through the API becomes an invitation job when
+// assessgate e-mails candidates. The hooks insert jobs with c.Client.
+func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
+	created := h.OrderCreated
+	h.OrderCreated = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		if created != nil {
+			if err := created(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCreated, o.ID)
+	}
+	started := h.OrderStarted
+	h.OrderStarted = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		if started != nil {
+			if err := started(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderStarted, o.ID)
+	}
+	accepted := h.ResultAccepted
+	h.ResultAccepted = func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error {
+		if accepted != nil {
+			if err := accepted(ctx, tx, o, r); err != nil {
+				return err
+			}
+		}
+		// An expired order's CANCELLED result was announced as order.expired.
+		switch o.State {
+		case orders.StateCompleted:
+			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCompleted, o.ID)
+		case orders.StateCancelled:
+			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCancelled, o.ID)
+		}
+		return nil
+	}
+	if c.Mailer != nil {
+		h.InviteRequested = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+			_, err := c.Client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID, RequestedAt: c.Store.Now().UnixMilli()}, nil)
+			return err
+		}
+	}
+	return h
+}
+
+// order loads an order for a job; a job for an order that does not exist
+// (any more) is cancelled rather than retried.
+func (c *Candidates) order(ctx context.Context, id string) (*orders.Order, error) {
+	o, err := c.Store.FindOrderByID(ctx, id)
+	if orders.ErrorCode(err) == orders.ENOTFOUND {
+		return nil, river.JobCancel(err)
+	}
+	return o, err
+}
+
+// link returns the candidate link of token.
+func (c *Candidates) link(token string) string {
+	return strings.TrimRight(c.PublicURL, "/") + "/a/" + token
+}
+
+// mailData returns what the templates of an order's e-mails see.
+func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string, expiresAt *time.Time) *mail.Data {
+	d := &mail.Data{Link: link}
+	if o.Candidate.FirstName != nil {
+		d.FirstName = *o.Candidate.FirstName
+	}
+	if o.Candidate.LastName != nil {
+		d.LastName = *o.Candidate.LastName
+	}
+	if o.Job.Name != nil {
+		d.JobName = *o.Job.Name
+	}
+	if expiresAt != nil {
+		d.ExpiresAt = *expiresAt
+	}
+	if p, ok := c.Catalogue.Find(o.PackageID); ok {
+		d.PackageName = p.Name
+	}
+	// Unknown until Kombo's integration-created webhook arrives.
+	if integ, err := c.Store.FindIntegrationByID(ctx, o.IntegrationID); err == nil {
+		d.Organization = integ.OrganizationName
+	}
+	return d
+}
+
+// skip records on the timeline that an e-mail was not sent, and why.
+func (c *Candidates) skip(ctx context.Context, o *orders.Order, kind mail.Kind, reason string) error {
+	c.Logger.Info("mail skipped", "order_id", o.ID, "mail", string(kind), "reason", reason)
+	return c.Store.AddEvent(ctx, o.ID, orders.EventMailSkipped, map[string]any{"mail": string(kind), "reason": reason})
+}
+
+// send e-mails the candidate of o a new link of their own: an invitation
+// or a reminder. The link is stored before the e-mail goes, so that it works
+// as soon as it arrives, and removed again if the e-mail fails, which then
+// fails the job for River to retry. after runs in the transaction that
+// records the sent e-mail.
+func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.Order, kind mail.Kind, expiresAt *time.Time,
+	after func(ctx context.Context, tx *sql.Tx) error) error {
+	token := orders.NewToken()
+	hash := orders.HashToken(token)
+	if err := c.Store.AddLink(ctx, o.ID, hash); err != nil {
+		return err
+	}
+	data := c.mailData(ctx, o, c.link(token), expiresAt)
+
+	start := time.Now()
+	sendCtx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	messageID, err := c.Mailer.Send(sendCtx, kind, o.Candidate.Email, data)
+	cancel()
+	detail := map[string]any{"mail": string(kind), "attempt": job.Attempt, "latency_ms": time.Since(start).Milliseconds()}
+	log := c.Logger.With("order_id", o.ID, "mail", string(kind), "attempt", job.Attempt, "job_id", job.ID)
+
+	if err != nil {
+		detail["error"] = err.Error()
+		var me *mail.Error
+		if errors.As(err, &me) && me.Code != 0 {
+			detail["smtp_code"] = me.Code
+		}
+		log.Warn("mail failed", "err", err)
+		txErr := inTx(ctx, c.Store, func(tx *sql.Tx) error {
+			if err := c.Store.RemoveLinkTx(ctx, tx, hash); err != nil {
+				return err
+			}
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailFailed, detail)
+		})
+		return errors.Join(fmt.Errorf("send %s for order %s: %w", kind, o.ID, err), txErr)
+	}
+
+	detail["message_id"] = messageID
+	if expiresAt != nil {
+		detail["expires_at"] = orders.FormatTime(*expiresAt)
+	}
+	err = inTx(ctx, c.Store, func(tx *sql.Tx) error {
+		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailSent, detail); err != nil {
+			return err
+		}
+		return after(ctx, tx)
+	})
+	if err != nil {
+		// The e-mail went; River retries the job, which may send it again.
+		log.Error("mail sent but not recorded", "err", err)
+		return fmt.Errorf("record %s of order %s: %w", kind, o.ID, err)
+	}
+	log.Info("mail sent", "latency_ms", detail["latency_ms"])
+	return nil
+}
+
+// inTx runs fn in a write transaction of the store's database and commits.
+func inTx(ctx context.Context, st *store.Store, fn func(tx *sql.Tx) error) error {
+	tx, err := st.DB().Writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

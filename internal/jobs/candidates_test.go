@@ -1,0 +1,553 @@
+package jobs_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/assessgate/assessgate/internal/clock"
+	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/mail"
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+const (
+	integrationID = "greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f" // in kombo/testdata/webhook-integration-created.json
+	publicURL     = "https://assess.vendor.example"
+	ttl           = 14 * 24 * time.Hour
+	remindAfter   = 48 * time.Hour
+)
+
+// fakeMailer records what it is asked to send; SendFunc, if set, answers.
+type fakeMailer struct {
+	mu       sync.Mutex
+	SendFunc func(kind mail.Kind, to string, d *mail.Data) error
+	sent     []sentMail
+}
+
+type sentMail struct {
+	Kind mail.Kind
+	To   string
+	Data mail.Data
+}
+
+var _ jobs.Mailer = (*fakeMailer)(nil)
+
+func (m *fakeMailer) Send(ctx context.Context, kind mail.Kind, to string, d *mail.Data) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.SendFunc != nil {
+		if err := m.SendFunc(kind, to, d); err != nil {
+			return "", err
+		}
+	}
+	m.sent = append(m.sent, sentMail{kind, to, *d})
+	return "<id@test>", nil
+}
+
+func (m *fakeMailer) to(address string) []sentMail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []sentMail
+	for _, s := range m.sent {
+		if s.To == address {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// recordedResult is what EnqueueResult was given.
+type recordedResult struct {
+	OrderID string
+	Result  *kombo.ResultRequest
+}
+
+// env is the candidate side on a fresh database, on a stub clock, with a
+// River client that is not started: tests work jobs by calling workers.
+type env struct {
+	t       *testing.T
+	ctx     context.Context
+	st      *store.Store
+	clk     *clock.Stub
+	client  *jobs.Client
+	mailer  *fakeMailer
+	c       *jobs.Candidates
+	results []recordedResult
+}
+
+func newEnv(t *testing.T, d storetest.Database, vendorURL string) *env {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := store.New(storetest.Open(t, d), logger)
+	e := &env{t: t, st: st, clk: clock.NewStub(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), mailer: &fakeMailer{}}
+	st.Now = e.clk.Now
+	vendor, err := jobs.NewVendor(st, logger, vendorURL, "whsec_"+testKeyB64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.c = &jobs.Candidates{
+		Store: st, Logger: logger, Mailer: e.mailer, PublicURL: publicURL,
+		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TypeScript (60 min)"}}),
+		InviteTTL:     ttl,
+		ReminderAfter: remindAfter, ExpiryWriteback: true, Vendor: vendor,
+		EnqueueResult: func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error {
+			e.results = append(e.results, recordedResult{orderID, r})
+			return nil
+		},
+	}
+	workers := river.NewWorkers()
+	e.c.AddWorkers(workers)
+	// jobs.Hooks pushes packages to a new integration.
+	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Logger: logger, Limiter: jobs.NewLimiter(1)})
+	e.client, err = jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: workers, Clock: e.clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.c.Client = e.client
+	st.SetHooks(e.c.Hooks(jobs.Hooks(e.client)))
+	e.ctx = context.Background()
+
+	// The integration, so that e-mails name the organisation.
+	body, err := os.ReadFile(filepath.Join("..", "..", "kombo", "testdata", "webhook-integration-created.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, err := kombo.ParseWebhook(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Intake(e.ctx, &store.Intake{Webhook: hook, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// order stores an order for candidate id@example.com, as a webhook would.
+func (e *env) order(id string) *orders.Order {
+	e.t.Helper()
+	first, job := "Ada <b>", "Engineer"
+	o, _, err := e.st.CreateOrder(e.ctx, &kombo.Order{
+		ID: id, IntegrationID: integrationID, PackageID: "typescript_test", Status: kombo.OrderStatusOpen,
+		Candidate: kombo.Candidate{Email: id + "@example.com", FirstName: &first},
+		Job:       kombo.Job{Name: &job},
+	}, orders.SourceWebhook)
+	if err != nil {
+		e.t.Fatalf("CreateOrder(%s) = %v", id, err)
+	}
+	return o
+}
+
+func (e *env) find(id string) *orders.Order {
+	e.t.Helper()
+	o, err := e.st.FindOrderByID(e.ctx, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return o
+}
+
+func (e *env) setState(id string, state orders.State) {
+	e.t.Helper()
+	if _, err := e.st.DB().Writer.Exec("UPDATE orders SET state = $1 WHERE id = $2", string(state), id); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// work calls a worker as River would on the given attempt.
+func work[T river.JobArgs](e *env, w river.Worker[T], args T, attempt int) error {
+	e.t.Helper()
+	return w.Work(e.ctx, &river.Job[T]{JobRow: &rivertype.JobRow{ID: 1, Attempt: attempt, MaxAttempts: 25, Kind: args.Kind()}, Args: args})
+}
+
+func (e *env) invite(id string) error {
+	e.t.Helper()
+	return work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, jobs.InviteArgs{OrderID: id}, 1)
+}
+
+// jobsOf returns the jobs of kind for an order, oldest first.
+func (e *env) jobsOf(kind, orderID string) []*rivertype.JobRow {
+	e.t.Helper()
+	res, err := e.client.JobList(e.ctx, river.NewJobListParams().Kinds(kind).First(1000))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*rivertype.JobRow
+	for _, j := range res.Jobs {
+		var a struct {
+			OrderID string `json:"order_id"`
+		}
+		json.Unmarshal(j.EncodedArgs, &a)
+		if a.OrderID == orderID {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// vendorEvents returns the vendor webhook events enqueued for an order.
+func (e *env) vendorEvents(orderID string) []string {
+	e.t.Helper()
+	var out []string
+	for _, j := range e.jobsOf("vendor_webhook", orderID) {
+		var a jobs.VendorWebhookArgs
+		json.Unmarshal(j.EncodedArgs, &a)
+		out = append(out, a.Event)
+	}
+	return out
+}
+
+func events(o *orders.Order, kind string) []orders.Event {
+	var out []orders.Event
+	for _, ev := range o.Timeline {
+		if ev.Kind == kind {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// tokenOf returns the token of a link in an e-mail.
+func tokenOf(t *testing.T, link string) string {
+	t.Helper()
+	token, ok := strings.CutPrefix(link, publicURL+"/a/")
+	if !ok || len(token) < 40 {
+		t.Fatalf("link %q is not %s/a/<token>", link, publicURL)
+	}
+	return token
+}
+
+func TestInviteWorker(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			e := newEnv(t, d, "https://vendor.example/hooks")
+			e.order("o1")
+			if got := e.jobsOf("invite", "o1"); len(got) != 1 {
+				t.Fatalf("invite jobs for a new order = %d; want 1, from the intake's hook", len(got))
+			}
+			now := e.clk.Now()
+			if err := e.invite("o1"); err != nil {
+				t.Fatalf("InviteWorker.Work = %v", err)
+			}
+			sent := e.mailer.to("o1@example.com")
+			if len(sent) != 1 || sent[0].Kind != mail.Invitation {
+				t.Fatalf("sent %+v; want one invitation", sent)
+			}
+			d := sent[0].Data
+			if d.FirstName != "Ada <b>" || d.JobName != "Engineer" || d.Organization != "Acme Corp" ||
+				d.PackageName != "TypeScript (60 min)" || !d.ExpiresAt.Equal(now.Add(ttl)) {
+				t.Errorf("mail data = %+v; want the candidate, job, organisation, package and an expiry in 14 days", d)
+			}
+			open, err := e.st.OpenLink(e.ctx, orders.HashToken(tokenOf(t, d.Link)), false)
+			if err != nil || open.Order.ID != "o1" {
+				t.Errorf("the e-mailed link opens %+v, %v; want order o1", open, err)
+			}
+
+			o := e.find("o1")
+			if o.State != orders.StateInvited || !o.InvitedAt.Equal(now) || !o.ExpiresAt.Equal(now.Add(ttl)) {
+				t.Errorf("order = %s invited %v expires %v; want invited now, expiring in 14 days", o.State, o.InvitedAt, o.ExpiresAt)
+			}
+			if r := e.jobsOf("remind", "o1"); len(r) != 1 || !r[0].ScheduledAt.Equal(now.Add(remindAfter)) {
+				t.Errorf("reminder jobs = %v; want one at %v", r, now.Add(remindAfter))
+			}
+			if x := e.jobsOf("expire", "o1"); len(x) != 1 || !x[0].ScheduledAt.Equal(now.Add(ttl)) {
+				t.Errorf("expiry jobs = %v; want one at %v", x, now.Add(ttl))
+			}
+			if got := e.vendorEvents("o1"); strings.Join(got, ",") != "order.created,order.invited" {
+				t.Errorf("vendor events = %v; want order.created, order.invited", got)
+			}
+			sentEvents := events(o, orders.EventMailSent)
+			if len(sentEvents) != 1 || sentEvents[0].Detail["mail"] != "invitation" || sentEvents[0].Detail["attempt"] != float64(1) {
+				t.Errorf("mail.sent events = %+v; want one for the invitation, attempt 1", sentEvents)
+			}
+			b, _ := json.Marshal(o.Timeline)
+			if strings.Contains(string(b), "o1@example.com") || strings.Contains(string(b), "Ada") {
+				t.Errorf("the timeline carries personal data: %s", b)
+			}
+
+			// The same job again (River retries after a crash) sends nothing.
+			if err := e.invite("o1"); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.mailer.to("o1@example.com")); n != 1 {
+				t.Errorf("invitations after the job ran twice = %d; want 1", n)
+			}
+
+			t.Run("Reinvite", func(t *testing.T) {
+				e.clk.Advance(72 * time.Hour)
+				if _, err := e.st.RequestInvite(e.ctx, "o1"); err != nil {
+					t.Fatal(err)
+				}
+				inv := e.jobsOf("invite", "o1")
+				if len(inv) != 2 {
+					t.Fatalf("invite jobs after a re-invitation = %d; want 2", len(inv))
+				}
+				var args jobs.InviteArgs
+				json.Unmarshal(inv[1].EncodedArgs, &args)
+				if err := work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, args, 1); err != nil {
+					t.Fatal(err)
+				}
+				sent := e.mailer.to("o1@example.com")
+				newExpiry := e.clk.Now().Add(ttl)
+				if len(sent) != 2 || sent[1].Data.Link == sent[0].Data.Link || !sent[1].Data.ExpiresAt.Equal(newExpiry) {
+					t.Fatalf("after a re-invitation sent %+v; want a second invitation with a new link, expiring %v", sent, newExpiry)
+				}
+				if o := e.find("o1"); !o.ExpiresAt.Equal(newExpiry) {
+					t.Errorf("expires_at = %v; want %v", o.ExpiresAt, newExpiry)
+				}
+				if x := e.jobsOf("expire", "o1"); len(x) != 2 || !x[1].ScheduledAt.Equal(newExpiry) {
+					t.Errorf("expiry jobs = %d, last at %v; want a second at %v", len(x), x[len(x)-1].ScheduledAt, newExpiry)
+				}
+				// Both links work.
+				for _, s := range sent {
+					if _, err := e.st.OpenLink(e.ctx, orders.HashToken(tokenOf(t, s.Data.Link)), false); err != nil {
+						t.Errorf("link of an earlier e-mail: %v", err)
+					}
+				}
+			})
+
+			t.Run("Final", func(t *testing.T) {
+				for _, state := range []orders.State{orders.StateCancelled, orders.StateCompleted, orders.StateExpired} {
+					id := "final-" + string(state)
+					e.order(id)
+					e.setState(id, state)
+					if err := e.invite(id); err != nil {
+						t.Fatal(err)
+					}
+					if n := len(e.mailer.to(id + "@example.com")); n != 0 {
+						t.Errorf("%s order got %d e-mails; want none", state, n)
+					}
+					if ev := events(e.find(id), orders.EventMailSkipped); len(ev) != 1 || !strings.Contains(ev[0].Detail["reason"].(string), string(state)) {
+						t.Errorf("%s order: mail.skipped = %+v; want one naming the state", state, ev)
+					}
+					if _, err := e.st.RequestInvite(e.ctx, id); orders.ErrorCode(err) != orders.ECONFLICT {
+						t.Errorf("RequestInvite(%s) = %v; want ECONFLICT", state, err)
+					}
+				}
+			})
+
+			t.Run("SMTPDown", func(t *testing.T) {
+				e.order("o3")
+				e.mailer.SendFunc = func(mail.Kind, string, *mail.Data) error {
+					return &mail.Error{Reason: "connect", Temporary: true}
+				}
+				err := e.invite("o3")
+				if err == nil || strings.Contains(err.Error(), "@") {
+					t.Fatalf("Work with SMTP down = %v; want an error without the address", err)
+				}
+				o := e.find("o3")
+				failed := events(o, orders.EventMailFailed)
+				if o.State != orders.StateReceived || len(failed) != 1 || failed[0].Detail["error"] != "smtp: connect" {
+					t.Errorf("after a failed send: state %s, mail.failed %+v; want received and one failure", o.State, failed)
+				}
+				var links int
+				e.st.DB().Writer.QueryRow("SELECT count(*) FROM links WHERE order_id = 'o3'").Scan(&links)
+				if links != 0 || len(e.jobsOf("remind", "o3")) != 0 {
+					t.Errorf("links = %d, reminders = %d after a failed send; want none", links, len(e.jobsOf("remind", "o3")))
+				}
+				e.mailer.SendFunc = nil
+				if err := work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, jobs.InviteArgs{OrderID: "o3"}, 2); err != nil {
+					t.Fatalf("retry = %v", err)
+				}
+				if o := e.find("o3"); o.State != orders.StateInvited || len(e.mailer.to("o3@example.com")) != 1 {
+					t.Errorf("after the retry: state %s, %d e-mails; want invited, 1", o.State, len(e.mailer.to("o3@example.com")))
+				}
+			})
+
+			t.Run("NoSMTP", func(t *testing.T) {
+				c := *e.c
+				c.Mailer = nil
+				e.order("o4")
+				if err := work[jobs.InviteArgs](e, &jobs.InviteWorker{C: &c}, jobs.InviteArgs{OrderID: "o4"}, 1); err != nil {
+					t.Fatal(err)
+				}
+				o := e.find("o4")
+				if ev := events(o, orders.EventMailSkipped); o.State != orders.StateReceived || len(ev) != 1 || ev[0].Detail["reason"] != "SMTP is not configured" {
+					t.Errorf("without SMTP: state %s, mail.skipped %+v; want received, skipped", o.State, ev)
+				}
+			})
+		})
+	}
+}
+
+func TestRemindWorker(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			e := newEnv(t, d, "https://vendor.example/hooks")
+			for _, id := range []string{"unopened", "opened", "reinvited", "cancelled"} {
+				e.order(id)
+				if err := e.invite(id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			remindArgs := func(id string) jobs.RemindArgs {
+				t.Helper()
+				r := e.jobsOf("remind", id)
+				var a jobs.RemindArgs
+				json.Unmarshal(r[0].EncodedArgs, &a)
+				return a
+			}
+			remind := func(id string) {
+				t.Helper()
+				if err := work[jobs.RemindArgs](e, &jobs.RemindWorker{C: e.c}, remindArgs(id), 1); err != nil {
+					t.Fatalf("RemindWorker.Work(%s) = %v", id, err)
+				}
+			}
+			link := e.mailer.to("opened@example.com")[0].Data.Link
+			if _, err := e.st.OpenLink(e.ctx, orders.HashToken(tokenOf(t, link)), true); err != nil {
+				t.Fatal(err)
+			}
+			e.setState("cancelled", orders.StateCancelled)
+			e.clk.Advance(remindAfter)
+			e.st.RequestInvite(e.ctx, "reinvited")
+			var again jobs.InviteArgs
+			json.Unmarshal(e.jobsOf("invite", "reinvited")[1].EncodedArgs, &again)
+			work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, again, 1)
+
+			for _, id := range []string{"unopened", "opened", "reinvited", "cancelled"} {
+				remind(id)
+			}
+			sent := e.mailer.to("unopened@example.com")
+			o := e.find("unopened")
+			if len(sent) != 2 || sent[1].Kind != mail.Reminder || sent[1].Data.Link == sent[0].Data.Link || !sent[1].Data.ExpiresAt.Equal(*o.ExpiresAt) {
+				t.Fatalf("unopened link: sent %+v; want an invitation, then a reminder with a new link and the same expiry", sent)
+			}
+			if got := e.vendorEvents("unopened"); got[len(got)-1] != "order.reminded" {
+				t.Errorf("vendor events = %v; want order.reminded last", got)
+			}
+			for id, want := range map[string]string{"opened": "the link was opened", "reinvited": "invited again since", "cancelled": "the order is cancelled"} {
+				if n := len(e.mailer.to(id + "@example.com")); n != map[string]int{"opened": 1, "reinvited": 2, "cancelled": 1}[id] {
+					t.Errorf("%s: %d e-mails; want no reminder", id, n)
+				}
+				ev := events(e.find(id), orders.EventMailSkipped)
+				if len(ev) != 1 || ev[0].Detail["reason"] != want || ev[0].Detail["mail"] != "reminder" {
+					t.Errorf("%s: mail.skipped = %+v; want one reminder skipped because %q", id, ev, want)
+				}
+			}
+			// Run twice, it reminds once.
+			remind("unopened")
+			if n := len(e.mailer.to("unopened@example.com")); n != 2 {
+				t.Errorf("e-mails after the reminder job ran twice = %d; want 2", n)
+			}
+		})
+	}
+}
+
+func TestExpireWorker(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			e := newEnv(t, d, "https://vendor.example/hooks")
+			ids := []string{"unopened", "opened", "moved", "completed", "off"}
+			for _, id := range ids {
+				e.order(id)
+				if err := e.invite(id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			expireArgs := func(id string) jobs.ExpireArgs {
+				x := e.jobsOf("expire", id)
+				var a jobs.ExpireArgs
+				json.Unmarshal(x[0].EncodedArgs, &a)
+				return a
+			}
+			expire := func(c *jobs.Candidates, id string) error {
+				return work[jobs.ExpireArgs](e, &jobs.ExpireWorker{C: c}, expireArgs(id), 1)
+			}
+			link := e.mailer.to("opened@example.com")[0].Data.Link
+			e.st.OpenLink(e.ctx, orders.HashToken(tokenOf(t, link)), true)
+			e.setState("completed", orders.StateCompleted)
+			expiry := *e.find("unopened").ExpiresAt
+
+			// Early: snoozed until the expiry.
+			e.clk.Advance(ttl - time.Hour)
+			var snooze *river.JobSnoozeError
+			if err := expire(e.c, "unopened"); !errors.As(err, &snooze) || snooze.Duration != time.Hour {
+				t.Errorf("expiry an hour early = %v; want snoozed for an hour", err)
+			}
+			// A re-invitation moves the expiry past the first job's.
+			e.st.RequestInvite(e.ctx, "moved")
+			var again jobs.InviteArgs
+			json.Unmarshal(e.jobsOf("invite", "moved")[1].EncodedArgs, &again)
+			work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, again, 1)
+
+			e.clk.Set(expiry)
+			for _, id := range []string{"unopened", "opened", "moved", "completed"} {
+				if err := expire(e.c, id); err != nil {
+					t.Fatalf("ExpireWorker.Work(%s) = %v", id, err)
+				}
+			}
+			off := *e.c
+			off.ExpiryWriteback = false
+			if err := expire(&off, "off"); err != nil {
+				t.Fatal(err)
+			}
+
+			for id, want := range map[string]orders.State{"unopened": orders.StateExpired, "opened": orders.StateExpired,
+				"moved": orders.StateInvited, "completed": orders.StateCompleted, "off": orders.StateExpired} {
+				if o := e.find(id); o.State != want {
+					t.Errorf("%s: state %s; want %s", id, o.State, want)
+				}
+			}
+			o := e.find("unopened")
+			if o.ClosedAt == nil || !o.ClosedAt.Equal(expiry) || len(events(o, orders.EventExpired)) != 1 {
+				t.Errorf("expired order: closed_at %v, order.expired events %d; want %v, 1", o.ClosedAt, len(events(o, orders.EventExpired)), expiry)
+			}
+			if got := e.vendorEvents("unopened"); got[len(got)-1] != "order.expired" {
+				t.Errorf("vendor events = %v; want order.expired last", got)
+			}
+
+			// Written back as CANCELLED with a TEXT attribute, except with the switch off.
+			byOrder := map[string]*kombo.ResultRequest{}
+			for _, r := range e.results {
+				byOrder[r.OrderID] = r.Result
+			}
+			if len(e.results) != 2 || byOrder["unopened"] == nil || byOrder["opened"] == nil {
+				t.Fatalf("results enqueued for %+v; want unopened and opened", e.results)
+			}
+			for id, want := range map[string]string{"unopened": "before the candidate started", "opened": "did not complete"} {
+				r := byOrder[id]
+				if err := r.Validate(); err != nil {
+					t.Errorf("%s: result is not valid for Kombo: %v", id, err)
+				}
+				a := r.Attributes
+				if r.Status != kombo.OrderStatusCancelled || *r.CompletedAt != kombo.FormatTime(expiry) || len(a) != 1 ||
+					a[0].Type != kombo.AttributeText || !strings.Contains(a[0].Value, "expired") || !strings.Contains(a[0].Value, want) {
+					t.Errorf("%s: result = %+v %+v; want CANCELLED with a TEXT attribute saying the invitation expired, %s", id, r, a, want)
+				}
+			}
+			if ev := events(e.find("off"), orders.EventWritebackSkip); len(ev) != 1 || ev[0].Detail["reason"] != "expiry write-back is off" {
+				t.Errorf("with the write-back off: writeback.skipped = %+v", ev)
+			}
+
+			t.Run("NotWired", func(t *testing.T) {
+				e.order("nowire")
+				e.invite("nowire")
+				e.clk.Advance(ttl)
+				c := *e.c
+				c.EnqueueResult = nil
+				if err := expire(&c, "nowire"); err != nil {
+					t.Fatal(err)
+				}
+				o := e.find("nowire")
+				if ev := events(o, orders.EventWritebackSkip); o.State != orders.StateExpired || len(ev) != 1 || ev[0].Detail["reason"] != "write-back not configured" {
+					t.Errorf("without EnqueueResult: state %s, writeback.skipped %+v", o.State, ev)
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,67 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/riverqueue/river"
+
+	"github.com/assessgate/assessgate/internal/mail"
+	"github.com/assessgate/assessgate/internal/orders"
+)
+
+// RemindArgs asks for the one reminder of an invitation.
+type RemindArgs struct {
+	OrderID string `json:"order_id"`
+	// InvitedAt, in Unix milliseconds, names the invitation reminded of: a
+	// later invitation schedules its own reminder.
+	InvitedAt int64 `json:"invited_at"`
+}
+
+// Kind is River's name for the job.
+func (RemindArgs) Kind() string { return "remind" }
+
+// RemindWorker e-mails a reminder, with a new link to the same order, to a
+// candidate who has not opened the link of their invitation.
+type RemindWorker struct {
+	river.WorkerDefaults[RemindArgs]
+	C *Candidates
+}
+
+// Work sends the reminder when, as the order stands now, it is still wanted:
+// the order is invited (its link not opened), not final, not invited again
+// since, and not reminded yet. Otherwise it records why not.
+func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) error {
+	c := w.C
+	o, err := c.order(ctx, job.Args.OrderID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Mailer == nil:
+		return c.skip(ctx, o, mail.Reminder, "SMTP is not configured")
+	case o.State.Final():
+		return c.skip(ctx, o, mail.Reminder, fmt.Sprintf("the order is %s", o.State))
+	case o.State == orders.StateStarted:
+		return c.skip(ctx, o, mail.Reminder, "the link was opened")
+	case o.InvitedAt == nil || o.InvitedAt.UnixMilli() != job.Args.InvitedAt:
+		return c.skip(ctx, o, mail.Reminder, "invited again since")
+	case reminded(o):
+		return c.skip(ctx, o, mail.Reminder, "already reminded")
+	}
+	client := c.Client
+	return c.send(ctx, job.JobRow, o, mail.Reminder, o.ExpiresAt, func(ctx context.Context, tx *sql.Tx) error {
+		return c.Vendor.Enqueue(ctx, tx, client, EventOrderReminded, o.ID)
+	})
+}
+
+// reminded reports whether a reminder was sent since the last invitation.
+func reminded(o *orders.Order) bool {
+	for _, e := range o.Timeline {
+		if e.Kind == orders.EventMailSent && e.Detail["mail"] == string(mail.Reminder) && !e.At.Before(*o.InvitedAt) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,66 @@
+package orders
+
+import (
+	"time"
+
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// View is an order as the vendor's platform sees it, in the vendor API and in
+// the vendor webhooks: Kombo's fields as Kombo sent them, then assessgate's
+// state, timestamps and, when loaded, the timeline.
+type View struct {
+	kombo.Order
+	State     State       `json:"state"`
+	Source    Source      `json:"source"`
+	EventID   string      `json:"event_id,omitempty"`
+	CreatedAt string      `json:"created_at"`
+	UpdatedAt string      `json:"updated_at"`
+	InvitedAt *string     `json:"invited_at"`
+	StartedAt *string     `json:"started_at"`
+	ExpiresAt *string     `json:"expires_at"`
+	ClosedAt  *string     `json:"closed_at"`
+	Timeline  []EventView `json:"timeline,omitempty"`
+}
+
+// EventView is a timeline entry as View shows it.
+type EventView struct {
+	At     string         `json:"at"`
+	Kind   string         `json:"kind"`
+	Detail map[string]any `json:"detail,omitempty"`
+}
+
+// NewView returns the view of o, with its timeline if o has one loaded.
+func NewView(o *Order) View {
+	v := View{
+		Order:     o.Order,
+		State:     o.State,
+		Source:    o.Source,
+		EventID:   o.EventID,
+		CreatedAt: FormatTime(o.CreatedAt),
+		UpdatedAt: FormatTime(o.UpdatedAt),
+		InvitedAt: FormatTimePtr(o.InvitedAt),
+		StartedAt: FormatTimePtr(o.StartedAt),
+		ExpiresAt: FormatTimePtr(o.ExpiresAt),
+		ClosedAt:  FormatTimePtr(o.ClosedAt),
+	}
+	if v.Job.HiringTeam == nil {
+		v.Job.HiringTeam = []kombo.HiringTeamMember{}
+	}
+	for _, e := range o.Timeline {
+		v.Timeline = append(v.Timeline, EventView{At: FormatTime(e.At), Kind: e.Kind, Detail: e.Detail})
+	}
+	return v
+}
+
+// FormatTime formats times as Kombo does: UTC, milliseconds.
+func FormatTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// FormatTimePtr is FormatTime for an optional time; nil stays nil.
+func FormatTimePtr(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := FormatTime(*t)
+	return &s
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/orders"
+)
+
+// finalStates is the SQL list of orders.State values that are final.
+const finalStates = "('completed', 'cancelled', 'expired')"
+
+// AddLink stores the hash of a new candidate link token of an order.
+func (s *Store) AddLink(ctx context.Context, orderID, tokenHash string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.addLink(ctx, tx, orderID, tokenHash) })
+}
+
+// RemoveLinkTx deletes a link, such as the one of an e-mail that could not
+// be sent, inside tx.
+func (s *Store) RemoveLinkTx(ctx context.Context, tx *sql.Tx, tokenHash string) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM links WHERE token_hash = $1", tokenHash); err != nil {
+		return fmt.Errorf("delete link: %w", err)
+	}
+	return nil
+}
+
+// MarkInvitedTx records inside tx that an invitation was sent at at, its
+// link valid until expiresAt (nil: it does not expire). A received order
+// becomes invited; a started one stays started. It returns the updated
+// order, an ENOTFOUND error for an unknown order and an ECONFLICT error for
+// a final one, which it leaves as it is.
+func (s *Store) MarkInvitedTx(ctx context.Context, tx *sql.Tx, orderID string, at time.Time, expiresAt *time.Time) (*orders.Order, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, `UPDATE orders SET
+			state = CASE WHEN state = 'received' THEN 'invited' ELSE state END,
+			invited_at = $2, expires_at = $3, updated_at = $4
+		WHERE id = $1 AND state NOT IN `+finalStates+` RETURNING id`,
+		orderID, at.UnixMilli(), toNullMillis(expiresAt), s.nowMillis()).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.notOpen(ctx, tx, orderID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mark order invited: %w", err)
+	}
+	return s.findOrder(ctx, tx, orderID)
+}
+
+// ExpireTx marks an order expired at at inside tx, unless it is final, and
+// reports whether it did.
+func (s *Store) ExpireTx(ctx context.Context, tx *sql.Tx, orderID string, at time.Time) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = 'expired', closed_at = $2, updated_at = $3
+		WHERE id = $1 AND state NOT IN `+finalStates, orderID, at.UnixMilli(), s.nowMillis())
+	if err != nil {
+		return false, fmt.Errorf("expire order: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// notOpen returns the error for an order that an update of open orders
+// did not find: ENOTFOUND when it does not exist, ECONFLICT when it is final.
+func (s *Store) notOpen(ctx context.Context, q querier, orderID string) error {
+	o, err := s.findOrder(ctx, q, orderID)
+	if err != nil {
+		return err
+	}
+	return orders.Errorf(orders.ECONFLICT, "order %s is %s", o.ID, o.State)
+}
+
+// LinkOpen is what opening a candidate link found.
+type LinkOpen struct {
+	Order *orders.Order
+	// Started is true when this open started the order: the first open of
+	// any of its links.
+	Started bool
+	// Expired is true when the order is past its expiry, also before the
+	// job that expires it has run.
+	Expired bool
+}
+
+// OpenLink finds the order of a link by the hash of its token. When record
+// is true and the order was received or invited and is not past its expiry,
+// it marks the order started, adds it to the timeline and runs the
+// OrderStarted hook, in one transaction. It returns an ENOTFOUND error for
+// an unknown token.
+func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*LinkOpen, error) {
+	find := func(q querier) (*LinkOpen, error) {
+		var orderID string
+		err := q.QueryRowContext(ctx, "SELECT order_id FROM links WHERE token_hash = $1", tokenHash).Scan(&orderID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, orders.Errorf(orders.ENOTFOUND, "no such link")
+		}
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("find link: %w", err))
+		}
+		o, err := s.findOrder(ctx, q, orderID)
+		if err != nil {
+			return nil, err
+		}
+		now := s.Now()
+		return &LinkOpen{Order: o, Expired: o.State == orders.StateExpired ||
+			!o.State.Final() && o.ExpiresAt != nil && !now.Before(*o.ExpiresAt)}, nil
+	}
+	open, err := find(s.db.Reader)
+	if err != nil || !record || open.Expired || (open.Order.State != orders.StateReceived && open.Order.State != orders.StateInvited) {
+		return open, err
+	}
+
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if open, err = find(tx); err != nil || open.Expired {
+			return err
+		}
+		now := s.nowMillis()
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET state = 'started', started_at = $2, updated_at = $2
+			WHERE id = $1 AND state IN ('received', 'invited')`, open.Order.ID, now)
+		if err != nil {
+			return fmt.Errorf("mark order started: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// Opened meanwhile, or made final: show the order as it is now.
+			open.Order, err = s.findOrder(ctx, tx, open.Order.ID)
+			return err
+		}
+		if err := s.addEvent(ctx, tx, open.Order.ID, orders.EventStarted, nil); err != nil {
+			return err
+		}
+		if open.Order, err = s.findOrder(ctx, tx, open.Order.ID); err != nil {
+			return err
+		}
+		open.Started = true
+		if s.hooks.OrderStarted != nil {
+			if err := s.hooks.OrderStarted(ctx, tx, open.Order); err != nil {
+				return fmt.Errorf("order started hook: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return open, nil
+}
+
+// RequestInvite asks for an order's invitation to be sent again, with a new
+// expiry: it adds the request to the timeline and runs the InviteRequested
+// hook, which enqueues the invitation, in one transaction. It returns an
+// ENOTFOUND error for an unknown order, and an ECONFLICT error for a final
+// order or when no hook is set (assessgate does not e-mail invitations).
+func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
+	var o *orders.Order
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if o, err = s.findOrder(ctx, tx, id); err != nil {
+			return err
+		}
+		if o.State.Final() {
+			return orders.Errorf(orders.ECONFLICT, "order %s is %s: it gets no more invitations", o.ID, o.State)
+		}
+		if s.hooks.InviteRequested == nil {
+			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")
+		}
+		if err := s.addEvent(ctx, tx, o.ID, orders.EventInviteRequested, nil); err != nil {
+			return err
+		}
+		return s.hooks.InviteRequested(ctx, tx, o)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
