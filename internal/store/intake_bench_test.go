@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/riverqueue/river"
+
+	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// benchStore opens a fresh store on d with River's hooks, as serve wires it
+// (jobs are inserted, not worked).
+func benchStore(b *testing.B, d storetest.Database, g store.GroupCommit) *store.Store {
+	b.Helper()
+	db := storetest.Open(b, d)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := store.New(db, logger)
+	st.SetGroupCommit(g)
+	workers := river.NewWorkers()
+	(&jobs.Candidates{Store: st}).AddWorkers(workers)
+	client, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.SetHooks(jobs.Hooks(client))
+	return st
+}
+
+// benchIntake returns an order webhook in the seed's shape with ids from n.
+func benchIntake(b *testing.B, prefix string, n int64) *store.Intake {
+	id := prefix + strconv.FormatInt(n, 10)
+	data := fmt.Sprintf(`{"id":%q,"integration_id":"workday:bench","package_id":"typescript_test","status":"OPEN",
+		"candidate":{"remote_id":"12345","email":"ada.lovelace+%d@example.com","first_name":"Ada","last_name":"Lovelace","phone":"+1 123 456 7890"},
+		"application":{"remote_id":"54321"},
+		"job":{"remote_id":"67890","name":"Backend Engineer","job_code":"BE-1","description":"<p>We are looking for a skilled and energetic individual to join our team. This role requires precision, attention to detail, and the ability to handle a high volume of work in a fast-paced environment. The ideal candidate will ship swiftly and safely while maintaining our standards.</p>",
+		"location":{"city":"Berlin","country":"DE","raw":"Berlin, Germany"},
+		"hiring_team":[{"remote_id":"78901","email":"jane@employer.example","first_name":"Jane","last_name":"Doe","hiring_team_roles":["RECRUITER"]}]}}`, id, n)
+	body := []byte(`{"id":"ev-` + id + `","type":"assessment:order-received","data":` + data + `}`)
+	w, err := kombo.ParseWebhook(body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &store.Intake{Webhook: w, Body: body}
+}
+
+// BenchmarkStore_Intake measures one webhook stored durably at a time: the
+// latency of an intake with nothing to share its commit.
+func BenchmarkStore_Intake(b *testing.B) {
+	for _, name := range benchDatabases(b) {
+		b.Run(name, func(b *testing.B) {
+			st := benchStore(b, freshDatabase(b, name), store.GroupCommit{})
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := st.Intake(ctx, benchIntake(b, "single-", int64(i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkStore_IntakeParallel measures 64 concurrent intakes, with group
+// commit (the default) and without (one transaction per webhook).
+func BenchmarkStore_IntakeParallel(b *testing.B) {
+	for _, name := range benchDatabases(b) {
+		for _, g := range []struct {
+			name string
+			gc   store.GroupCommit
+		}{{"group", store.GroupCommit{}}, {"single", store.GroupCommit{MaxItems: 1}}} {
+			b.Run(name+"/"+g.name, func(b *testing.B) {
+				st := benchStore(b, freshDatabase(b, name), g.gc)
+				ctx := context.Background()
+				var n atomic.Int64
+				b.SetParallelism(32) // 64 goroutines on 2 cores
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := st.Intake(ctx, benchIntake(b, "par-", n.Add(1))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				b.StopTimer()
+				s := st.GroupCommitStats()
+				if s.Transactions > 0 {
+					b.ReportMetric(float64(s.Items)/float64(s.Transactions), "webhooks/tx")
+				}
+			})
+		}
+	}
+}
+
+// benchDatabases names the databases to benchmark: sqlite, and postgres
+// when the tests have a server.
+func benchDatabases(b *testing.B) []string {
+	var names []string
+	for _, d := range storetest.Databases(b) {
+		names = append(names, d.Name)
+	}
+	return names
+}
+
+// freshDatabase returns a new, empty database of the named kind: every run
+// of a benchmark function starts from nothing, so that no webhook is a
+// duplicate of an earlier run's.
+func freshDatabase(b *testing.B, name string) storetest.Database {
+	if name == "postgres" {
+		d, _ := storetest.Postgres(b)
+		return d
+	}
+	return storetest.SQLite(b)
+}
