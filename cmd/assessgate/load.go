@@ -44,6 +44,7 @@ type loadConfig struct {
 	Packages      []string
 	Seed          uint64
 	Timeout       time.Duration
+	Retries       int
 	MaxInFlight   int
 	JSON          bool
 	Quiet         bool
@@ -65,6 +66,7 @@ func parseLoadConfig(args []string, getenv func(string) string, stderr io.Writer
 	pkgs := f.String("packages", "ASSESSGATE_LOAD_PACKAGES", "typescript_test,go_test,react_test,sql_test", "package ids to order, comma-separated")
 	seed := f.Int("seed", "ASSESSGATE_LOAD_SEED", 0, "seed of the generated orders (0: random)")
 	timeout := f.Duration("timeout", "ASSESSGATE_LOAD_TIMEOUT", 30*time.Second, "timeout of one request")
+	retries := f.Int("retries", "ASSESSGATE_LOAD_RETRIES", 0, "send a webhook again, as Kombo does, up to this many times after no answer or a 5xx")
 	maxInFlight := f.Int("max-in-flight", "ASSESSGATE_LOAD_MAX_IN_FLIGHT", 10000, "with --rate: requests in flight beyond which sends are counted as missed")
 	asJSON := f.fs.Bool("json", false, "print the report as JSON")
 	quiet := f.fs.Bool("quiet", false, "no progress lines")
@@ -74,7 +76,7 @@ func parseLoadConfig(args []string, getenv func(string) string, stderr io.Writer
 	cfg := &loadConfig{
 		URL: *target, APIURL: strings.TrimRight(*apiURL, "/"), Secret: *secret, APIToken: *token,
 		Rate: *rate, Concurrency: *conc, Duration: *duration, Count: *count, Integration: *integ,
-		Packages: splitList(*pkgs), Seed: uint64(*seed), Timeout: *timeout, MaxInFlight: *maxInFlight,
+		Packages: splitList(*pkgs), Seed: uint64(*seed), Timeout: *timeout, Retries: *retries, MaxInFlight: *maxInFlight,
 		JSON: *asJSON, Quiet: *quiet,
 	}
 	var err error
@@ -107,6 +109,8 @@ func parseLoadConfig(args []string, getenv func(string) string, stderr io.Writer
 		return nil, fmt.Errorf("--count %d: want 0 to %d", cfg.Count, maxLoadCount)
 	case len(cfg.Packages) == 0:
 		return nil, errors.New("--packages: want at least one package id")
+	case cfg.Retries < 0 || cfg.Retries > 20:
+		return nil, fmt.Errorf("--retries %d: want 0 to 20", cfg.Retries)
 	case cfg.MaxInFlight < 1:
 		return nil, fmt.Errorf("--max-in-flight %d: want at least 1", cfg.MaxInFlight)
 	}
@@ -192,7 +196,7 @@ type loadGen struct {
 	errs     map[string]int
 	missed   int64
 
-	sent, answered, inFlight, dupsSent, badSent, unexpected atomic.Int64
+	sent, answered, inFlight, dupsSent, badSent, unexpected, retried atomic.Int64
 }
 
 func newLoadGen(cfg *loadConfig) *loadGen {
@@ -245,9 +249,12 @@ type loadReport struct {
 	Missed   int64          `json:"missed"`
 	Statuses map[string]int `json:"statuses"` // every answer by HTTP status
 	Errors   map[string]int `json:"errors"`   // requests without an answer
-	// Unexpected counts answers other than 2xx to validly signed requests
-	// and other than 401 to badly signed ones, and requests without one.
+	// Unexpected counts webhooks whose last answer was other than 2xx
+	// (validly signed) or 401 (badly signed), or that got none.
 	Unexpected int64 `json:"unexpected"`
+	// Retried counts webhooks sent again after no answer or a 5xx
+	// (--retries).
+	Retried int64 `json:"retried"`
 
 	// Latency of validly signed requests, in milliseconds, from the time
 	// each was due to be sent (open loop) or was sent (closed loop) to the
@@ -353,10 +360,8 @@ func (g *loadGen) run(ctx context.Context) (*loadReport, error) {
 		}
 	}
 	rep.Throughput = float64(rep.Acknowledged) / elapsed.Seconds()
-	for _, n := range g.errs {
-		rep.Unexpected += int64(n)
-	}
-	rep.Unexpected += g.unexpected.Load()
+	rep.Unexpected = g.unexpected.Load()
+	rep.Retried = g.retried.Load()
 	return rep, nil
 }
 
@@ -414,7 +419,10 @@ func (g *loadGen) openLoop(ctx context.Context, start time.Time) {
 	wg.Wait()
 }
 
-// send sends one webhook, due at due, and records the answer.
+// send sends one webhook, due at due, and records the answer. A webhook
+// without an answer or with a 5xx is sent again, as Kombo redelivers, up to
+// --retries times, after 50ms doubling to 1s; its latency runs to the last
+// answer.
 func (g *loadGen) send(ctx context.Context, due time.Time) {
 	bad := g.chance(g.cfg.BadSignatures)
 	body, orderID, dup := g.nextBody(!bad)
@@ -430,43 +438,74 @@ func (g *loadGen) send(ctx context.Context, due time.Time) {
 	g.inFlight.Add(1)
 	defer g.inFlight.Add(-1)
 
+	backoff := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		status, err := g.post(ctx, body, sig)
+		if (err != nil || status >= 500) && !bad && attempt < g.cfg.Retries && ctx.Err() == nil {
+			g.retried.Add(1)
+			t := time.NewTimer(backoff)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		if err != nil {
+			g.unexpected.Add(1)
+			return
+		}
+		latency := time.Since(due)
+		ok := status >= 200 && status < 300
+		g.mu.Lock()
+		if !bad {
+			g.samples = append(g.samples, latency)
+			if ok {
+				g.acked[orderID]++
+			}
+		} else if len(g.badIDs) < 1000 && !dup {
+			g.badIDs = append(g.badIDs, orderID)
+		}
+		g.mu.Unlock()
+		if (!bad && !ok) || (bad && status != http.StatusUnauthorized) {
+			g.unexpected.Add(1)
+		}
+		return
+	}
+}
+
+// post sends one request and records its answer, or why there was none.
+func (g *loadGen) post(ctx context.Context, body []byte, sig string) (int, error) {
 	// The request is not tied to ctx: one cut off by the end of the run
 	// would count as an error without being one.
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, g.cfg.URL, bytes.NewReader(body))
 	if err != nil {
-		g.recordError(err)
-		return
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(kombo.SignatureHeader, sig)
 	resp, err := g.client.Do(req)
-	if err != nil {
-		g.recordError(err)
-		return
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	latency := time.Since(due)
 	if err != nil {
 		g.recordError(err)
-		return
+		return 0, err
 	}
 	g.answered.Add(1)
-	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	g.mu.Lock()
 	g.statuses[resp.StatusCode]++
-	if !bad {
-		g.samples = append(g.samples, latency)
-		if ok {
-			g.acked[orderID]++
-		}
-	} else if len(g.badIDs) < 1000 && !dup {
-		g.badIDs = append(g.badIDs, orderID)
-	}
 	g.mu.Unlock()
-	if (!bad && !ok) || (bad && resp.StatusCode != http.StatusUnauthorized) {
-		g.unexpected.Add(1)
-	}
+	return resp.StatusCode, nil
+}
+
+// acknowledged returns how many distinct orders got a 2xx so far.
+func (g *loadGen) acknowledged() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.acked)
 }
 
 func (g *loadGen) recordError(err error) {
@@ -672,6 +711,9 @@ func (r *loadReport) print(w io.Writer) {
 	}
 	for msg, n := range r.Errors {
 		fmt.Fprintf(w, "  no answer     %d: %s\n", n, msg)
+	}
+	if r.Retried > 0 {
+		fmt.Fprintf(w, "  sent again    %d (after no answer or a 5xx)\n", r.Retried)
 	}
 	if r.Missed > 0 {
 		fmt.Fprintf(w, "  missed        %d sends (too many in flight)\n", r.Missed)
