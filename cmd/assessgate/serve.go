@@ -35,6 +35,7 @@ type serveConfig struct {
 	KomboAPIKey       string
 	KomboAPIURL       string
 	KomboConcurrency  int
+	KomboTimeout      time.Duration
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
 
@@ -69,6 +70,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	apiKey := f.String("kombo-api-key", "KOMBO_API_KEY", "", "Kombo API key, for writing results back, pushing packages and reconciling")
 	apiURL := f.String("kombo-api-url", "KOMBO_API_URL", kombo.BaseURLEU, "Kombo API base URL ("+kombo.BaseURLUS+" for the US region)")
 	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
+	komboTimeout := f.Duration("kombo-timeout", "KOMBO_TIMEOUT", 60*time.Second, "how long one Kombo call may take before it is abandoned and retried")
 	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
 	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
@@ -85,7 +87,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg := &serveConfig{
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
-		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
+		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency, KomboTimeout: *komboTimeout,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
 		GroupCommit: store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
@@ -95,6 +97,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.GroupCommit.MaxWait > 100*time.Millisecond {
 		return nil, fmt.Errorf("ASSESSGATE_INTAKE_WAIT %s: want at most 100ms (every webhook in a batch waits for it)", cfg.GroupCommit.MaxWait)
+	}
+	if cfg.KomboTimeout < 100*time.Millisecond {
+		return nil, fmt.Errorf("KOMBO_TIMEOUT %s: want at least 100ms", cfg.KomboTimeout)
 	}
 	if cfg.KomboConcurrency < 1 {
 		return nil, fmt.Errorf("ASSESSGATE_KOMBO_CONCURRENCY %d: want at least 1", cfg.KomboConcurrency)
@@ -170,6 +175,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if cfg.KomboAPIKey != "" {
 		komboClient = kombo.NewClient(cfg.KomboAPIKey)
 		komboClient.BaseURL = cfg.KomboAPIURL
+		komboClient.HTTPClient.Timeout = cfg.KomboTimeout
 	} else {
 		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
 	}
