@@ -263,7 +263,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	logger.Info("shutting down")
 	err = shutdown(srv, jobClient, logger)
 	gc := st.GroupCommitStats()
-	logger.Info("intake group commit", "transactions", gc.Transactions, "webhooks", gc.Items, "largest", gc.Largest, "retried", gc.Retried)
+	logger.Info("group commit", "transactions", gc.Transactions, "writes", gc.Items, "largest", gc.Largest, "retried", gc.Retried)
 	return err
 }
 

@@ -16,7 +16,8 @@ import (
 	"github.com/assessgate/assessgate/internal/orders"
 )
 
-// GroupCommit configures how concurrent webhooks share transactions.
+// GroupCommit configures how concurrent webhooks, and the store's other
+// small writes (timeline events), share transactions.
 //
 // A durable commit costs a disk flush (SQLite synchronous=FULL, Postgres
 // synchronous_commit=on), which takes far longer than the statements of one
@@ -56,10 +57,10 @@ func DefaultGroupCommit(d Dialect) GroupCommit {
 type GroupCommitStats struct {
 	// Transactions is the number of transactions begun for webhooks.
 	Transactions int64
-	// Items is the number of webhooks that went into them (a webhook
-	// retried after a deadlock counts twice).
+	// Items is the number of webhooks and other writes that went into
+	// them (one retried after a deadlock counts twice).
 	Items int64
-	// Largest is the most webhooks one transaction held.
+	// Largest is the most items one transaction held.
 	Largest int64
 	// Retried counts webhooks moved to a later transaction after Postgres
 	// broke a deadlock or a serialization conflict in their savepoint.
@@ -72,7 +73,7 @@ type committer struct {
 	cfg GroupCommit
 
 	mu      sync.Mutex
-	queue   []*pendingIntake
+	queue   []*pendingWrite
 	running int           // transactions in progress or being filled
 	more    chan struct{} // signalled when the queue reaches MaxItems
 
@@ -83,10 +84,12 @@ type committer struct {
 	beforeTake atomic.Pointer[func()]
 }
 
-// pendingIntake is one webhook waiting for its transaction.
-type pendingIntake struct {
+// pendingWrite is one webhook, or another write, waiting for its
+// transaction.
+type pendingWrite struct {
 	ctx   context.Context
-	in    *Intake
+	in    *Intake                                     // a webhook, or
+	fn    func(ctx context.Context, tx *sql.Tx) error // another write
 	tries int
 
 	res  *IntakeResult
@@ -119,7 +122,7 @@ func newCommitter(s *Store, cfg GroupCommit) *committer {
 // starts a committer goroutine when fewer than Committers run; committers
 // exit when the queue is empty, so none outlives the work.
 func (c *committer) intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
-	p := &pendingIntake{ctx: ctx, in: in, done: make(chan struct{})}
+	p := &pendingWrite{ctx: ctx, in: in, done: make(chan struct{})}
 	c.enqueue(p)
 	select {
 	case <-p.done:
@@ -131,7 +134,24 @@ func (c *committer) intake(ctx context.Context, in *Intake) (*IntakeResult, erro
 	}
 }
 
-func (c *committer) enqueue(ps ...*pendingIntake) {
+// write runs fn in the next transaction, in a savepoint of its own, and
+// returns once that transaction is committed: fn's error if fn failed
+// (its writes rolled back), an unavailable error if the commit failed. fn
+// must write to the database only, and may be run again in a later
+// transaction after a deadlock; its ctx is not cancelled with the
+// caller's.
+func (c *committer) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	p := &pendingWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
+	c.enqueue(p)
+	select {
+	case <-p.done:
+		return p.err
+	case <-ctx.Done():
+		return unavailable(fmt.Errorf("write: %w", ctx.Err()))
+	}
+}
+
+func (c *committer) enqueue(ps ...*pendingWrite) {
 	c.mu.Lock()
 	c.queue = append(c.queue, ps...)
 	start := c.running < c.cfg.Committers
@@ -165,7 +185,7 @@ func (c *committer) run() {
 // take removes up to MaxItems webhooks from the queue, waiting up to MaxWait
 // for more when there are fewer. It returns nil, and counts this committer
 // out, when the queue is empty.
-func (c *committer) take() []*pendingIntake {
+func (c *committer) take() []*pendingWrite {
 	if f := c.beforeTake.Load(); f != nil {
 		(*f)()
 	}
@@ -186,7 +206,7 @@ func (c *committer) take() []*pendingIntake {
 		c.mu.Unlock()
 		return nil
 	}
-	batch := make([]*pendingIntake, 0, n)
+	batch := make([]*pendingWrite, 0, n)
 	for _, p := range c.queue[:n] {
 		if p.ctx.Err() != nil {
 			// The caller has gone before anything was written.
@@ -208,7 +228,7 @@ func (c *committer) take() []*pendingIntake {
 // Every webhook is answered after the commit: with its own outcome if the
 // commit succeeded, and with an unavailable error if it did not, since then
 // nothing of the batch is stored.
-func (c *committer) commit(batch []*pendingIntake) {
+func (c *committer) commit(batch []*pendingWrite) {
 	if len(batch) == 0 {
 		return
 	}
@@ -216,10 +236,10 @@ func (c *committer) commit(batch []*pendingIntake) {
 	// transactions write rows in the same order, which keeps concurrent
 	// batches on Postgres (other committers, other replicas) from
 	// deadlocking on each other's rows in all but contrived cases.
-	slices.SortStableFunc(batch, func(a, b *pendingIntake) int {
-		ao, _ := webhookRefs(a.in.Webhook)
-		bo, _ := webhookRefs(b.in.Webhook)
-		return cmp.Or(cmp.Compare(ao, bo), cmp.Compare(a.in.Webhook.ID, b.in.Webhook.ID))
+	slices.SortStableFunc(batch, func(a, b *pendingWrite) int {
+		ao, ae := a.sortKey()
+		bo, be := b.sortKey()
+		return cmp.Or(cmp.Compare(ao, bo), cmp.Compare(ae, be))
 	})
 	c.transactions.Add(1)
 	c.items.Add(int64(len(batch)))
@@ -245,8 +265,8 @@ func (c *committer) commit(batch []*pendingIntake) {
 		return
 	}
 	var (
-		retry   []*pendingIntake
-		done    = make([]*pendingIntake, 0, len(batch))
+		retry   []*pendingWrite
+		done    = make([]*pendingWrite, 0, len(batch))
 		created []*orders.Order
 	)
 	// Between two webhooks, the first's savepoint is released and the
@@ -261,7 +281,15 @@ func (c *committer) commit(batch []*pendingIntake) {
 			fail(unavailable(fmt.Errorf("savepoint: %w", err)))
 			return
 		}
-		res, err := c.s.intake(context.WithoutCancel(p.ctx), tx, p.in)
+		var (
+			res *IntakeResult
+			err error
+		)
+		if p.in != nil {
+			res, err = c.s.intake(context.WithoutCancel(p.ctx), tx, p.in)
+		} else {
+			err = p.fn(context.WithoutCancel(p.ctx), tx)
+		}
 		if err != nil {
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT intake"); rerr != nil {
 				// The database rolled the whole transaction back (SQLite
@@ -280,7 +308,7 @@ func (c *committer) commit(batch []*pendingIntake) {
 		} else {
 			p.res = res
 			done = append(done, p)
-			if res.created() {
+			if res != nil && res.created() {
 				created = append(created, res.Order)
 			}
 		}
@@ -306,6 +334,16 @@ func (c *committer) commit(batch []*pendingIntake) {
 		c.retried.Add(int64(len(retry)))
 		c.enqueue(retry...)
 	}
+}
+
+// sortKey orders the writes of a batch: webhooks by order and event id,
+// after the other writes.
+func (p *pendingWrite) sortKey() (orderID, eventID string) {
+	if p.in == nil {
+		return "", ""
+	}
+	orderID, _ = webhookRefs(p.in.Webhook)
+	return orderID, p.in.Webhook.ID
 }
 
 // savepoint sets the savepoint of the next webhook, releasing the previous

@@ -62,23 +62,35 @@ func gcIntake(t *testing.T, id, integrationID string) *store.Intake {
 // each intake's error.
 func intakeTogether(t *testing.T, st *store.Store, ins []*store.Intake) []error {
 	t.Helper()
+	var fns []func() error
+	for _, in := range ins {
+		fns = append(fns, func() error { _, err := st.Intake(context.Background(), in); return err })
+	}
+	return together(t, st, fns)
+}
+
+// together runs the writes concurrently and makes them share one
+// transaction: the committer waits until all of them are queued. It returns
+// each one's error.
+func together(t *testing.T, st *store.Store, fns []func() error) []error {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	var once sync.Once
 	store.SetBeforeTake(st, func() {
 		once.Do(func() {
-			for store.Queued(st) < len(ins) && time.Now().Before(deadline) {
+			for store.Queued(st) < len(fns) && time.Now().Before(deadline) {
 				time.Sleep(time.Millisecond)
 			}
 		})
 	})
 	defer store.SetBeforeTake(st, nil)
-	errs := make([]error, len(ins))
+	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
-	for i, in := range ins {
+	for i, fn := range fns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = st.Intake(context.Background(), in)
+			errs[i] = fn()
 		}()
 	}
 	wg.Wait()
@@ -273,6 +285,34 @@ func TestGroupCommit_CallerGone(t *testing.T) {
 		}
 		if n := countRows(t, st, "orders", "id = 'stayed'"); n != 1 {
 			t.Errorf("orders = %d; want 1", n)
+		}
+	})
+}
+
+func TestGroupCommit_AddEventShares(t *testing.T) {
+	gcForEachDB(t, func(t *testing.T, st *store.Store, created func() [][]string) {
+		if _, err := st.Intake(context.Background(), gcIntake(t, "events", "greenhouse:a")); err != nil {
+			t.Fatal(err)
+		}
+		before := st.GroupCommitStats()
+		const n = 20
+		var fns []func() error
+		for i := range n {
+			fns = append(fns, func() error {
+				return st.AddEvent(context.Background(), "events", "test.event", map[string]any{"i": i})
+			})
+		}
+		for i, err := range together(t, st, fns) {
+			if err != nil {
+				t.Errorf("AddEvent #%d = %v", i, err)
+			}
+		}
+		after := st.GroupCommitStats()
+		if after.Items-before.Items != n || after.Transactions-before.Transactions != 1 {
+			t.Errorf("stats before %+v, after %+v; want %d writes in one transaction", before, after, n)
+		}
+		if got := countRows(t, st, "order_events", "order_id = 'events' AND kind = 'test.event'"); got != n {
+			t.Errorf("events = %d; want %d", got, n)
 		}
 	})
 }

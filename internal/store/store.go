@@ -144,8 +144,14 @@ func IsUnavailable(err error) bool {
 	return errors.As(err, &u)
 }
 
-// AddEvent appends an event to an order's timeline.
+// AddEvent appends an event to an order's timeline. Concurrent calls (jobs
+// record what they did) share transactions, as webhooks do (GroupCommit).
 func (s *Store) AddEvent(ctx context.Context, orderID, kind string, detail map[string]any) error {
+	if s.group.cfg.MaxItems > 1 {
+		return s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			return s.addEvent(ctx, tx, orderID, kind, detail)
+		})
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, kind, detail) })
 }
 
