@@ -72,14 +72,15 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 	w := in.Webhook
 	now := s.nowMillis()
 	orderID, integrationID := webhookRefs(w)
-	var inserted bool
-	err := tx.QueryRowContext(ctx, `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING true`,
-		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, in.Body).Scan(&inserted)
-	if err != nil && err != sql.ErrNoRows {
+	// Rows affected, not RETURNING, tells whether a row was inserted: on
+	// SQLite a statement without rows to hand back costs less.
+	r, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, in.Body)
+	newEvent, err := inserted(r, err)
+	if err != nil {
 		return nil, unavailable(fmt.Errorf("insert webhook event: %w", err))
 	}
-	newEvent := err == nil
 
 	res := &IntakeResult{Duplicate: !newEvent}
 	switch {
@@ -196,15 +197,14 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 		return nil, false, fmt.Errorf("compact order data: %w", err)
 	}
 	now := s.nowMillis()
-	var id string
-	err = tx.QueryRowContext(ctx, `INSERT INTO orders
+	r, err := tx.ExecContext(ctx, `INSERT INTO orders
 		(id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-		ON CONFLICT (id) DO NOTHING RETURNING id`,
+		ON CONFLICT (id) DO NOTHING`,
 		ko.ID, ko.IntegrationID, ko.PackageID, string(ko.Status), string(orders.StateReceived), string(source),
-		nullString(eventID), normalizeEmail(ko.Candidate.Email), compact.String(), now).Scan(&id)
-	created := err == nil
-	if err != nil && err != sql.ErrNoRows {
+		nullString(eventID), normalizeEmail(ko.Candidate.Email), compact.String(), now)
+	created, err := inserted(r, err)
+	if err != nil {
 		return nil, false, unavailable(fmt.Errorf("insert order: %w", err))
 	}
 
@@ -245,6 +245,16 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 		return unavailable(fmt.Errorf("insert link: %w", err))
 	}
 	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
+}
+
+// inserted reports whether an INSERT … ON CONFLICT DO NOTHING inserted its
+// row.
+func inserted(r sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
 }
 
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
