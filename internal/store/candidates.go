@@ -13,9 +13,10 @@ import (
 // finalStates is the SQL list of orders.State values that are final.
 const finalStates = "('completed', 'cancelled', 'expired')"
 
-// AddLink stores the hash of a new candidate link token of an order.
+// AddLink stores the hash of a new candidate link token of an order,
+// through Write.
 func (s *Store) AddLink(ctx context.Context, orderID, tokenHash string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.addLink(ctx, tx, orderID, tokenHash) })
+	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addLink(ctx, tx, orderID, tokenHash) })
 }
 
 // RemoveLinkTx deletes a link, such as the one of an e-mail that could not

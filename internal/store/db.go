@@ -40,6 +40,23 @@ type DB struct {
 	Reader  *sql.DB
 	// Path is the SQLite file, empty on Postgres.
 	Path string
+
+	// commits, on Postgres, is a pool of its own for the transactions of
+	// group commit, so that webhooks never wait for a connection behind
+	// jobs or API reads. On SQLite they use the writer.
+	commits *sql.DB
+}
+
+// groupCommitConns is the size of the group commit pool on Postgres: one
+// connection per committer (GroupCommit.Committers).
+const groupCommitConns = 4
+
+// commitPool returns the pool of group commit's transactions.
+func (db *DB) commitPool() *sql.DB {
+	if db.commits != nil {
+		return db.commits
+	}
+	return db.Writer
 }
 
 // Open opens the database that dsn names: "sqlite:PATH" (also
@@ -54,9 +71,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		pool.SetMaxOpenConns(20)
 		pool.SetMaxIdleConns(20)
-		db := &DB{Dialect: Postgres, Writer: pool, Reader: pool}
-		if err := pool.PingContext(ctx); err != nil {
+		commits, err := sql.Open("pgx", dsn)
+		if err != nil {
 			pool.Close()
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		commits.SetMaxOpenConns(groupCommitConns)
+		commits.SetMaxIdleConns(groupCommitConns)
+		db := &DB{Dialect: Postgres, Writer: pool, Reader: pool, commits: commits}
+		if err := pool.PingContext(ctx); err != nil {
+			db.Close()
 			return nil, fmt.Errorf("connect to postgres: %w", err)
 		}
 		return db, nil
@@ -110,12 +134,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	return &DB{Dialect: SQLite, Writer: writer, Reader: reader, Path: path}, nil
 }
 
-// Close closes both pools.
+// Close closes the pools.
 func (db *DB) Close() error {
 	err := db.Writer.Close()
 	if db.Reader != db.Writer {
 		if rerr := db.Reader.Close(); err == nil {
 			err = rerr
+		}
+	}
+	if db.commits != nil {
+		if cerr := db.commits.Close(); err == nil {
+			err = cerr
 		}
 	}
 	return err

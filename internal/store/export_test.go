@@ -4,12 +4,14 @@ package store
 
 // SetBeforeTake makes every committer call f before it takes a batch.
 func SetBeforeTake(s *Store, f func()) {
-	if f == nil {
-		s.group.beforeTake.Store(nil)
-		return
+	for _, c := range []*committer{s.group, s.writes} {
+		if f == nil {
+			c.beforeTake.Store(nil)
+		} else {
+			c.beforeTake.Store(&f)
+		}
 	}
-	s.group.beforeTake.Store(&f)
 }
 
-// Queued returns how many webhooks wait for a transaction.
-func Queued(s *Store) int { return s.group.queued() }
+// Queued returns how many webhooks and writes wait for a transaction.
+func Queued(s *Store) int { return s.group.queued() + s.writes.queued() }

@@ -16,8 +16,8 @@ import (
 	"github.com/assessgate/assessgate/internal/orders"
 )
 
-// GroupCommit configures how concurrent webhooks, and the store's other
-// small writes (timeline events), share transactions.
+// GroupCommit configures how concurrent webhooks share transactions, and
+// how the jobs' writes (Store.Write) share theirs.
 //
 // A durable commit costs a disk flush (SQLite synchronous=FULL, Postgres
 // synchronous_commit=on), which takes far longer than the statements of one
@@ -39,8 +39,11 @@ type GroupCommit struct {
 	// themselves, and a lone webhook is not delayed.
 	MaxWait time.Duration
 	// Committers is how many transactions may be open at once. SQLite has
-	// one writer, so it is always 1 there; on Postgres the default, 4, lets
-	// one batch execute while others wait for their flush.
+	// one writer, so it is always 1 there; on Postgres the default, 4 (also
+	// the most), lets one batch execute while others wait for their flush.
+	// The webhooks' transactions have a pool of connections of their own
+	// on Postgres, and never share one with jobs' writes: a job's write that
+	// waits for a lock holds up the jobs' batch, never a webhook.
 	Committers int
 }
 
@@ -67,10 +70,11 @@ type GroupCommitStats struct {
 	Retried int64
 }
 
-// committer runs group commit for Store.Intake.
+// committer runs group commit for Store.Intake, or for Store.Write.
 type committer struct {
-	s   *Store
-	cfg GroupCommit
+	s    *Store
+	cfg  GroupCommit
+	pool *sql.DB // where its transactions run
 
 	mu      sync.Mutex
 	queue   []*pendingWrite
@@ -101,7 +105,7 @@ type pendingWrite struct {
 // transaction after a deadlock or serialization failure.
 const maxIntakeTries = 3
 
-func newCommitter(s *Store, cfg GroupCommit) *committer {
+func newCommitter(s *Store, cfg GroupCommit, pool *sql.DB) *committer {
 	def := DefaultGroupCommit(s.db.Dialect)
 	if cfg.MaxItems <= 0 {
 		cfg.MaxItems = def.MaxItems
@@ -112,10 +116,12 @@ func newCommitter(s *Store, cfg GroupCommit) *committer {
 	if s.db.Dialect == SQLite {
 		cfg.Committers = 1
 	}
+	// More would only wait for one of the pool's connections.
+	cfg.Committers = min(cfg.Committers, groupCommitConns)
 	if cfg.MaxWait < 0 {
 		cfg.MaxWait = 0
 	}
-	return &committer{s: s, cfg: cfg, more: make(chan struct{}, 1)}
+	return &committer{s: s, cfg: cfg, pool: pool, more: make(chan struct{}, 1)}
 }
 
 // intake queues in for the next transaction and waits for its outcome. It
@@ -259,7 +265,7 @@ func (c *committer) commit(batch []*pendingWrite) {
 			close(p.done)
 		}
 	}
-	tx, err := c.s.db.Writer.BeginTx(ctx, nil)
+	tx, err := c.pool.BeginTx(ctx, nil)
 	if err != nil {
 		fail(unavailable(fmt.Errorf("begin: %w", err)))
 		return

@@ -45,7 +45,8 @@ type Store struct {
 	db     *DB
 	logger *slog.Logger
 	hooks  Hooks
-	group  *committer
+	group  *committer // webhooks
+	writes *committer // Write: jobs' writes
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -55,19 +56,31 @@ type Store struct {
 // store is used.
 func New(db *DB, logger *slog.Logger) *Store {
 	s := &Store{db: db, logger: logger, Now: time.Now}
-	s.group = newCommitter(s, DefaultGroupCommit(db.Dialect))
+	s.SetGroupCommit(DefaultGroupCommit(db.Dialect))
 	return s
 }
 
-// SetGroupCommit configures group commit for Intake; zero fields take the
-// defaults of DefaultGroupCommit. Call it before the store is used.
-func (s *Store) SetGroupCommit(g GroupCommit) { s.group = newCommitter(s, g) }
+// SetGroupCommit configures group commit for Intake and Write; zero fields
+// take the defaults of DefaultGroupCommit. Call it before the store is used.
+func (s *Store) SetGroupCommit(g GroupCommit) {
+	s.group = newCommitter(s, g, s.db.commitPool())
+	s.writes = newCommitter(s, g, s.db.Writer)
+}
 
 // GroupCommit returns the group commit settings in effect.
 func (s *Store) GroupCommit() GroupCommit { return s.group.cfg }
 
-// GroupCommitStats returns what group commit has done so far.
-func (s *Store) GroupCommitStats() GroupCommitStats { return s.group.stats() }
+// GroupCommitStats returns what group commit has done so far, for webhooks
+// and for Write together.
+func (s *Store) GroupCommitStats() GroupCommitStats {
+	a, b := s.group.stats(), s.writes.stats()
+	return GroupCommitStats{
+		Transactions: a.Transactions + b.Transactions,
+		Items:        a.Items + b.Items,
+		Largest:      max(a.Largest, b.Largest),
+		Retried:      a.Retried + b.Retried,
+	}
+}
 
 // SetHooks sets the hooks called when orders and integrations are created.
 func (s *Store) SetHooks(h Hooks) { s.hooks = h }
@@ -144,15 +157,24 @@ func IsUnavailable(err error) bool {
 	return errors.As(err, &u)
 }
 
-// AddEvent appends an event to an order's timeline. Concurrent calls (jobs
-// record what they did) share transactions, as webhooks do (GroupCommit).
-func (s *Store) AddEvent(ctx context.Context, orderID, kind string, detail map[string]any) error {
-	if s.group.cfg.MaxItems > 1 {
-		return s.group.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			return s.addEvent(ctx, tx, orderID, kind, detail)
-		})
+// Write runs fn in a write transaction and returns once that transaction
+// is committed, with fn's error (its writes rolled back) or an error for
+// which IsUnavailable is true if the commit failed. Concurrent calls share
+// transactions, as webhooks do, though never with webhooks (GroupCommit):
+// fn runs in a savepoint of its own, must write through tx only, with the ctx it is given (which the
+// caller's cancellation does not reach, as it would every write of the
+// shared transaction), and may run again in a later transaction after a
+// deadlock. Jobs record what they did through it.
+func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if s.writes.cfg.MaxItems > 1 {
+		return s.writes.write(ctx, fn)
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, kind, detail) })
+	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+}
+
+// AddEvent appends an event to an order's timeline, through Write.
+func (s *Store) AddEvent(ctx context.Context, orderID, kind string, detail map[string]any) error {
+	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, kind, detail) })
 }
 
 // AddEventTx appends an event to an order's timeline inside tx.
