@@ -45,6 +45,7 @@ type serveConfig struct {
 	ReplicaName       string
 	RescueAfter       time.Duration
 	HeartbeatInterval time.Duration
+	JobWorkers        int
 	Candidates        *candidatesConfig
 
 	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
@@ -76,6 +77,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
 	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
 	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
+	jobWorkers := f.Int("job-workers", "ASSESSGATE_JOB_WORKERS", jobs.DefaultMaxWorkers, "jobs worked at once by this process (invitations, write-backs, …)")
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	candidates := defineCandidatesFlags(f)
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
@@ -90,7 +92,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency, KomboTimeout: *komboTimeout,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
-		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
+		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat, JobWorkers: *jobWorkers,
 		GroupCommit: store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
 	}
 	if cfg.GroupCommit.MaxItems < 1 || cfg.GroupCommit.MaxItems > 1000 {
@@ -98,6 +100,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.GroupCommit.MaxWait > 100*time.Millisecond {
 		return nil, fmt.Errorf("ASSESSGATE_INTAKE_WAIT %s: want at most 100ms (every webhook in a batch waits for it)", cfg.GroupCommit.MaxWait)
+	}
+	if cfg.JobWorkers < 1 || cfg.JobWorkers > 1000 {
+		return nil, fmt.Errorf("ASSESSGATE_JOB_WORKERS %d: want 1 to 1000", cfg.JobWorkers)
 	}
 	if cfg.KomboTimeout < 100*time.Millisecond {
 		return nil, fmt.Errorf("KOMBO_TIMEOUT %s: want at least 100ms", cfg.KomboTimeout)
@@ -213,6 +218,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Retry:       jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
 		Name:        cfg.ReplicaName,
 		RescueAfter: cfg.RescueAfter,
+		MaxWorkers:  cfg.JobWorkers,
 	})
 	if err != nil {
 		return err

@@ -197,7 +197,7 @@ func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.
 			detail["smtp_code"] = me.Code
 		}
 		log.Warn("mail failed", "err", err)
-		txErr := inTx(ctx, c.Store, func(tx *sql.Tx) error {
+		txErr := c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			if err := c.Store.RemoveLinkTx(ctx, tx, hash); err != nil {
 				return err
 			}
@@ -210,7 +210,7 @@ func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.
 	if expiresAt != nil {
 		detail["expires_at"] = orders.FormatTime(*expiresAt)
 	}
-	err = inTx(ctx, c.Store, func(tx *sql.Tx) error {
+	err = c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailSent, detail); err != nil {
 			return err
 		}
@@ -223,17 +223,4 @@ func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.
 	}
 	log.Info("mail sent", "latency_ms", detail["latency_ms"])
 	return nil
-}
-
-// inTx runs fn in a write transaction of the store's database and commits.
-func inTx(ctx context.Context, st *store.Store, fn func(tx *sql.Tx) error) error {
-	tx, err := st.DB().Writer.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }

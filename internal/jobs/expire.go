@@ -37,7 +37,7 @@ type ExpireWorker struct {
 func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
 	c := w.C
 	client := c.Client
-	return inTx(ctx, c.Store, func(tx *sql.Tx) error {
+	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := c.Store.FindOrderByIDTx(ctx, tx, job.Args.OrderID)
 		if err != nil {
 			if orders.ErrorCode(err) == orders.ENOTFOUND {

@@ -61,12 +61,14 @@ type Config struct {
 	RescueAfter time.Duration
 }
 
-// DefaultMaxWorkers is Config.MaxWorkers's default: half of the 20
-// connections store.Open gives a Postgres pool. A job holds a connection
-// while it writes, so with as many workers as connections, jobs stuck on a
-// slow database would leave none for the webhooks, which must be answered
-// first (seen in TestReplicas).
-const DefaultMaxWorkers = 10
+// DefaultMaxWorkers is Config.MaxWorkers's default. A job spends most of
+// its time waiting (for SMTP, Kombo, or a commit it shares with others), so
+// at 500 orders a second ten workers let invitations fall behind by
+// seconds where thirty keep up (docs/benchmarks.md). Webhooks cannot be
+// starved of connections by jobs: they commit through group commit, which
+// has connections of its own on Postgres (store.DB), while jobs read through
+// the pool of 20 (seen with 20 workers and one pool in TestReplicas).
+const DefaultMaxWorkers = 30
 
 // DefaultRescueAfter is Config.RescueAfter's default.
 const DefaultRescueAfter = 2 * time.Minute

@@ -97,7 +97,7 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 // and tells the vendor's platform (writeback.failed), in one transaction.
 func (w *WritebackWorker) deadLetter(ctx context.Context, orderID, reason string, err error) {
 	w.Logger.Warn("writeback dead-lettered", "order_id", orderID, "reason", reason, "err", err)
-	txErr := inTx(ctx, w.Store, func(tx *sql.Tx) error {
+	txErr := w.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := w.Store.AddEventTx(ctx, tx, orderID, orders.EventDeadLetter, deadLetterDetail("writeback", reason, err)); err != nil {
 			return err
 		}
