@@ -43,6 +43,7 @@ type serveConfig struct {
 	RescueAfter       time.Duration
 	HeartbeatInterval time.Duration
 	Candidates        *candidatesConfig
+	AdminPassword     string
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -67,6 +68,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	candidates := defineCandidatesFlags(f)
+	adminPassword := defineAdminFlags(f)
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
@@ -76,6 +78,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
+		AdminPassword: adminPassword(),
 	}
 	if cfg.KomboConcurrency < 1 {
 		return nil, fmt.Errorf("ASSESSGATE_KOMBO_CONCURRENCY %d: want at least 1", cfg.KomboConcurrency)
@@ -201,9 +204,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	adminPages, err := newAdmin(cfg.AdminPassword, cfg.Candidates.PublicURL, st, jobClient, clk, logger)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler,
+		Admin: adminPages,
 	})
 	if err := srv.Open(cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -40,6 +40,8 @@ type Config struct {
 	Reconciler *jobs.Reconciler
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Admin serves the admin pages under /admin/; nil turns them off.
+	Admin http.Handler
 }
 
 // Server serves assessgate's HTTP API.
