@@ -254,4 +254,3 @@ func itThem(n int) string {
 	}
 	return "they are"
 }
-
