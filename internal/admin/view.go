@@ -207,7 +207,7 @@ func newEventRow(e orders.Event) eventRow {
 	case orders.EventDuplicate:
 		row.Summary = "Order delivered again (" + str("source") + "); nothing changed"
 	case orders.EventLinkIssued:
-		row.Summary, row.Tone = "Inline assessment link handed out to Kombo", "ok"
+		row.Summary = "Candidate link made (only a hash of its token is kept)"
 	case orders.EventMailSent:
 		row.Summary, row.Tone = "E-mail sent: "+str("mail"), "ok"
 	case orders.EventMailFailed:
@@ -289,3 +289,7 @@ func newEventRow(e orders.Event) eventRow {
 	}
 	return row
 }
+
+// Describe says in words what a timeline event records, as the order page
+// shows it: "Kombo PUT /assessment/orders/{id}/result → HTTP 200 in 12 ms".
+func Describe(e orders.Event) string { return newEventRow(e).Summary }
