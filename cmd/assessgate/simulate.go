@@ -290,4 +290,3 @@ func emailLocal(s string) string {
 	}
 	return b.String()
 }
-
