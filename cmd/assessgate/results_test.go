@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/jobs/vendortest"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -559,4 +561,39 @@ func TestReconcile_Periodic(t *testing.T) {
 	eventually(t, 20*time.Second, "the missed order reconciled by the periodic job", func() bool {
 		return a.count("orders", "id = $1 AND source = 'reconcile'", list.Data.Results[0].ID) == 1
 	})
+}
+
+func TestResults_VendorEvents(t *testing.T) {
+	vendor := vendortest.NewReceiver(t, testVendorSecret, 0, time.Now)
+	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), map[string]string{
+		"ASSESSGATE_VENDOR_WEBHOOK_URL":    vendor.URL + "/assessgate",
+		"ASSESSGATE_VENDOR_WEBHOOK_SECRET": testVendorSecret,
+	})
+	placeOrder(t, a, fake, "order-ok")
+	placeOrder(t, a, fake, "order-bad")
+	putResult(t, a, "order-ok", fixture(t, "request-put-order-result-completed.json"))
+	fake.FailWhen(func(r *http.Request) *kombotest.Fault {
+		if strings.Contains(r.URL.Path, "order-bad") {
+			return &kombotest.Fault{Status: 400, Code: kombo.CodeInputInvalid, Message: "Invalid request body."}
+		}
+		return nil
+	})
+	putResult(t, a, "order-bad", fixture(t, "request-put-order-result-cancelled.json"))
+
+	want := []string{
+		"order.created order-bad", "order.created order-ok",
+		"order.completed order-ok", "order.cancelled order-bad", "writeback.failed order-bad",
+	}
+	eventually(t, 20*time.Second, "the vendor events", func() bool { return len(vendor.Delivered()) >= len(want) })
+	got := vendor.Delivered()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("vendor events = %v; want %v", got, want)
+	}
+	for _, r := range vendor.Requests() {
+		if r.VerifyErr != nil {
+			t.Errorf("vendor webhook %s: %v", r.Event.Type, r.VerifyErr)
+		}
+	}
 }

@@ -34,11 +34,8 @@ type RemindWorker struct {
 // since, and not reminded yet. Otherwise it records why not.
 func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) error {
 	c := w.C
-	o, err := c.Store.FindOrderByID(ctx, job.Args.OrderID)
+	o, err := c.order(ctx, job.Args.OrderID)
 	if err != nil {
-		if orders.ErrorCode(err) == orders.ENOTFOUND {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	switch {

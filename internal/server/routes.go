@@ -26,5 +26,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
-	return s.recoverPanics(mux)
+	var h http.Handler = mux
+	if m := s.cfg.Metrics; m != nil {
+		// Metrics tell how much business runs through assessgate: they
+		// take the API token too.
+		mux.HandleFunc("GET /metrics", s.requireToken(m.Handler().ServeHTTP))
+		h = m.Middleware(h)
+	}
+	return s.recoverPanics(h)
 }

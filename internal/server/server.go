@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/metrics"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 )
@@ -42,6 +43,8 @@ type Config struct {
 	Now func() time.Time
 	// Admin serves the admin pages under /admin/; nil turns them off.
 	Admin http.Handler
+	// Metrics, if set, counts requests and serves GET /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server serves assessgate's HTTP API.
