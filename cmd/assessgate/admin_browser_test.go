@@ -144,7 +144,12 @@ func TestAdmin_Browser(t *testing.T) {
 
 	// Kombo refuses the write-back until the customer finishes the setup:
 	// it becomes a dead letter at once.
-	fake.Fail(1, kombotest.Fault{Status: http.StatusConflict, Code: kombo.CodeSetupIncomplete, Message: "The integration's setup is incomplete."})
+	fake.FailWhen(func(r *http.Request) *kombotest.Fault {
+		if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/result") {
+			return nil // the package push goes through
+		}
+		return &kombotest.Fault{Status: http.StatusConflict, Code: kombo.CodeSetupIncomplete, Message: "The integration's setup is incomplete."}
+	})
 	if status, got := putResult(t, a, "order-ada", fixture(t, "request-put-order-result-completed.json")); status != http.StatusAccepted {
 		t.Fatalf("PUT result = %d %v", status, got)
 	}
