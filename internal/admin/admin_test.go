@@ -288,3 +288,20 @@ func TestHTMLToText(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHTMLToText feeds job descriptions, which come from any ATS, to the
+// converter: it never panics, and leaves no tag of the input behind.
+func FuzzHTMLToText(f *testing.F) {
+	for _, s := range []string{"<p>We are looking for <b>you</b> &amp; more.</p>", "<ul><li>a<li>b</ul>", "<script>x</script", "a<", "&lt;b&gt;", "<br/><BR>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := htmlToText(s)
+		if strings.Contains(got, "\n\n\n") {
+			t.Errorf("htmlToText(%q) = %q: more than one blank line", s, got)
+		}
+		if !strings.Contains(s, "&") && strings.ContainsAny(got, "<>") && !strings.ContainsAny(s, ">") {
+			t.Errorf("htmlToText(%q) = %q: a tag survived", s, got)
+		}
+	})
+}
