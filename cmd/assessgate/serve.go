@@ -47,6 +47,7 @@ type serveConfig struct {
 	HeartbeatInterval time.Duration
 	JobWorkers        int
 	Candidates        *candidatesConfig
+	AdminPassword     string
 
 	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
 	DebugAddr string
@@ -80,6 +81,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	jobWorkers := f.Int("job-workers", "ASSESSGATE_JOB_WORKERS", jobs.DefaultMaxWorkers, "jobs worked at once by this process (invitations, write-backs, …)")
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	candidates := defineCandidatesFlags(f)
+	adminPassword := defineAdminFlags(f)
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
 	noWrite := f.fs.Bool("bench-no-write-route", getenv("ASSESSGATE_BENCH_NO_WRITE_ROUTE") == "1", "for benchmarks only: also serve POST /bench/no-write/webhooks/kombo, the webhook path without storing (env ASSESSGATE_BENCH_NO_WRITE_ROUTE=1)")
@@ -93,7 +95,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency, KomboTimeout: *komboTimeout,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat, JobWorkers: *jobWorkers,
-		GroupCommit: store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
+		AdminPassword: adminPassword(),
+		GroupCommit:   store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
 	}
 	if cfg.GroupCommit.MaxItems < 1 || cfg.GroupCommit.MaxItems > 1000 {
 		return nil, fmt.Errorf("ASSESSGATE_INTAKE_BATCH %d: want 1 to 1000", cfg.GroupCommit.MaxItems)
@@ -236,10 +239,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	adminPages, err := newAdmin(cfg.AdminPassword, cfg.Candidates.PublicURL, st, jobClient, clk, logger)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler, Metrics: m,
 		NoWriteRoute: cfg.NoWriteRoute,
+		Admin:        adminPages,
 	})
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
