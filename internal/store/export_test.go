@@ -14,4 +14,9 @@ func SetBeforeTake(s *Store, f func()) {
 }
 
 // Queued returns how many webhooks and writes wait for a transaction.
-func Queued(s *Store) int { return s.group.queued() + s.writes.queued() }
+func Queued(s *Store) int {
+	if s.writes == s.group {
+		return s.group.queued()
+	}
+	return s.group.queued() + s.writes.queued()
+}

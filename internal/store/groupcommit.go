@@ -41,9 +41,12 @@ type GroupCommit struct {
 	// Committers is how many transactions may be open at once. SQLite has
 	// one writer, so it is always 1 there; on Postgres the default, 4 (also
 	// the most), lets one batch execute while others wait for their flush.
-	// The webhooks' transactions have a pool of connections of their own
-	// on Postgres, and never share one with jobs' writes: a job's write that
-	// waits for a lock holds up the jobs' batch, never a webhook.
+	// On Postgres the webhooks' transactions have a pool of connections of
+	// their own and never take in jobs' writes (Store.Write), which have
+	// committers of their own: a job's write that waits for a lock holds up
+	// the jobs' batch, never a webhook. SQLite has no such waits and one
+	// writer, so there webhooks and jobs' writes share transactions, and
+	// commits.
 	Committers int
 }
 

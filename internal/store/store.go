@@ -46,7 +46,7 @@ type Store struct {
 	logger *slog.Logger
 	hooks  Hooks
 	group  *committer // webhooks
-	writes *committer // Write: jobs' writes
+	writes *committer // Write: jobs' writes; on SQLite the same as group
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
@@ -64,7 +64,10 @@ func New(db *DB, logger *slog.Logger) *Store {
 // take the defaults of DefaultGroupCommit. Call it before the store is used.
 func (s *Store) SetGroupCommit(g GroupCommit) {
 	s.group = newCommitter(s, g, s.db.commitPool())
-	s.writes = newCommitter(s, g, s.db.Writer)
+	s.writes = s.group
+	if s.db.Dialect == Postgres {
+		s.writes = newCommitter(s, g, s.db.Writer)
+	}
 }
 
 // GroupCommit returns the group commit settings in effect.
@@ -73,7 +76,10 @@ func (s *Store) GroupCommit() GroupCommit { return s.group.cfg }
 // GroupCommitStats returns what group commit has done so far, for webhooks
 // and for Write together.
 func (s *Store) GroupCommitStats() GroupCommitStats {
-	a, b := s.group.stats(), s.writes.stats()
+	a, b := s.group.stats(), GroupCommitStats{}
+	if s.writes != s.group {
+		b = s.writes.stats()
+	}
 	return GroupCommitStats{
 		Transactions: a.Transactions + b.Transactions,
 		Items:        a.Items + b.Items,
@@ -160,8 +166,8 @@ func IsUnavailable(err error) bool {
 // Write runs fn in a write transaction and returns once that transaction
 // is committed, with fn's error (its writes rolled back) or an error for
 // which IsUnavailable is true if the commit failed. Concurrent calls share
-// transactions, as webhooks do, though never with webhooks (GroupCommit):
-// fn runs in a savepoint of its own, must write through tx only, with the ctx it is given (which the
+// transactions, as webhooks do, though on Postgres never with webhooks
+// (GroupCommit): fn runs in a savepoint of its own, must write through tx only, with the ctx it is given (which the
 // caller's cancellation does not reach, as it would every write of the
 // shared transaction), and may run again in a later transaction after a
 // deadlock. Jobs record what they did through it.
