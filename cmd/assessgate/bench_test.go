@@ -1,0 +1,532 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/mail/mailtest"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
+)
+
+// EnvBench turns TestBench on: it measures the figures of
+// docs/benchmarks.md for minutes, so it runs only when asked
+// (bench/run.sh sets it). ASSESSGATE_BENCH_SECONDS sets the length of one
+// measurement (default 10).
+const EnvBench = "ASSESSGATE_BENCH"
+
+// TestBench measures the targets of docs/benchmarks.md against real
+// assessgate processes, on SQLite and on Postgres, each comparison in one
+// run: the load generator (in this process) takes turns between the two
+// sides, so that both see the same machine.
+func TestBench(t *testing.T) {
+	if os.Getenv(EnvBench) == "" {
+		t.Skipf("benchmarks take minutes: run bench/run.sh, or set %s=1", EnvBench)
+	}
+	if raceEnabled {
+		t.Fatal("benchmarks measure nothing useful under -race")
+	}
+	secs := 10
+	if v, err := strconv.Atoi(os.Getenv("ASSESSGATE_BENCH_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	d := time.Duration(secs) * time.Second
+	b := &bench{t: t, bin: buildAssessgate(t), d: d}
+	dbs := storetest.Databases(t)
+	only := os.Getenv("ASSESSGATE_BENCH_ONLY") // e.g. "Intake64,Node"
+	run := func(name string, f func(t *testing.T)) {
+		if only != "" && !slices.Contains(strings.Split(only, ","), name) {
+			return
+		}
+		t.Run(name, f)
+	}
+
+	run("Intake64", func(t *testing.T) {
+		for _, db := range dbs {
+			b.intake64(t, db)
+		}
+	})
+	run("Steady1000", func(t *testing.T) {
+		for _, db := range dbs {
+			b.steady(t, db, 1000)
+		}
+	})
+	run("Node", func(t *testing.T) { b.node(t) })
+	run("Startup", func(t *testing.T) {
+		for _, db := range dbs {
+			b.startup(t, db)
+		}
+	})
+	run("Invitations", func(t *testing.T) {
+		for _, db := range dbs {
+			b.invitations(t, db, 500)
+		}
+	})
+	run("Writeback", func(t *testing.T) {
+		for _, db := range dbs {
+			b.writeback(t, db)
+		}
+	})
+	t.Log("\n" + b.summary())
+}
+
+type bench struct {
+	t   *testing.T
+	bin string
+	d   time.Duration
+
+	mu   sync.Mutex
+	rows []string
+}
+
+// figure records a line of the summary and logs it.
+func (b *bench) figure(t *testing.T, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	b.mu.Lock()
+	b.rows = append(b.rows, line)
+	b.mu.Unlock()
+}
+
+func (b *bench) summary() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return "FIGURES\n" + strings.Join(b.rows, "\n")
+}
+
+// freshDB returns a new database of the same kind as db.
+func freshDB(t *testing.T, db storetest.Database) storetest.Database {
+	if db.Name == "postgres" {
+		pg, _ := storetest.Postgres(t)
+		return pg
+	}
+	return storetest.SQLite(t)
+}
+
+// server starts assessgate on a fresh database with env, the no-write route
+// on, and logs at warn (a log line per webhook is part of the path; at info
+// it is written for both routes alike).
+func (b *bench) server(t *testing.T, db storetest.Database, name string, env ...string) *replica {
+	t.Helper()
+	db = freshDB(t, db)
+	if out, err := exec.Command(b.bin, "migrate", "--database-url", db.URL).CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	base := []string{
+		"KOMBO_WEBHOOK_SECRET=" + testSecret,
+		"ASSESSGATE_API_TOKEN=" + testToken,
+		"ASSESSGATE_DATABASE_URL=" + db.URL,
+		"ASSESSGATE_ADDR=127.0.0.1:0",
+		"ASSESSGATE_ASSESSMENT_URL=https://assess.example/start/{order_id}?t={token}",
+		"ASSESSGATE_BENCH_NO_WRITE_ROUTE=1",
+		"ASSESSGATE_LOG_LEVEL=warn",
+		"PATH=" + os.Getenv("PATH"),
+	}
+	return startReplica(t, b.bin, name, append(base, env...))
+}
+
+// load runs the load generator against url and returns its report, after
+// the check through the API when check is set.
+func (b *bench) load(t *testing.T, url string, cfg loadConfig, check bool) *loadReport {
+	t.Helper()
+	cfg.URL, cfg.Secret = url, testSecret
+	cfg.APIURL = url[:strings.Index(url[len("http://"):], "/")+len("http://")]
+	if check {
+		cfg.APIToken = testToken
+	}
+	if cfg.Duration == 0 {
+		cfg.Duration = b.d
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = 10000
+	}
+	if len(cfg.Packages) == 0 {
+		cfg.Packages = []string{"typescript_test", "go_test", "react_test", "sql_test"}
+	}
+	g := newLoadGen(&cfg)
+	rep, err := g.run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if check {
+		if err := g.check(context.Background(), rep); err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Check.OK {
+			t.Errorf("check: %s", rep.Check.Summary)
+		}
+	}
+	if rep.Unexpected > 0 {
+		t.Errorf("%s: %d unexpected answers: %v %v", url, rep.Unexpected, rep.Statuses, rep.Errors)
+	}
+	return rep
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// intake64: 64 concurrent senders, the no-write route and the real one in
+// turns, three rounds each, in one server process.
+func (b *bench) intake64(t *testing.T, db storetest.Database) {
+	r := b.server(t, db, "intake64-"+db.Name)
+	var nowrite, write, ratios []float64
+	var last *loadReport
+	for round := 1; round <= 3; round++ {
+		nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadConfig{Concurrency: 64}, false)
+		w := b.load(t, r.url+"/webhooks/kombo", loadConfig{Concurrency: 64, Duplicates: 0.02}, true)
+		nowrite, write = append(nowrite, nw.Throughput), append(write, w.Throughput)
+		ratios = append(ratios, w.Throughput/nw.Throughput)
+		t.Logf("%s round %d: no-write %.0f/s (p99 %.1fms), write %.0f/s (p99 %.1fms): %.0f%%",
+			db.Name, round, nw.Throughput, nw.Latency.P99, w.Throughput, w.Latency.P99, 100*w.Throughput/nw.Throughput)
+		last = w
+	}
+	b.figure(t, "intake, 64 senders, %-8s  write %6.0f/s  no-write %6.0f/s  ratio %.2f (rounds %s)  check: %s",
+		db.Name, median(write), median(nowrite), median(ratios), fmtList(ratios), last.Check.Summary)
+	r.stop(t)
+	b.figure(t, "  %s", groupCommitLine(r))
+}
+
+func fmtList(xs []float64) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, fmt.Sprintf("%.2f", x))
+	}
+	return strings.Join(s, " ")
+}
+
+// groupCommitLine is what the stopped server logged of group commit.
+func groupCommitLine(r *replica) string {
+	for _, l := range strings.Split(r.stderr.String(), "\n") {
+		if strings.Contains(l, `msg="group commit"`) {
+			_, after, _ := strings.Cut(l, `msg="group commit" `)
+			return "group commit: " + after
+		}
+	}
+	return "group commit: (not logged)"
+}
+
+// steady: a fixed rate, open loop, no-write then write; the resident memory
+// of the process is sampled while it writes.
+func (b *bench) steady(t *testing.T, db storetest.Database, rate int) {
+	r := b.server(t, db, "steady-"+db.Name)
+	nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadConfig{Rate: rate}, false)
+	stop := sampleRSS(r.cmd.Process.Pid)
+	w := b.load(t, r.url+"/webhooks/kombo", loadConfig{Rate: rate, Duplicates: 0.02}, true)
+	rss, hwm := stop()
+	b.figure(t, "steady %d/s, %-8s  write p50 %.2fms p99 %.2fms p99.9 %.2fms  no-write p50 %.2fms p99 %.2fms  (%d and %d answered, %d missed)",
+		rate, db.Name, w.Latency.P50, w.Latency.P99, w.Latency.P999, nw.Latency.P50, nw.Latency.P99, w.Acknowledged, nw.Acknowledged, w.Missed+nw.Missed)
+	b.figure(t, "memory at %d/s, %-8s  RSS max %.1f MiB (peak %.1f MiB over the process's life)", rate, db.Name, rss, hwm)
+	r.stop(t)
+}
+
+// sampleRSS samples a process's resident memory every 100ms until the
+// returned function is called, which returns the largest sample and the
+// kernel's high-water mark, in MiB.
+func sampleRSS(pid int) func() (rss, hwm float64) {
+	read := func(field string) float64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return 0
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, field+":"); ok {
+				kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+				return float64(kb) / 1024
+			}
+		}
+		return 0
+	}
+	done := make(chan struct{})
+	result := make(chan float64)
+	go func() {
+		var top float64
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			top = max(top, read("VmRSS"))
+			select {
+			case <-done:
+				result <- top
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (float64, float64) {
+		close(done)
+		return <-result, read("VmHWM")
+	}
+}
+
+// node: the hand-written Node receiver against assessgate on SQLite, the
+// same load generator, in turns.
+func (b *bench) node(t *testing.T) {
+	dir, err := filepath.Abs("../../bench/node-receiver")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "better-sqlite3")); err != nil {
+		t.Fatalf("the Node receiver's dependencies are missing: npm ci --prefix bench/node-receiver (%v)", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("node", filepath.Join(dir, "server.js"))
+	cmd.Env = append(os.Environ(), "KOMBO_WEBHOOK_SECRET="+testSecret, "PORT="+strconv.Itoa(port),
+		"DB="+filepath.Join(t.TempDir(), "receiver.db"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening on ") {
+		t.Fatalf("node receiver did not start: %q %v", line, err)
+	}
+	nodeURL := strings.TrimSpace(strings.TrimPrefix(line, "listening on ")) + "/webhooks/kombo"
+	version, _ := exec.Command("node", "--version").Output()
+
+	r := b.server(t, storetest.SQLite(t), "vs-node")
+	var nodes, ours, ratios []float64
+	var nodeP99, ourP99 []float64
+	for round := 1; round <= 2; round++ {
+		n := b.load(t, nodeURL, loadConfig{Concurrency: 64, Duplicates: 0.02}, false)
+		a := b.load(t, r.url+"/webhooks/kombo", loadConfig{Concurrency: 64, Duplicates: 0.02}, true)
+		nodes, ours = append(nodes, n.Throughput), append(ours, a.Throughput)
+		nodeP99, ourP99 = append(nodeP99, n.Latency.P99), append(ourP99, a.Latency.P99)
+		ratios = append(ratios, a.Throughput/n.Throughput)
+		t.Logf("round %d: node %.0f/s (p99 %.1fms, p99.9 %.1fms), assessgate %.0f/s (p99 %.1fms)",
+			round, n.Throughput, n.Latency.P99, n.Latency.P999, a.Throughput, a.Latency.P99)
+	}
+	b.figure(t, "vs Node %s + better-sqlite3, 64 senders: assessgate %6.0f/s (p99 %.1fms)  node %6.0f/s (p99 %.1fms)  ratio %.2f (rounds %s)",
+		strings.TrimSpace(string(version)), median(ours), median(ourP99), median(nodes), median(nodeP99), median(ratios), fmtList(ratios))
+	r.stop(t)
+}
+
+// startup: from exec to the "listening on" line and to the first 200 from
+// /healthz, ten times on a database already migrated, after one start
+// that migrates a new one.
+func (b *bench) startup(t *testing.T, db storetest.Database) {
+	db = freshDB(t, db)
+	env := []string{
+		"KOMBO_WEBHOOK_SECRET=" + testSecret, "ASSESSGATE_DATABASE_URL=" + db.URL, "ASSESSGATE_ADDR=127.0.0.1:0",
+		"ASSESSGATE_LOG_LEVEL=warn", "PATH=" + os.Getenv("PATH"),
+	}
+	if out, err := exec.Command(b.bin, "migrate", "--database-url", db.URL).CombinedOutput(); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	var listening, healthy []float64
+	for i := range 11 {
+		l, h := startOnce(t, b.bin, env)
+		if i > 0 { // the first warms the page cache
+			listening = append(listening, float64(l.Microseconds())/1000)
+			healthy = append(healthy, float64(h.Microseconds())/1000)
+		}
+	}
+	b.figure(t, "start-up, %-8s  to listening: median %.0fms, max %.0fms; to /healthz 200: median %.0fms, max %.0fms (10 starts)",
+		db.Name, median(listening), slices.Max(listening), median(healthy), slices.Max(healthy))
+}
+
+// startOnce starts "bin serve" and returns how long it took to print its
+// "listening on" line and to answer /healthz, then stops it.
+func startOnce(t *testing.T, bin string, env []string) (listening, healthy time.Duration) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("serve exited with %v\n%s", err, stderr.String())
+		}
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve did not start: %v\n%s", err, stderr.String())
+	}
+	listening = time.Since(start)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	client := &http.Client{Timeout: time.Second}
+	for {
+		if resp, err := client.Get(url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return listening, time.Since(start)
+			}
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("no /healthz 200 within 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// invitations: orders at a fixed rate with SMTP (mailpit) configured; the
+// latency of each is the time from its order.received to its mail.sent
+// event, both stamped by assessgate.
+func (b *bench) invitations(t *testing.T, db storetest.Database, rate int) {
+	mp := mailtest.Start(t, nil)
+	r := b.server(t, db, "invitations-"+db.Name,
+		"ASSESSGATE_SMTP_URL="+mp.SMTPURL(), "ASSESSGATE_MAIL_FROM=Acme Assessments <noreply@acme-assess.example>",
+		"ASSESSGATE_PUBLIC_URL=https://assess.vendor.example")
+	rep := b.load(t, r.url+"/webhooks/kombo", loadConfig{Rate: rate}, false)
+	dbURL := envOf(r, "ASSESSGATE_DATABASE_URL")
+	sdb, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	n := int(rep.Acknowledged)
+	start := time.Now()
+	waitFor(t, 5*time.Minute, "every invitation sent", func() bool {
+		return queryCount(t, sdb.Reader, "SELECT count(*) FROM order_events WHERE kind = 'mail.sent'") >= n
+	})
+	drain := time.Since(start)
+	lat := timelineLatencies(t, sdb.Reader, "order.received", "mail.sent")
+	s := summarizeMillis(lat)
+	b.figure(t, "order → invitation handed to SMTP at %d orders/s, %-8s  p50 %.0fms p90 %.0fms p99 %.0fms max %.0fms (%d orders; the last sent %v after the load ended)",
+		rate, db.Name, s.P50, s.P90, s.P99, s.Max, len(lat), drain.Round(time.Millisecond))
+	r.stop(t)
+}
+
+// envOf returns a variable of a replica's environment.
+func envOf(r *replica, name string) string {
+	for _, kv := range r.cmd.Env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// timelineLatencies returns, per order, the time from its first event of
+// kind from to its first event of kind to, in milliseconds.
+func timelineLatencies(t *testing.T, db *sql.DB, from, to string) []float64 {
+	t.Helper()
+	rows, err := db.Query(`SELECT a.order_id, min(a.at), min(b.at) FROM order_events a JOIN order_events b ON b.order_id = a.order_id
+		WHERE a.kind = $1 AND b.kind = $2 GROUP BY a.order_id`, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []float64
+	for rows.Next() {
+		var id string
+		var a, b int64
+		if err := rows.Scan(&id, &a, &b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, float64(b-a))
+	}
+	return out
+}
+
+func summarizeMillis(ms []float64) latencySummary {
+	d := make([]time.Duration, len(ms))
+	for i, m := range ms {
+		d[i] = time.Duration(m * float64(time.Millisecond))
+	}
+	return summarize(d)
+}
+
+// writeback: results posted through the API for orders Kombo knows; the
+// latency of each is the time from the 202 of PUT /api/v1/orders/{id}/result
+// to the fake Kombo receiving the PUT.
+func (b *bench) writeback(t *testing.T, db storetest.Database) {
+	fake := kombotest.NewServer()
+	t.Cleanup(fake.Close)
+	r := b.server(t, db, "writeback-"+db.Name, "KOMBO_API_KEY="+kombotest.DefaultAPIKey, "KOMBO_API_URL="+fake.URL,
+		"ASSESSGATE_RECONCILE_INTERVAL=0")
+	const n = 300
+	a := &app{t: t, URL: r.url}
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("wb-%04d", i)
+		body := orderBody(t, "ev-"+id, id, nil)
+		if status, resp := a.webhook(body); status != http.StatusOK {
+			t.Fatalf("POST order = %d %s", status, resp)
+		}
+		var w kombo.Webhook
+		json.Unmarshal(body, &w)
+		var o kombo.Order
+		json.Unmarshal(w.Data, &o)
+		fake.AddOrder(o.IntegrationID, o)
+		ids = append(ids, id)
+	}
+	result := fixture(t, "request-put-order-result-completed.json")
+	// From the 202: the result is committed before it, so the write-back
+	// cannot start earlier, and River picks it up by polling.
+	accepted := map[string]time.Time{}
+	// 50 results a second, as a vendor's platform finishing assessments.
+	tick := time.NewTicker(20 * time.Millisecond)
+	for _, id := range ids {
+		<-tick.C
+		if status := a.api("PUT", "/api/v1/orders/"+id+"/result", result, nil); status != http.StatusAccepted {
+			t.Fatalf("PUT result = %d", status)
+		}
+		accepted[id] = time.Now()
+	}
+	tick.Stop()
+	waitFor(t, time.Minute, "every result at Kombo", func() bool {
+		for _, id := range ids {
+			if len(fake.Results(id)) != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	var lat []float64
+	for _, req := range fake.Requests() {
+		if req.Method != "PUT" || !strings.HasPrefix(req.Path, "/assessment/orders/wb-") {
+			continue
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(req.Path, "/assessment/orders/"), "/result")
+		lat = append(lat, float64(req.Time.Sub(accepted[id]).Microseconds())/1000)
+	}
+	s := summarizeMillis(lat)
+	b.figure(t, "result accepted → Kombo PUT at 50 results/s, %-8s  p50 %.0fms p90 %.0fms p99 %.0fms max %.0fms (%d results)",
+		db.Name, s.P50, s.P90, s.P99, s.Max, len(lat))
+	r.stop(t)
+}
