@@ -206,10 +206,9 @@ func (b *bench) intake64(t *testing.T, db storetest.Database) {
 			db.Name, round, nw.Throughput, nw.Latency.P99, w.Throughput, w.Latency.P99, 100*w.Throughput/nw.Throughput)
 		last = w
 	}
-	b.figure(t, "intake, 64 senders, %-8s  write %6.0f/s  no-write %6.0f/s  ratio %.2f (rounds %s)  check: %s",
-		db.Name, median(write), median(nowrite), median(ratios), fmtList(ratios), last.Check.Summary)
+	b.figure(t, "intake, 64 senders, %-8s  write %6.0f/s  no-write %6.0f/s  ratio %.2f (rounds %s); %s; check: %s",
+		db.Name, median(write), median(nowrite), median(ratios), fmtList(ratios), groupCommitFigures(t, r.url), last.Check.Summary)
 	r.stop(t)
-	b.figure(t, "  %s", groupCommitLine(r))
 }
 
 func fmtList(xs []float64) string {
@@ -220,15 +219,29 @@ func fmtList(xs []float64) string {
 	return strings.Join(s, " ")
 }
 
-// groupCommitLine is what the stopped server logged of group commit.
-func groupCommitLine(r *replica) string {
-	for _, l := range strings.Split(r.stderr.String(), "\n") {
-		if strings.Contains(l, `msg="group commit"`) {
-			_, after, _ := strings.Cut(l, `msg="group commit" `)
-			return "group commit: " + after
+// groupCommitFigures reads group commit's counters from /metrics.
+func groupCommitFigures(t *testing.T, url string) string {
+	req, _ := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tx, writes float64
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "assessgate_group_commit_transactions_total "); ok {
+			tx, _ = strconv.ParseFloat(v, 64)
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "assessgate_group_commit_writes_total "); ok {
+			writes, _ = strconv.ParseFloat(v, 64)
 		}
 	}
-	return "group commit: (not logged)"
+	if tx == 0 {
+		return "group commit: no figures"
+	}
+	return fmt.Sprintf("group commit: %.0f writes in %.0f transactions, %.1f a transaction", writes, tx, writes/tx)
 }
 
 // steady: a fixed rate, open loop, no-write then write; the resident memory

@@ -37,6 +37,13 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// Group commit's counters: two orders, the result's jobs' writes.
+	for _, name := range []string{"assessgate_group_commit_transactions_total ", "assessgate_group_commit_writes_total "} {
+		i := strings.Index(text, "\n"+name)
+		if i < 0 || strings.HasPrefix(text[i+1+len(name):], "0\n") {
+			t.Errorf("metrics lack %s, or it is 0", name)
+		}
+	}
 	for _, personal := range []string{"john.doe@gmail.com", "order-m", "Doe"} {
 		if strings.Contains(text, personal) {
 			t.Errorf("metrics contain %q; want states, routes and codes only", personal)

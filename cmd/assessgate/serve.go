@@ -197,6 +197,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		st.Now = clk.Now
 	}
 	st.SetGroupCommit(cfg.GroupCommit)
+	m.GroupCommit(func() (int64, int64) {
+		s := st.GroupCommitStats()
+		return s.Transactions, s.Items
+	})
 	catalogue := orders.NewCatalogue(nil)
 	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
 	if err != nil {

@@ -60,6 +60,20 @@ func New(db *sql.DB, logger *slog.Logger) *Metrics {
 	return m
 }
 
+// GroupCommit exports what group commit did, read from stats when scraped:
+// transactions committed and the webhooks and other writes they held, whose
+// ratio is the batch size.
+func (m *Metrics) GroupCommit(stats func() (transactions, writes int64)) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "assessgate_group_commit_transactions_total", Help: "Transactions begun by group commit.",
+		}, func() float64 { t, _ := stats(); return float64(t) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "assessgate_group_commit_writes_total", Help: "Webhooks and other writes stored by group commit's transactions.",
+		}, func() float64 { _, w := stats(); return float64(w) }),
+	)
+}
+
 // Handler serves the metrics in Prometheus's text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
