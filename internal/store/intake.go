@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
@@ -59,7 +58,7 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 	var inserted bool
 	err := tx.QueryRowContext(ctx, `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING RETURNING true`,
-		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, in.Body).Scan(&inserted)
+		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, s.sealWebhookBody(w.ID, in.Body)).Scan(&inserted)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, unavailable(fmt.Errorf("insert webhook event: %w", err))
 	}
@@ -76,7 +75,7 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 		if err != nil {
 			return nil, err
 		}
-		if in.TokenHash != "" {
+		if in.TokenHash != "" && o.ErasedAt == nil {
 			if err := s.addLink(ctx, tx, o.ID, in.TokenHash); err != nil {
 				return nil, err
 			}
@@ -184,7 +183,7 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 		ON CONFLICT (id) DO NOTHING RETURNING id`,
 		ko.ID, ko.IntegrationID, ko.PackageID, string(ko.Status), string(orders.StateReceived), string(source),
-		nullString(eventID), normalizeEmail(ko.Candidate.Email), compact.String(), now).Scan(&id)
+		nullString(eventID), s.emailKey(ko.Candidate.Email), s.sealOrderData(ko.ID, compact.Bytes()), now).Scan(&id)
 	created := err == nil
 	if err != nil && err != sql.ErrNoRows {
 		return nil, false, unavailable(fmt.Errorf("insert order: %w", err))
@@ -201,6 +200,9 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 		}
 	case newEvent && eventID != "":
 		if err := s.addEvent(ctx, tx, ko.ID, orders.EventDuplicate, map[string]any{"event_id": eventID, "source": string(source)}); err != nil {
+			return nil, false, err
+		}
+		if err := s.forgetIfErased(ctx, tx, ko.ID, eventID); err != nil {
 			return nil, false, err
 		}
 	}
@@ -223,7 +225,5 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 	}
 	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
 }
-
-func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
