@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/metrics"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/server"
 	"github.com/assessgate/assessgate/internal/store"
@@ -147,10 +148,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer db.Close()
 
+	m := metrics.New(db.Reader, logger)
 	var komboClient *kombo.Client
 	if cfg.KomboAPIKey != "" {
 		komboClient = kombo.NewClient(cfg.KomboAPIKey)
 		komboClient.BaseURL = cfg.KomboAPIURL
+		komboClient.HTTPClient.Transport = m.Transport(komboClient.HTTPClient.Transport)
 	} else {
 		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
 	}
@@ -203,7 +206,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
-		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler,
+		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler, Metrics: m,
 	})
 	if err := srv.Open(cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

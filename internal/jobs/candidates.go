@@ -163,6 +163,16 @@ func stopped(ctx context.Context, st *store.Store, o *orders.Order) string {
 	return ""
 }
 
+// order loads an order for a job; a job for an order that does not exist
+// (any more) is cancelled rather than retried.
+func (c *Candidates) order(ctx context.Context, id string) (*orders.Order, error) {
+	o, err := c.Store.FindOrderByID(ctx, id)
+	if orders.ErrorCode(err) == orders.ENOTFOUND {
+		return nil, river.JobCancel(err)
+	}
+	return o, err
+}
+
 // link returns the candidate link of token.
 func (c *Candidates) link(token string) string {
 	return strings.TrimRight(c.PublicURL, "/") + "/a/" + token

@@ -39,11 +39,8 @@ type InviteWorker struct {
 // already sent.
 func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) error {
 	c := w.C
-	o, err := c.Store.FindOrderByID(ctx, job.Args.OrderID)
+	o, err := c.order(ctx, job.Args.OrderID)
 	if err != nil {
-		if orders.ErrorCode(err) == orders.ENOTFOUND {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	stopped := c.stopped(ctx, o)

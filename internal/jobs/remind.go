@@ -35,11 +35,8 @@ type RemindWorker struct {
 // reminded yet. Otherwise it records why not.
 func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) error {
 	c := w.C
-	o, err := c.Store.FindOrderByID(ctx, job.Args.OrderID)
+	o, err := c.order(ctx, job.Args.OrderID)
 	if err != nil {
-		if orders.ErrorCode(err) == orders.ENOTFOUND {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	stopped := c.stopped(ctx, o)

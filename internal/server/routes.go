@@ -25,5 +25,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 
-	return s.recoverPanics(mux)
+	var h http.Handler = mux
+	if m := s.cfg.Metrics; m != nil {
+		// Metrics tell how much business runs through assessgate: they
+		// take the API token too.
+		mux.HandleFunc("GET /metrics", s.requireToken(m.Handler().ServeHTTP))
+		h = m.Middleware(h)
+	}
+	return s.recoverPanics(h)
 }

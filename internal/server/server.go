@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/metrics"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 )
@@ -40,6 +41,8 @@ type Config struct {
 	Reconciler *jobs.Reconciler
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics, if set, counts requests and serves GET /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Server serves assessgate's HTTP API.

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/assessgate/assessgate/kombo"
+)
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		err  bool
+	}{
+		{"90s", 90 * time.Second, false},
+		{"48h", 48 * time.Hour, false},
+		{"14d", 14 * 24 * time.Hour, false},
+		{"1.5d", 36 * time.Hour, false},
+		{" 5m ", 5 * time.Minute, false},
+		{"0", 0, false},
+		{"14 days", 0, true},
+		{"d", 0, true},
+		{"-1h", 0, true},
+		{"-2d", 0, true},
+		{"", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := parseDuration(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestServe_BadSettings(t *testing.T) {
+	base := map[string]string{"KOMBO_WEBHOOK_SECRET": "s", "ASSESSGATE_DATABASE_URL": "sqlite:" + t.TempDir() + "/a.db"}
+	tests := []struct{ env, value, want string }{
+		{"ASSESSGATE_RECONCILE_INTERVAL", "often", "ASSESSGATE_RECONCILE_INTERVAL"},
+		{"ASSESSGATE_INVITE_TTL", "2 weeks", "ASSESSGATE_INVITE_TTL"},
+		{"ASSESSGATE_KOMBO_CONCURRENCY", "ten", "ASSESSGATE_KOMBO_CONCURRENCY"},
+		{"ASSESSGATE_KOMBO_CONCURRENCY", "0", "ASSESSGATE_KOMBO_CONCURRENCY"},
+		{"KOMBO_API_URL", "api.kombo.dev", "KOMBO_API_URL"},
+		{"ASSESSGATE_ASSESSMENT_URL", "/relative/{token}", "ASSESSGATE_ASSESSMENT_URL"},
+		{"ASSESSGATE_ASSESSMENT_URL", "https://a.example/same-for-all", "ASSESSGATE_ASSESSMENT_URL"},
+		{"ASSESSGATE_LOG_LEVEL", "loud", "ASSESSGATE_LOG_LEVEL"},
+		{"ASSESSGATE_LOG_FORMAT", "xml", "ASSESSGATE_LOG_FORMAT"},
+		{"ASSESSGATE_DATABASE_URL", "mysql://x", "database URL"},
+	}
+	for _, tt := range tests {
+		env := map[string]string{tt.env: tt.value}
+		getenv := func(k string) string {
+			if v, ok := env[k]; ok {
+				return v
+			}
+			return base[k]
+		}
+		err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"}, getenv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("serve with %s=%q = %v; want an error naming %s", tt.env, tt.value, err, tt.want)
+		}
+	}
+}
+
+// TestServe_OnlySecret runs serve as the README's first command does: only
+// KOMBO_WEBHOOK_SECRET set (and a free port), the database the default
+// ./assessgate.db, and JSON logs to check they are structured.
+func TestServe_OnlySecret(t *testing.T) {
+	seed := fixture(t, "seed-assessment-order-received.json")
+	t.Chdir(t.TempDir())
+	env := map[string]string{"KOMBO_WEBHOOK_SECRET": "only-secret", "ASSESSGATE_LOG_FORMAT": "json"}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, pw, &logs)
+		pw.Close()
+		done <- err
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve did not start: %v\n%s", err, logs.String())
+	}
+	go io.Copy(io.Discard, pr)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+
+	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/kombo", bytes.NewReader(seed))
+	req.Header.Set(kombo.SignatureHeader, kombo.Sign("only-secret", seed))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("POST seed = %d; want 200", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run = %v", err)
+	}
+	if _, err := os.Stat("assessgate.db"); err != nil {
+		t.Errorf("default database ./assessgate.db: %v", err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil || rec["msg"] == nil || rec["level"] == nil {
+			t.Errorf("log line %q is not a JSON record with msg and level", l)
+		}
+	}
+}
