@@ -13,6 +13,7 @@ const usage = `assessgate runs between Kombo and an assessment vendor's platform
 Usage:
   assessgate serve [flags]     take Kombo's webhooks and serve the vendor API
   assessgate migrate [flags]   bring the database schema up to date (--check: only look)
+  assessgate erase --email A   erase the personal data of the candidate with address A
   assessgate help              show this help
 
 Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
@@ -33,6 +34,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runServe(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "erase":
+		err = runErase(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

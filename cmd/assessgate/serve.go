@@ -44,6 +44,7 @@ type serveConfig struct {
 	RescueAfter       time.Duration
 	HeartbeatInterval time.Duration
 	Candidates        *candidatesConfig
+	Privacy           *privacyConfig
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -68,6 +69,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	candidates := defineCandidatesFlags(f)
+	privacy := definePrivacyFlags(f)
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
@@ -92,6 +94,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	var err error
 	if cfg.Candidates, err = candidates(); err != nil {
+		return nil, err
+	}
+	if cfg.Privacy, err = privacy(); err != nil {
 		return nil, err
 	}
 	if len(cfg.WebhookSecrets) == 0 {
@@ -163,6 +168,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if clk != nil {
 		st.Now = clk.Now
 	}
+	if err := setUpPersonalData(ctx, cfg.Privacy, st, logger); err != nil {
+		return err
+	}
 	catalogue := orders.NewCatalogue(nil)
 	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
 	if err != nil {
@@ -178,7 +186,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &jobs.ReconcileIntegrationWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &jobs.HeartbeatWorker{Logger: logger})
-	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval)}
+	retention := &jobs.Retention{Store: st, Policy: cfg.Privacy.policy(), Logger: logger}
+	river.AddWorker(workers, &jobs.RetentionWorker{Retention: retention})
+	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval), jobs.RetentionPeriodic(cfg.Privacy.RetentionInterval)}
 	if cfg.ReconcileInterval > 0 && komboClient != nil {
 		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
 	}
@@ -207,6 +217,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler, Metrics: m,
+		Retention: retention,
 	})
 	if err := srv.Open(cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

@@ -47,8 +47,8 @@ const Prefix = "enc:"
 // sealedPrefix is Prefix with the format version.
 const sealedPrefix = Prefix + "v1:"
 
-// hashPrefix starts every e-mail hash.
-const hashPrefix = "h1:"
+// HashPrefix starts every e-mail hash.
+const HashPrefix = "h1:"
 
 // Keyring seals and opens values and hashes e-mail addresses. It is safe for
 // concurrent use.
@@ -271,7 +271,7 @@ func (k *Keyring) HashEmail(email string) string {
 func hashWith(key *key, norm string) string {
 	m := hmac.New(sha256.New, key.mac)
 	m.Write([]byte(norm))
-	return hashPrefix + key.id + ":" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return HashPrefix + key.id + ":" + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // EmailLookups returns every stored form an address may have: its hash
@@ -292,8 +292,18 @@ func (k *Keyring) EmailLookups(email string) []string {
 	return append(out, norm)
 }
 
+// HashPrefixes returns how e-mail hashes under each key start, the first
+// key's first; none for nil.
+func (k *Keyring) HashPrefixes() []string {
+	var out []string
+	for _, id := range k.KeyIDs() {
+		out = append(out, HashPrefix+id+":")
+	}
+	return out
+}
+
 // IsEmailHash reports whether a stored e-mail value is a hash made by
 // HashEmail with the current first key.
 func (k *Keyring) IsEmailHash(stored string) bool {
-	return k.Enabled() && strings.HasPrefix(stored, hashPrefix+k.keys[0].id+":")
+	return k.Enabled() && strings.HasPrefix(stored, HashPrefix+k.keys[0].id+":")
 }

@@ -43,6 +43,8 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, if set, counts requests and serves GET /metrics.
 	Metrics *metrics.Metrics
+	// Retention runs retention passes on request; nil answers 503.
+	Retention *jobs.Retention
 }
 
 // Server serves assessgate's HTTP API.

@@ -136,6 +136,32 @@ func (s *Store) Reseal(ctx context.Context) (*ResealStats, error) {
 	return stats, nil
 }
 
+// CheckKeys returns an error when the store's keys cannot find or read the
+// personal data in the database: without a key, when values are sealed; with
+// keys, when addresses are hashed under a key that is not among them. It
+// changes nothing; Reseal, which serve runs at start-up, does the same
+// checks and more.
+func (s *Store) CheckKeys(ctx context.Context) error {
+	if !s.keys.Enabled() {
+		return s.checkNothingSealed(ctx)
+	}
+	var conds []string
+	args := []any{keyring.HashPrefix}
+	for _, p := range s.keys.HashPrefixes() {
+		args = append(args, p)
+		conds = append(conds, fmt.Sprintf("substr(email, 1, %d) <> $%d", len(p), len(args)))
+	}
+	ids, err := queryStrings(ctx, s.db.Reader, fmt.Sprintf("SELECT id FROM orders WHERE substr(email, 1, %d) = $1 AND ",
+		len(keyring.HashPrefix))+strings.Join(conds, " AND ")+" LIMIT 1", args...)
+	if err != nil {
+		return fmt.Errorf("check e-mail hashes: %w", err)
+	}
+	if len(ids) > 0 {
+		return fmt.Errorf("the address of order %s is hashed under a key that ASSESSGATE_ENCRYPTION_KEY does not hold", ids[0])
+	}
+	return nil
+}
+
 // checkNothingSealed returns an error when a value is sealed: without a
 // key it could not be read.
 func (s *Store) checkNothingSealed(ctx context.Context) error {

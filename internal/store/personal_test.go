@@ -308,17 +308,28 @@ func TestStore_Reseal(t *testing.T) {
 		st.SetKeyring(keys(t, keyB))
 		reseal(st, store.ResealStats{})
 		check(st, "A dropped")
+		if err := st.CheckKeys(ctx); err != nil {
+			t.Errorf("CheckKeys() under B = %v", err)
+		}
 
 		// B dropped by mistake: start-up stops with the row and key named,
 		// and no key at all is refused too.
 		st = newStore(t, db)
 		st.SetKeyring(keys(t, keyA))
+		if err := st.CheckKeys(ctx); err == nil || !strings.Contains(err.Error(), "ASSESSGATE_ENCRYPTION_KEY does not hold") {
+			t.Errorf("CheckKeys() with the wrong key = %v; want an error", err)
+		}
 		if _, err := st.Reseal(ctx); err == nil || !strings.Contains(err.Error(), "no configured key has this id") {
 			t.Errorf("Reseal() with the wrong key = %v; want an error naming the key", err)
 		}
 		st = newStore(t, db)
-		if _, err := st.Reseal(ctx); err == nil || !strings.Contains(err.Error(), "ASSESSGATE_ENCRYPTION_KEY") {
-			t.Errorf("Reseal() without a key = %v; want an error asking for ASSESSGATE_ENCRYPTION_KEY", err)
+		for name, f := range map[string]func(context.Context) error{
+			"CheckKeys": st.CheckKeys,
+			"Reseal":    func(ctx context.Context) error { _, err := st.Reseal(ctx); return err },
+		} {
+			if err := f(ctx); err == nil || !strings.Contains(err.Error(), "ASSESSGATE_ENCRYPTION_KEY") {
+				t.Errorf("%s() without a key = %v; want an error asking for ASSESSGATE_ENCRYPTION_KEY", name, err)
+			}
 		}
 	})
 }
