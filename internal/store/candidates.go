@@ -167,8 +167,8 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 // expiry: it adds the request to the timeline and runs the InviteRequested
 // hook, which enqueues the invitation, in one transaction. It returns an
 // ENOTFOUND error for an unknown order, and an ECONFLICT error for a final
-// or erased order or when no hook is set (assessgate does not e-mail
-// invitations).
+// or erased order, an order of a deleted integration, or when no hook is set
+// (assessgate does not e-mail invitations).
 func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -181,6 +181,9 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		}
 		if o.ErasedAt != nil {
 			return errErased(o.ID, "gets no more invitations")
+		}
+		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
+			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
 		if s.hooks.InviteRequested == nil {
 			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")

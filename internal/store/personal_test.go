@@ -697,3 +697,16 @@ func TestStore_ErasedFromSQLiteFile(t *testing.T) {
 		t.Errorf("the WAL still holds the phone number after a checkpoint")
 	}
 }
+
+func TestStore_RequestInvite_DeletedIntegration(t *testing.T) {
+	forEachDB(t, func(t *testing.T, st *store.Store) {
+		st.SetHooks(store.Hooks{InviteRequested: func(context.Context, *sql.Tx, *orders.Order) error { return nil }})
+		mustIntake(t, st, personIntake(t, "ev-1", "cand-1", maria))
+		if _, err := st.RequestInvite(context.Background(), "cand-1"); err != nil {
+			t.Fatalf("RequestInvite = %v", err)
+		}
+		mustIntake(t, st, integrationIntake(t, "ev-del", kombo.EventIntegrationDeleted, testIntegration, ""))
+		_, err := st.RequestInvite(context.Background(), "cand-1")
+		assertCode(t, "RequestInvite(deleted integration)", err, orders.ECONFLICT)
+	})
+}
