@@ -452,6 +452,13 @@ func TestCandidates_Lifecycle(t *testing.T) {
 			}
 
 			// Past order B's new expiry: its old and new links show the expiry page.
+			// Kombo knows order B too, so that its write-back lands rather
+			// than fail, which would add writeback.failed to the vendor
+			// webhooks below, in a race with the others.
+			var kob kombo.Order
+			c.api("GET", "/api/v1/orders/order-b", nil, &raw)
+			json.Unmarshal(raw, &kob)
+			c.kombo.AddOrder(kob.IntegrationID, kob)
 			c.advance(reinvited.Add(14*day + time.Minute).Sub(c.clk.Now()))
 			c.waitOrder("order-b", "expired", func(o orderView) bool { return o.State == "expired" })
 			for _, m := range c.mp.MessagesTo(t, idle) {
