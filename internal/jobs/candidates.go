@@ -77,9 +77,9 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 
 // Hooks returns h with the candidate side added: a new order, a first link
 // open and an erasure become vendor webhooks (order.created, order.started,
-// order.erased), and a
-// re-invitation asked through the API becomes an invitation job when
-// assessgate e-mails candidates. The hooks insert jobs with c.Client.
+// order.erased), and a re-invitation asked through the API becomes an
+// invitation job when assessgate e-mails candidates. The hooks insert jobs
+// with c.Client.
 func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
 	created := h.OrderCreated
 	h.OrderCreated = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
