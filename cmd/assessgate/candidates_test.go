@@ -420,12 +420,14 @@ func TestCandidates_Lifecycle(t *testing.T) {
 
 		t.Run("Expiry", func(t *testing.T) {
 			// Past order A's expiry, not yet order B's new one.
-			// Kombo knows order A, so that its write-back can land.
-			var ko kombo.Order
-			var raw json.RawMessage
-			c.api("GET", "/api/v1/orders/order-a", nil, &raw)
-			json.Unmarshal(raw, &ko)
-			c.kombo.AddOrder(ko.IntegrationID, ko)
+			// Kombo knows the orders, so that their write-backs land.
+			for _, id := range []string{"order-a", "order-b"} {
+				var ko kombo.Order
+				var raw json.RawMessage
+				c.api("GET", "/api/v1/orders/"+id, nil, &raw)
+				json.Unmarshal(raw, &ko)
+				c.kombo.AddOrder(ko.IntegrationID, ko)
+			}
 
 			c.advance(t0.Add(14*day + time.Minute).Sub(c.clk.Now()))
 			o := c.waitOrder("order-a", "expired", func(o orderView) bool { return o.State == "expired" })
@@ -452,13 +454,6 @@ func TestCandidates_Lifecycle(t *testing.T) {
 			}
 
 			// Past order B's new expiry: its old and new links show the expiry page.
-			// Kombo knows order B too, so that its write-back lands rather
-			// than fail, which would add writeback.failed to the vendor
-			// webhooks below, in a race with the others.
-			var kob kombo.Order
-			c.api("GET", "/api/v1/orders/order-b", nil, &raw)
-			json.Unmarshal(raw, &kob)
-			c.kombo.AddOrder(kob.IntegrationID, kob)
 			c.advance(reinvited.Add(14*day + time.Minute).Sub(c.clk.Now()))
 			c.waitOrder("order-b", "expired", func(o orderView) bool { return o.State == "expired" })
 			for _, m := range c.mp.MessagesTo(t, idle) {

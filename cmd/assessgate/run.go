@@ -14,6 +14,8 @@ Usage:
   assessgate serve [flags]     take Kombo's webhooks and serve the vendor API
   assessgate migrate [flags]   bring the database schema up to date (--check: only look)
   assessgate erase --email A   erase the personal data of the candidate with address A
+  assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
+  assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
   assessgate help              show this help
 
 Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
@@ -36,6 +38,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "erase":
 		err = runErase(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, rest, getenv, stdout, stderr)
+	case "simulate":
+		err = runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

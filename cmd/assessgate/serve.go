@@ -45,6 +45,7 @@ type serveConfig struct {
 	HeartbeatInterval time.Duration
 	Candidates        *candidatesConfig
 	Privacy           *privacyConfig
+	AdminPassword     string
 }
 
 const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
@@ -70,6 +71,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	candidates := defineCandidatesFlags(f)
 	privacy := definePrivacyFlags(f)
+	adminPassword := defineAdminFlags(f)
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
@@ -79,6 +81,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat,
+		AdminPassword: adminPassword(),
 	}
 	if cfg.KomboConcurrency < 1 {
 		return nil, fmt.Errorf("ASSESSGATE_KOMBO_CONCURRENCY %d: want at least 1", cfg.KomboConcurrency)
@@ -214,10 +217,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	adminPages, err := newAdmin(cfg.AdminPassword, cfg.Candidates.PublicURL, st, jobClient, clk, logger)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler, Metrics: m,
 		Retention: retention,
+		Admin:     adminPages,
 	})
 	if err := srv.Open(cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

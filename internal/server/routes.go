@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
+	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
 	mux.HandleFunc("GET /api/v1/candidates", s.requireToken(s.handleGetCandidate))
 	mux.HandleFunc("DELETE /api/v1/candidates", s.requireToken(s.handleDeleteCandidate))

@@ -41,6 +41,8 @@ type Config struct {
 	Reconciler *jobs.Reconciler
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Admin serves the admin pages under /admin/; nil turns them off.
+	Admin http.Handler
 	// Metrics, if set, counts requests and serves GET /metrics.
 	Metrics *metrics.Metrics
 	// Retention runs retention passes on request; nil answers 503.

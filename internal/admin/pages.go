@@ -1,0 +1,432 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// pageSize is how many orders or dead letters a page lists.
+const pageSize = 50
+
+// allStates lists the order states in the order orders usually pass them.
+var allStates = []orders.State{orders.StateReceived, orders.StateInvited, orders.StateStarted,
+	orders.StateCompleted, orders.StateCancelled, orders.StateExpired}
+
+// --- Sign-in
+
+type loginData struct {
+	Next    string
+	Error   string
+	Message string
+}
+
+func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, err := h.session(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	d := loginData{Next: next}
+	if r.URL.Query().Get("out") != "" {
+		d.Message = "You are signed out."
+	}
+	h.render(w, r, http.StatusOK, "login", layout{Title: "Sign in"}, d)
+}
+
+// handleLogin checks the password. Failures are counted per client address
+// (see failures); a success sets the session cookie and goes where the
+// sign-in page was asked for.
+func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	ip, now := clientIP(r), h.now()
+	next := safeNext(r.PostFormValue("next"))
+	if until, blocked := h.failures.blocked(ip, now); blocked {
+		h.log.Warn("admin: sign-in refused: too many failures", "remote", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+		h.render(w, r, http.StatusTooManyRequests, "login", layout{Title: "Sign in"}, loginData{Next: next,
+			Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again after %s.", until.UTC().Format("15:04 UTC"))})
+		return
+	}
+	if !h.checkPassword(r.PostFormValue("password")) {
+		h.failures.fail(ip, now)
+		h.log.Warn("admin: sign-in failed", "remote", ip)
+		h.render(w, r, http.StatusUnauthorized, "login", layout{Title: "Sign in"}, loginData{Next: next, Error: "Wrong password."})
+		return
+	}
+	h.failures.reset(ip)
+	_, token := h.newSession()
+	h.setCookie(w, r, token, int(SessionTTL.Seconds()))
+	h.log.Info("admin: signed in", "remote", ip)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request, _ session) {
+	h.setCookie(w, r, "", -1)
+	http.Redirect(w, r, "/admin/login?out=1", http.StatusSeeOther)
+}
+
+// safeNext returns p if it is an admin page of this site, else the
+// overview, so that the sign-in cannot be made to send anyone elsewhere.
+func safeNext(p string) string {
+	if !strings.HasPrefix(p, "/admin/") || strings.ContainsAny(p, "\\\r\n") || strings.HasPrefix(p, "/admin/login") {
+		return "/admin/"
+	}
+	return p
+}
+
+// --- Overview
+
+type stateCount struct {
+	State orders.State
+	Count int
+}
+
+type kindCount struct {
+	Kind  string
+	Count int
+}
+
+type overviewData struct {
+	States      []stateCount
+	Total       int
+	Oldest      *jobs.WaitingJob
+	DeadLetters int
+	DeadByKind  []kindCount
+	Errors      []orders.Event
+	ErrorTotal  int
+	Since       time.Time
+}
+
+func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s session) {
+	ctx := r.Context()
+	counts, err := h.cfg.Store.CountOrdersByState(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := overviewData{Since: h.now().Add(-24 * time.Hour)}
+	for _, st := range allStates {
+		d.States = append(d.States, stateCount{st, counts[st]})
+		d.Total += counts[st]
+	}
+	if d.Oldest, err = jobs.OldestWaiting(ctx, h.cfg.Jobs); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	dead, err := jobs.CountDeadLetters(ctx, h.cfg.Store)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.DeadByKind, d.DeadLetters = sortedKinds(dead)
+	if d.Errors, d.ErrorTotal, err = h.cfg.Store.FindWritebackErrors(ctx, d.Since, 10); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.page(w, r, s, "overview", "Overview", "overview", d)
+}
+
+func sortedKinds(m map[string]int) ([]kindCount, int) {
+	var list []kindCount
+	total := 0
+	for k, n := range m {
+		list = append(list, kindCount{k, n})
+		total += n
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Kind < list[j].Kind })
+	return list, total
+}
+
+// --- Orders
+
+type ordersData struct {
+	Filter   orderFilterForm
+	Orders   []*orders.Order
+	Next     string // the next page's URL, if any
+	States   []orders.State
+	Statuses []kombo.OrderStatus
+}
+
+// orderFilterForm is the filter form as it was filled in.
+type orderFilterForm struct {
+	Status, State, IntegrationID, PackageID, Email string
+}
+
+func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session) {
+	q := r.URL.Query()
+	form := orderFilterForm{
+		Status: strings.ToUpper(strings.TrimSpace(q.Get("status"))), State: strings.TrimSpace(q.Get("state")),
+		IntegrationID: strings.TrimSpace(q.Get("integration_id")), PackageID: strings.TrimSpace(q.Get("package_id")),
+		Email: strings.TrimSpace(q.Get("email")),
+	}
+	f := orders.OrderFilter{Cursor: q.Get("cursor"), Limit: pageSize}
+	if form.Status != "" {
+		st := kombo.OrderStatus(form.Status)
+		if !st.Valid() {
+			h.errorPage(w, r, http.StatusBadRequest, "Bad filter", fmt.Sprintf("status %q: choose OPEN, COMPLETED, CANCELLED or REJECTED.", form.Status))
+			return
+		}
+		f.Status = &st
+	}
+	if form.State != "" {
+		st := orders.State(form.State)
+		if !st.Valid() {
+			h.errorPage(w, r, http.StatusBadRequest, "Bad filter", fmt.Sprintf("state %q: choose received, invited, started, completed, cancelled or expired.", form.State))
+			return
+		}
+		f.State = &st
+	}
+	for _, p := range []struct {
+		v   string
+		dst **string
+	}{{form.IntegrationID, &f.IntegrationID}, {form.PackageID, &f.PackageID}, {form.Email, &f.Email}} {
+		if p.v != "" {
+			*p.dst = &p.v
+		}
+	}
+	list, next, err := h.cfg.Store.FindOrders(r.Context(), f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := ordersData{Filter: form, Orders: list, States: allStates,
+		Statuses: []kombo.OrderStatus{kombo.OrderStatusOpen, kombo.OrderStatusCompleted, kombo.OrderStatusCancelled, kombo.OrderStatusRejected}}
+	if next != "" {
+		nq := url.Values{}
+		for k, v := range map[string]string{"status": form.Status, "state": form.State, "integration_id": form.IntegrationID,
+			"package_id": form.PackageID, "email": form.Email} {
+			if v != "" {
+				nq.Set(k, v)
+			}
+		}
+		nq.Set("cursor", next)
+		d.Next = "/admin/orders?" + nq.Encode()
+	}
+	h.page(w, r, s, "orders", "Orders", "orders", d)
+}
+
+// --- One order
+
+type orderData struct {
+	O           *orders.Order
+	Name        string
+	Description string
+	Location    string
+	HiringTeam  []string
+	Integration *orders.Integration
+	Result      *orders.Result
+	Link        linkState
+	Events      []eventRow
+}
+
+// linkState is where the candidate is with their link.
+type linkState struct {
+	InvitedAt, StartedAt, ExpiresAt *time.Time
+	Expired                         bool
+}
+
+func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s session) {
+	ctx := r.Context()
+	o, err := h.cfg.Store.FindOrderByID(ctx, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := orderData{O: o, Name: candidateName(o.Candidate), Location: location(o.Job.Location)}
+	if o.Job.Description != nil {
+		d.Description = htmlToText(*o.Job.Description)
+	}
+	for _, m := range o.Job.HiringTeam {
+		d.HiringTeam = append(d.HiringTeam, hiringMember(m))
+	}
+	if integ, err := h.cfg.Store.FindIntegrationByID(ctx, o.IntegrationID); err == nil {
+		d.Integration = integ
+	}
+	if res, err := h.cfg.Store.LatestResult(ctx, o.ID); err == nil {
+		d.Result = res
+	}
+	d.Link = linkState{InvitedAt: o.InvitedAt, StartedAt: o.StartedAt, ExpiresAt: o.ExpiresAt,
+		Expired: o.State == orders.StateExpired || (!o.State.Final() && o.ExpiresAt != nil && !h.now().Before(*o.ExpiresAt))}
+	for _, e := range o.Timeline {
+		d.Events = append(d.Events, newEventRow(e))
+	}
+	h.page(w, r, s, "order", "Order "+o.ID, "orders", d)
+}
+
+// --- Dead letters
+
+type deadLettersData struct {
+	Kind    string
+	Letters []jobs.DeadLetter
+	ByKind  []kindCount
+	Total   int
+	Next    string
+	Back    string
+}
+
+func (h *Handler) handleDeadLetters(w http.ResponseWriter, r *http.Request, s session) {
+	ctx := r.Context()
+	kind := r.URL.Query().Get("kind")
+	list, next, err := jobs.ListDeadLetters(ctx, h.cfg.Jobs, kind, pageSize, r.URL.Query().Get("cursor"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	counts, err := jobs.CountDeadLetters(ctx, h.cfg.Store)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := deadLettersData{Kind: kind, Letters: list, Back: "/admin/dead-letters"}
+	d.ByKind, d.Total = sortedKinds(counts)
+	if kind != "" {
+		d.Back += "?kind=" + url.QueryEscape(kind)
+	}
+	if next != "" {
+		nq := url.Values{"cursor": {next}}
+		if kind != "" {
+			nq.Set("kind", kind)
+		}
+		d.Next = "/admin/dead-letters?" + nq.Encode()
+	}
+	h.page(w, r, s, "deadletters", "Dead letters", "dead-letters", d)
+}
+
+// handleRetryOne replays one dead letter and goes back to the page the form
+// was on.
+func (h *Handler) handleRetryOne(w http.ResponseWriter, r *http.Request, _ session) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		h.errorPage(w, r, http.StatusBadRequest, "Bad request", fmt.Sprintf("%q is not a job id.", r.PathValue("id")))
+		return
+	}
+	d, err := jobs.RetryDeadLetter(r.Context(), h.cfg.Jobs, h.cfg.Store, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: dead letter replayed", "job_id", id, "kind", d.Kind, "order_id", d.OrderID)
+	http.Redirect(w, r, withQuery(safeNext(r.PostFormValue("back")), "retried", "1"), http.StatusSeeOther)
+}
+
+// handleRetryKind replays every dead letter of the form's kind ("all" for
+// every kind).
+func (h *Handler) handleRetryKind(w http.ResponseWriter, r *http.Request, _ session) {
+	kind := strings.TrimSpace(r.PostFormValue("kind"))
+	if kind == "" {
+		h.errorPage(w, r, http.StatusBadRequest, "Bad request", `Say which dead letters to retry: a kind, or "all".`)
+		return
+	}
+	if kind == "all" {
+		kind = ""
+	}
+	n, err := jobs.RetryDeadLetters(r.Context(), h.cfg.Jobs, h.cfg.Store, kind)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: dead letters replayed", "kind", kind, "count", n)
+	http.Redirect(w, r, withQuery("/admin/dead-letters", "retried", strconv.Itoa(n)), http.StatusSeeOther)
+}
+
+// withQuery returns the path p with key=value added to its query.
+func withQuery(p, key, value string) string {
+	u, err := url.Parse(p)
+	if err != nil {
+		return p
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// --- Integrations and packages
+
+type integrationsData struct {
+	Integrations []*orders.Integration
+	CatalogueSet bool
+	Hash         string
+}
+
+func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s session) {
+	list, err := h.cfg.Store.FindIntegrations(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	pkgs, hash, err := h.cfg.Store.FindCatalogue(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.page(w, r, s, "integrations", "Integrations", "integrations", integrationsData{Integrations: list, CatalogueSet: pkgs != nil, Hash: hash})
+}
+
+type packagesData struct {
+	Packages []kombo.Package
+	Active   int
+	Stored   bool
+}
+
+func (h *Handler) handlePackages(w http.ResponseWriter, r *http.Request, s session) {
+	pkgs, hash, err := h.cfg.Store.FindCatalogue(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.cfg.Store.FindIntegrations(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := packagesData{Packages: pkgs, Stored: hash != ""}
+	for _, i := range list {
+		if i.State == kombo.IntegrationStateActive {
+			d.Active++
+		}
+	}
+	h.page(w, r, s, "packages", "Packages", "packages", d)
+}
+
+func (h *Handler) handlePushPackages(w http.ResponseWriter, r *http.Request, _ session) {
+	n, err := jobs.PushPackagesToAll(r.Context(), h.cfg.Jobs, h.cfg.Store)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: package push queued", "integrations", n)
+	http.Redirect(w, r, withQuery("/admin/packages", "pushed", strconv.Itoa(n)), http.StatusSeeOther)
+}
+
+// errorStatus maps an error to a status, a title and what the user sees.
+func errorStatus(err error) (int, string, string) {
+	switch orders.ErrorCode(err) {
+	case orders.ENOTFOUND:
+		return http.StatusNotFound, "Not found", orders.ErrorMessage(err)
+	case orders.EINVALID:
+		return http.StatusBadRequest, "Bad request", orders.ErrorMessage(err)
+	case orders.ECONFLICT:
+		return http.StatusConflict, "Conflict", orders.ErrorMessage(err)
+	case orders.EUNAVAILABLE:
+		return http.StatusServiceUnavailable, "Unavailable", orders.ErrorMessage(err)
+	}
+	return http.StatusInternalServerError, "Internal error", "Something went wrong; it has been logged. Try again in a moment."
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}

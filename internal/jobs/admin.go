@@ -1,0 +1,102 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/assessgate/assessgate/internal/store"
+)
+
+// WaitingJob is a job that is due to run but has not finished: waiting for
+// a worker, or for its next retry.
+type WaitingJob struct {
+	ID            int64
+	Kind          string
+	State         string // available or retryable
+	OrderID       string
+	IntegrationID string
+	Attempt       int
+	CreatedAt     time.Time
+	ScheduledAt   time.Time
+	Error         string // the last attempt's error, if any
+}
+
+// OldestWaiting returns the oldest job that is available or waiting for a
+// retry, or nil when there is none. Jobs scheduled for later on purpose
+// (reminders, expiries) are not waiting.
+func OldestWaiting(ctx context.Context, client *Client) (*WaitingJob, error) {
+	params := river.NewJobListParams().
+		States(rivertype.JobStateAvailable, rivertype.JobStateRetryable).
+		OrderBy(river.JobListOrderByID, river.SortOrderAsc).
+		First(1)
+	res, err := client.JobList(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("list waiting jobs: %w", err)
+	}
+	if len(res.Jobs) == 0 {
+		return nil, nil
+	}
+	j := res.Jobs[0]
+	d := newDeadLetter(j) // for its refs and last error
+	return &WaitingJob{
+		ID: j.ID, Kind: j.Kind, State: string(j.State), OrderID: d.OrderID, IntegrationID: d.IntegrationID,
+		Attempt: j.Attempt, CreatedAt: j.CreatedAt, ScheduledAt: j.ScheduledAt, Error: d.Error,
+	}, nil
+}
+
+// CountDeadLetters returns how many dead letters there are of each kind.
+// River's client lists jobs but does not count them, so this reads River's
+// job table (river_job, the same on both databases) directly.
+func CountDeadLetters(ctx context.Context, st *store.Store) (map[string]int, error) {
+	rows, err := st.DB().Reader.QueryContext(ctx,
+		"SELECT kind, count(*) FROM river_job WHERE state IN ($1, $2) GROUP BY kind",
+		string(rivertype.JobStateDiscarded), string(rivertype.JobStateCancelled))
+	if err != nil {
+		return nil, fmt.Errorf("count dead letters: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var kind string
+		var n int
+		if err := rows.Scan(&kind, &n); err != nil {
+			return nil, err
+		}
+		counts[kind] = n
+	}
+	return counts, rows.Err()
+}
+
+// PushPackagesToAll enqueues a push of the package catalogue to every active
+// integration, in one transaction, and returns how many it enqueued. Each
+// push sends the catalogue as it is when the job runs.
+func PushPackagesToAll(ctx context.Context, client *Client, st *store.Store) (int, error) {
+	var n int
+	err := inTx(ctx, st, func(tx *sql.Tx) error {
+		ids, err := st.ActiveIntegrationIDsTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		params := make([]river.InsertManyParams, len(ids))
+		for i, id := range ids {
+			params[i] = river.InsertManyParams{Args: PushPackagesArgs{IntegrationID: id}}
+		}
+		if _, err := client.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("enqueue package pushes: %w", err)
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
