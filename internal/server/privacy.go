@@ -125,14 +125,10 @@ func (s *Server) handleDeleteCandidate(w http.ResponseWriter, r *http.Request) {
 // (1–500, default 100) and cursor.
 func (s *Server) handleListErasures(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			s.error(w, r, orders.Errorf(orders.EINVALID, "limit %q: want a whole number from 1 to 500", v))
-			return
-		}
-		limit = n
+	limit, err := parseLimit(q, 100)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	var before int64
 	if v := q.Get("cursor"); v != "" {
