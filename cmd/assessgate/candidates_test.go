@@ -92,6 +92,8 @@ func startCandidates(t *testing.T, dbURL string, vendorFails int, env map[string
 		"ASSESSGATE_VENDOR_WEBHOOK_URL":    c.vendor.URL + "/assessgate",
 		"ASSESSGATE_VENDOR_WEBHOOK_SECRET": testVendorSecret,
 		"ASSESSGATE_LOG_LEVEL":             "debug",
+		// Personal data encrypted at rest, as in production.
+		"ASSESSGATE_ENCRYPTION_KEY": testEncryptionKey,
 	}
 	for k, v := range env {
 		full[k] = v

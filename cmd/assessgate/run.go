@@ -13,6 +13,7 @@ const usage = `assessgate runs between Kombo and an assessment vendor's platform
 Usage:
   assessgate serve [flags]     take Kombo's webhooks and serve the vendor API
   assessgate migrate [flags]   bring the database schema up to date (--check: only look)
+  assessgate erase --email A   erase the personal data of the candidate with address A
   assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
   assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
   assessgate load [flags]      send signed order webhooks to a local assessgate and measure it
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runServe(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "erase":
+		err = runErase(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "simulate":

@@ -47,6 +47,7 @@ type serveConfig struct {
 	HeartbeatInterval time.Duration
 	JobWorkers        int
 	Candidates        *candidatesConfig
+	Privacy           *privacyConfig
 	AdminPassword     string
 
 	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
@@ -81,6 +82,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	jobWorkers := f.Int("job-workers", "ASSESSGATE_JOB_WORKERS", jobs.DefaultMaxWorkers, "jobs worked at once by this process (invitations, write-backs, …)")
 	heartbeat := f.Duration("heartbeat-interval", "ASSESSGATE_HEARTBEAT_INTERVAL", time.Minute, "period of the heartbeat job, at least 1s")
 	candidates := defineCandidatesFlags(f)
+	privacy := definePrivacyFlags(f)
 	adminPassword := defineAdminFlags(f)
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
@@ -124,6 +126,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	var err error
 	if cfg.Candidates, err = candidates(); err != nil {
+		return nil, err
+	}
+	if cfg.Privacy, err = privacy(); err != nil {
 		return nil, err
 	}
 	if len(cfg.WebhookSecrets) == 0 {
@@ -201,6 +206,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		s := st.GroupCommitStats()
 		return s.Transactions, s.Items
 	})
+	if err := setUpPersonalData(ctx, cfg.Privacy, st, logger); err != nil {
+		return err
+	}
 	catalogue := orders.NewCatalogue(nil)
 	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
 	if err != nil {
@@ -216,7 +224,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &jobs.ReconcileIntegrationWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &jobs.HeartbeatWorker{Logger: logger})
-	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval)}
+	retention := &jobs.Retention{Store: st, Policy: cfg.Privacy.policy(), Logger: logger}
+	river.AddWorker(workers, &jobs.RetentionWorker{Retention: retention})
+	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval), jobs.RetentionPeriodic(cfg.Privacy.RetentionInterval)}
 	if cfg.ReconcileInterval > 0 && komboClient != nil {
 		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
 	}
@@ -251,6 +261,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler, Metrics: m,
 		NoWriteRoute: cfg.NoWriteRoute,
+		Retention:    retention,
 		Admin:        adminPages,
 	})
 	if cfg.NoWriteRoute {

@@ -75,10 +75,11 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
 }
 
-// Hooks returns h with the candidate side added: a new order and a first
-// link open become vendor webhooks (order.created, order.started), and a
-// re-invitation asked through the API becomes an invitation job when
-// assessgate e-mails candidates. The hooks insert jobs with c.Client.
+// Hooks returns h with the candidate side added: a new order, a first link
+// open and an erasure become vendor webhooks (order.created, order.started,
+// order.erased), and a re-invitation asked through the API becomes an
+// invitation job when assessgate e-mails candidates. The hooks insert jobs
+// with c.Client.
 func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
 	created := h.OrderCreated
 	h.OrderCreated = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
@@ -114,6 +115,20 @@ func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
 		}
 		return nil
 	}
+	erased := h.OrdersErased
+	h.OrdersErased = func(ctx context.Context, tx *sql.Tx, ids []string) error {
+		if erased != nil {
+			if err := erased(ctx, tx, ids); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			if err := c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderErased, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if c.Mailer != nil {
 		h.InviteRequested = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
 			_, err := c.Client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID, RequestedAt: c.Store.Now().UnixMilli()}, nil)
@@ -121,6 +136,31 @@ func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
 		}
 	}
 	return h
+}
+
+// Reasons no more e-mail goes to a candidate.
+const (
+	reasonErased             = "the candidate's personal data was erased"
+	reasonIntegrationDeleted = "the integration was deleted"
+)
+
+// stopped returns why no e-mail may go to the candidate of o, nor a call to
+// Kombo be made for it, or "": the candidate's personal data was erased, or
+// Kombo deleted the order's integration.
+func (c *Candidates) stopped(ctx context.Context, o *orders.Order) string {
+	return stopped(ctx, c.Store, o)
+}
+
+func stopped(ctx context.Context, st *store.Store, o *orders.Order) string {
+	// A deleted integration first: it stops more than an erasure does
+	// (write-backs of results recorded after an erasure).
+	if integ, err := st.FindIntegrationByID(ctx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
+		return reasonIntegrationDeleted
+	}
+	if o.ErasedAt != nil {
+		return reasonErased
+	}
+	return ""
 }
 
 // order loads an order for a job; a job for an order that does not exist
@@ -179,6 +219,10 @@ func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.
 	token := orders.NewToken()
 	hash := orders.HashToken(token)
 	if err := c.Store.AddLink(ctx, o.ID, hash); err != nil {
+		if orders.ErrorCode(err) == orders.ECONFLICT {
+			// Erased since the job read the order.
+			return c.skip(ctx, o, kind, reasonErased)
+		}
 		return err
 	}
 	data := c.mailData(ctx, o, c.link(token), expiresAt)

@@ -115,6 +115,8 @@ func newEnv(t *testing.T, d storetest.Database, vendorURL string) *env {
 	e.c.AddWorkers(workers)
 	// jobs.Hooks pushes packages to a new integration.
 	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Logger: logger, Limiter: jobs.NewLimiter(1)})
+	// Results enqueue write-backs.
+	river.AddWorker(workers, &jobs.WritebackWorker{Store: st, Logger: logger, Limiter: jobs.NewLimiter(1)})
 	e.client, err = jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: workers, Clock: e.clk})
 	if err != nil {
 		t.Fatal(err)

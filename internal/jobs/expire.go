@@ -31,8 +31,8 @@ type ExpireWorker struct {
 }
 
 // Work makes the order expired, tells the vendor (order.expired) and, when
-// ExpiryWriteback is on, enqueues its write-back to Kombo as CANCELLED, all
-// in one transaction. It does nothing when the order is final or its expiry
+// ExpiryWriteback is on and the integration is not deleted, enqueues its
+// write-back to Kombo as CANCELLED, all in one transaction. It does nothing when the order is final or its expiry
 // is no longer the job's.
 func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
 	c := w.C
@@ -67,6 +67,9 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 		}
 		log := c.Logger.With("order_id", o.ID)
 		switch {
+		case stopped(ctx, c.Store, o) == reasonIntegrationDeleted:
+			log.Info("order expired; not written back: its integration was deleted")
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": reasonIntegrationDeleted})
 		case !c.ExpiryWriteback:
 			log.Info("order expired; not written back (ASSESSGATE_EXPIRY_WRITEBACK=false)")
 			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": "expiry write-back is off"})

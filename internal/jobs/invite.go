@@ -35,18 +35,22 @@ type InviteWorker struct {
 }
 
 // Work sends the invitation, or records on the timeline why not: no SMTP,
-// an order that is final, or an invitation already sent.
+// an order that is final or erased, a deleted integration, or an invitation
+// already sent.
 func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) error {
 	c := w.C
 	o, err := c.order(ctx, job.Args.OrderID)
 	if err != nil {
 		return err
 	}
+	stopped := c.stopped(ctx, o)
 	switch {
 	case c.Mailer == nil:
 		return c.skip(ctx, o, mail.Invitation, "SMTP is not configured")
 	case o.State.Final():
 		return c.skip(ctx, o, mail.Invitation, fmt.Sprintf("the order is %s", o.State))
+	case stopped != "":
+		return c.skip(ctx, o, mail.Invitation, stopped)
 	case o.InvitedAt != nil && o.InvitedAt.UnixMilli() >= job.Args.RequestedAt:
 		return c.skip(ctx, o, mail.Invitation, "already invited")
 	}

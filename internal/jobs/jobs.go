@@ -120,6 +120,17 @@ func NewClient(cfg Config) (*Client, error) {
 	return client, nil
 }
 
+// NewInsertClient returns a River client that only inserts jobs, for a
+// command (such as "assessgate erase") whose jobs the running replicas
+// work.
+func NewInsertClient(db *store.DB, logger *slog.Logger) (*Client, error) {
+	client, err := river.NewClient(db.RiverDriver(), &river.Config{Logger: quiet(logger).With("component", "river")})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return client, nil
+}
+
 // clientID returns River's client id for a process named name that started
 // at start, in the style of River's default (host name and start time, dots
 // and colons made underscores).

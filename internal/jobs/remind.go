@@ -30,19 +30,23 @@ type RemindWorker struct {
 }
 
 // Work sends the reminder when, as the order stands now, it is still wanted:
-// the order is invited (its link not opened), not final, not invited again
-// since, and not reminded yet. Otherwise it records why not.
+// the order is invited (its link not opened), not final, not erased, of an
+// integration that is not deleted, not invited again since, and not
+// reminded yet. Otherwise it records why not.
 func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) error {
 	c := w.C
 	o, err := c.order(ctx, job.Args.OrderID)
 	if err != nil {
 		return err
 	}
+	stopped := c.stopped(ctx, o)
 	switch {
 	case c.Mailer == nil:
 		return c.skip(ctx, o, mail.Reminder, "SMTP is not configured")
 	case o.State.Final():
 		return c.skip(ctx, o, mail.Reminder, fmt.Sprintf("the order is %s", o.State))
+	case stopped != "":
+		return c.skip(ctx, o, mail.Reminder, stopped)
 	case o.State == orders.StateStarted:
 		return c.skip(ctx, o, mail.Reminder, "the link was opened")
 	case o.InvitedAt == nil || o.InvitedAt.UnixMilli() != job.Args.InvitedAt:

@@ -22,6 +22,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 // The events sent to the vendor's platform. The results write-back sends
@@ -35,11 +36,16 @@ const (
 	EventOrderCompleted  = "order.completed"
 	EventOrderCancelled  = "order.cancelled"
 	EventWritebackFailed = "writeback.failed"
+	// EventOrderErased says the order's personal data was erased (by
+	// retention, on request, or after its integration was deleted): the
+	// vendor's platform should erase its copy.
+	EventOrderErased = "order.erased"
 )
 
 var vendorEvents = map[string]bool{
 	EventOrderCreated: true, EventOrderInvited: true, EventOrderStarted: true, EventOrderReminded: true,
 	EventOrderExpired: true, EventOrderCompleted: true, EventOrderCancelled: true, EventWritebackFailed: true,
+	EventOrderErased: true,
 }
 
 // Vendor sends events to the vendor's platform as webhooks signed per the
@@ -94,9 +100,10 @@ func NewVendor(st *store.Store, logger *slog.Logger, webhookURL, secret string) 
 // Enabled reports whether v sends webhooks.
 func (v *Vendor) Enabled() bool { return v != nil && v.URL != "" }
 
-// Enqueue inserts, in tx, the webhook of event for an order: its body
-// carries the order as it stands in tx, as GET /api/v1/orders/{id} shows it
-// but without the timeline. It does nothing when v is nil or has no URL.
+// Enqueue inserts, in tx, the webhook of event for an order. Its job keeps
+// the order's ids and assessgate's state of it as it stands in tx; Kombo's
+// fields, which hold the personal data, are read when the webhook is sent
+// (see VendorWebhookArgs). It does nothing when v is nil or has no URL.
 // event must be one of the Event constants.
 func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, client *Client, event, orderID string) error {
 	if !v.Enabled() {
@@ -109,15 +116,11 @@ func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, client *Client, event,
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(orders.NewView(o))
-	if err != nil {
-		return fmt.Errorf("encode order %s: %w", orderID, err)
-	}
 	b := make([]byte, 16)
 	rand.Read(b)
 	_, err = client.InsertTx(ctx, tx, VendorWebhookArgs{
 		WebhookID: "msg_" + hex.EncodeToString(b), Event: event, OrderID: orderID,
-		At: v.Store.Now().UnixMilli(), Data: data,
+		At: v.Store.Now().UnixMilli(), State: newVendorOrderState(o),
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("enqueue vendor webhook %s: %w", event, err)
@@ -125,7 +128,8 @@ func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, client *Client, event,
 	return nil
 }
 
-// VendorWebhookArgs is one webhook to the vendor's platform.
+// VendorWebhookArgs is one webhook to the vendor's platform. It holds ids,
+// states and times only, so that River's job rows hold no personal data.
 type VendorWebhookArgs struct {
 	// WebhookID is the webhook-id header, the same on every attempt, so the
 	// receiver can drop repeats.
@@ -134,8 +138,42 @@ type VendorWebhookArgs struct {
 	OrderID   string `json:"order_id"`
 	// At is when the event happened, in Unix milliseconds.
 	At int64 `json:"at"`
-	// Data is the order when the event happened.
-	Data json.RawMessage `json:"data"`
+	// State is assessgate's state of the order when the event happened.
+	// The webhook's data is the order as it is when the webhook is sent,
+	// with these fields as they were at the event; an order erased since
+	// is sent erased. Nil in jobs enqueued before it existed: the order is
+	// then sent as it is.
+	State *VendorOrderState `json:"state,omitempty"`
+}
+
+// VendorOrderState is the part of an order's view (orders.View) that a
+// vendor webhook keeps from when its event happened: Kombo's status and
+// assessgate's state and times, none of it personal data.
+type VendorOrderState struct {
+	Status    kombo.OrderStatus `json:"status"`
+	State     orders.State      `json:"state"`
+	UpdatedAt string            `json:"updated_at"`
+	InvitedAt *string           `json:"invited_at,omitempty"`
+	StartedAt *string           `json:"started_at,omitempty"`
+	ExpiresAt *string           `json:"expires_at,omitempty"`
+	ClosedAt  *string           `json:"closed_at,omitempty"`
+}
+
+func newVendorOrderState(o *orders.Order) *VendorOrderState {
+	v := orders.NewView(o)
+	return &VendorOrderState{Status: v.Status, State: v.State, UpdatedAt: v.UpdatedAt,
+		InvitedAt: v.InvitedAt, StartedAt: v.StartedAt, ExpiresAt: v.ExpiresAt, ClosedAt: v.ClosedAt}
+}
+
+// view returns the order's view with the state of the event, if known.
+func (a *VendorWebhookArgs) view(o *orders.Order) orders.View {
+	o.Timeline = nil
+	v := orders.NewView(o)
+	if st := a.State; st != nil {
+		v.Status, v.State, v.UpdatedAt = st.Status, st.State, st.UpdatedAt
+		v.InvitedAt, v.StartedAt, v.ExpiresAt, v.ClosedAt = st.InvitedAt, st.StartedAt, st.ExpiresAt, st.ClosedAt
+	}
+	return v
 }
 
 // Kind is River's name for the job.
@@ -147,14 +185,16 @@ type VendorWebhookWorker struct {
 	Vendor *Vendor
 }
 
-// Body returns the webhook's body, in the specification's recommended
-// shape: {"type": event, "timestamp": RFC 3339, "data": the order}.
-func (a *VendorWebhookArgs) Body() ([]byte, error) {
+// Body returns the webhook's body for the order o, in the specification's
+// recommended shape: {"type": event, "timestamp": RFC 3339, "data": the
+// order as GET /api/v1/orders/{id} shows it, without the timeline, in the
+// state of the event}.
+func (a *VendorWebhookArgs) Body(o *orders.Order) ([]byte, error) {
 	return json.Marshal(struct {
-		Type      string          `json:"type"`
-		Timestamp string          `json:"timestamp"`
-		Data      json.RawMessage `json:"data"`
-	}{a.Event, orders.FormatTime(time.UnixMilli(a.At)), a.Data})
+		Type      string      `json:"type"`
+		Timestamp string      `json:"timestamp"`
+		Data      orders.View `json:"data"`
+	}{a.Event, orders.FormatTime(time.UnixMilli(a.At)), a.view(o)})
 }
 
 // Work posts the webhook, signed now, and records the attempt on the
@@ -165,7 +205,14 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 		return river.JobCancel(errors.New("ASSESSGATE_VENDOR_WEBHOOK_URL is no longer set"))
 	}
 	a := job.Args
-	body, err := a.Body()
+	o, err := v.Store.FindOrderByID(ctx, a.OrderID)
+	if err != nil {
+		if orders.ErrorCode(err) == orders.ENOTFOUND {
+			return river.JobCancel(err)
+		}
+		return err
+	}
+	body, err := a.Body(o)
 	if err != nil {
 		return err
 	}
@@ -229,4 +276,23 @@ func transportError(err error) string {
 		err = ue.Err
 	}
 	return err.Error()
+}
+
+// ScrubLegacyVendorArgs removes the order ("data", with the candidate's
+// address and name) from the args of vendor webhook jobs enqueued by
+// versions that kept it there, so that River's job rows hold no personal
+// data; their workers read the order when they send, as new jobs do. It
+// returns how many jobs it changed.
+func ScrubLegacyVendorArgs(ctx context.Context, db *store.DB) (int64, error) {
+	q := `UPDATE river_job SET args = args - 'data' WHERE kind = 'vendor_webhook' AND args -> 'data' IS NOT NULL`
+	if db.Dialect == store.SQLite {
+		// riversqlite keeps args as SQLite's binary JSON.
+		q = `UPDATE river_job SET args = jsonb_remove(args, '$.data')
+			WHERE kind = 'vendor_webhook' AND json_type(args, '$.data') IS NOT NULL`
+	}
+	res, err := db.Writer.ExecContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("scrub vendor webhook jobs: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -51,7 +51,9 @@ type WritebackWorker struct {
 	Client *Client
 }
 
-// Work delivers the newest undelivered result of the order. Retryable
+// Work delivers the newest undelivered result of the order, unless the
+// order's integration was deleted or the result erased (see skipReason),
+// which it records on the timeline as writeback.skipped. Retryable
 // failures return an error, so River retries with backoff (or snooze for
 // Kombo's Retry-After); failures that need a human cancel the job at once,
 // which makes it a dead letter.
@@ -64,6 +66,13 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 	if res.DeliveredAt != nil {
 		// A later job delivered this result, or a newer one superseded ours.
 		return nil
+	}
+	if reason, err := w.skipReason(ctx, res); err != nil || reason != "" {
+		if err != nil {
+			return err
+		}
+		w.Logger.Info("writeback skipped", "order_id", orderID, "result_id", res.ID, "reason", reason)
+		return w.Store.AddEvent(ctx, orderID, orders.EventWritebackSkip, map[string]any{"result_id": res.ID, "reason": reason})
 	}
 	if w.Kombo == nil {
 		return errors.New("KOMBO_API_KEY is not set: results cannot be written back")
@@ -91,6 +100,24 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 		return w.Store.MarkResultDelivered(ctx, res, warnings)
 	}
 	return komboFailure(ctx, w.deadLetter, job.Attempt, job.MaxAttempts, job.CreatedAt, orderID, err)
+}
+
+// skipReason returns why a result is not written back, or "": Kombo
+// deleted the order's integration, or the result was erased with its
+// order's personal data (it lost its URL; a result recorded after the
+// erasure, such as the expiry's, is written back).
+func (w *WritebackWorker) skipReason(ctx context.Context, res *orders.Result) (string, error) {
+	o, err := w.Store.FindOrderByID(ctx, res.OrderID)
+	if err != nil {
+		return "", err
+	}
+	switch reason := stopped(ctx, w.Store, o); {
+	case reason == reasonIntegrationDeleted:
+		return reason, nil
+	case reason == reasonErased && !res.CreatedAt.After(*o.ErasedAt):
+		return "the result was erased with the candidate's personal data", nil
+	}
+	return "", nil
 }
 
 // deadLetter records on the order's timeline that its write-back stopped,

@@ -63,6 +63,9 @@ type Order struct {
 	StartedAt *time.Time
 	ExpiresAt *time.Time
 	ClosedAt  *time.Time // when the order reached a final state
+	// ErasedAt is when the order's personal data was erased (see Erase);
+	// nil while it is held.
+	ErasedAt *time.Time
 
 	// Timeline is filled in by FindOrderByID only.
 	Timeline []Event
@@ -95,6 +98,7 @@ const (
 	EventWritebackSkip   = "writeback.skipped"
 	EventVendorSent      = "vendor_webhook.sent"
 	EventVendorFailed    = "vendor_webhook.failed"
+	EventErased          = "order.erased"
 )
 
 // OrderFilter selects orders. Nil fields do not filter.

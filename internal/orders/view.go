@@ -11,16 +11,20 @@ import (
 // state, timestamps and, when loaded, the timeline.
 type View struct {
 	kombo.Order
-	State     State       `json:"state"`
-	Source    Source      `json:"source"`
-	EventID   string      `json:"event_id,omitempty"`
-	CreatedAt string      `json:"created_at"`
-	UpdatedAt string      `json:"updated_at"`
-	InvitedAt *string     `json:"invited_at"`
-	StartedAt *string     `json:"started_at"`
-	ExpiresAt *string     `json:"expires_at"`
-	ClosedAt  *string     `json:"closed_at"`
-	Timeline  []EventView `json:"timeline,omitempty"`
+	State     State   `json:"state"`
+	Source    Source  `json:"source"`
+	EventID   string  `json:"event_id,omitempty"`
+	CreatedAt string  `json:"created_at"`
+	UpdatedAt string  `json:"updated_at"`
+	InvitedAt *string `json:"invited_at"`
+	StartedAt *string `json:"started_at"`
+	ExpiresAt *string `json:"expires_at"`
+	ClosedAt  *string `json:"closed_at"`
+	// Erased is true once the order's personal data was erased: Kombo's
+	// fields then hold ids only.
+	Erased   bool        `json:"erased"`
+	ErasedAt *string     `json:"erased_at,omitempty"`
+	Timeline []EventView `json:"timeline,omitempty"`
 }
 
 // EventView is a timeline entry as View shows it.
@@ -43,6 +47,8 @@ func NewView(o *Order) View {
 		StartedAt: FormatTimePtr(o.StartedAt),
 		ExpiresAt: FormatTimePtr(o.ExpiresAt),
 		ClosedAt:  FormatTimePtr(o.ClosedAt),
+		Erased:    o.ErasedAt != nil,
+		ErasedAt:  FormatTimePtr(o.ErasedAt),
 	}
 	if v.Job.HiringTeam == nil {
 		v.Job.HiringTeam = []kombo.HiringTeamMember{}

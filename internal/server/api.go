@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -73,12 +74,24 @@ func parseOrderFilter(r *http.Request) (orders.OrderFilter, error) {
 		}
 	}
 	f.Cursor = q.Get("cursor")
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return f, orders.Errorf(orders.EINVALID, "limit %q: want a whole number from 1 to 500", v)
-		}
-		f.Limit = n
+	limit, err := parseLimit(q, 0)
+	if err != nil {
+		return f, err
 	}
+	f.Limit = limit
 	return f, nil
+}
+
+// parseLimit reads the page size of a listing from the query's limit: a
+// whole number from 1 to 500, or def when absent.
+func parseLimit(q url.Values, def int) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		return 0, orders.Errorf(orders.EINVALID, "limit %q: want a whole number from 1 to 500", v)
+	}
+	return n, nil
 }

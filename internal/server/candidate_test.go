@@ -70,3 +70,15 @@ func TestCandidateLink_Pages(t *testing.T) {
 		t.Errorf("logs contain a token:\n%s", logs)
 	}
 }
+
+func TestLogPath(t *testing.T) {
+	for _, tt := range []struct{ path, want string }{
+		{"/api/v1/orders/o1", "/api/v1/orders/o1"},
+		{"/a/secret-token", "/a/{token}"},
+		{"/a/", "/a/{token}"},
+	} {
+		if got := logPath(httptest.NewRequest("GET", tt.path, nil)); got != tt.want {
+			t.Errorf("logPath(%q) = %q; want %q", tt.path, got, tt.want)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
@@ -13,14 +12,10 @@ import (
 // cursor.
 func (s *Server) handleListDeadLetters(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			s.error(w, r, orders.Errorf(orders.EINVALID, "limit %q: want a whole number from 1 to 500", v))
-			return
-		}
-		limit = n
+	limit, err := parseLimit(q, 100)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	list, next, err := jobs.ListDeadLetters(r.Context(), s.cfg.Jobs, q.Get("kind"), limit, q.Get("cursor"))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
@@ -39,7 +40,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		if store.IsUnavailable(err) {
 			code, message = orders.EUNAVAILABLE, "the database is unavailable; try again later"
 		}
-		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logger.Error("request failed", "method", r.Method, "path", logPath(r), "err", err)
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = code, message
@@ -66,7 +67,7 @@ func (s *Server) recoverPanics(h http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.logger.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.logger.Error("handler panicked", "method", r.Method, "path", logPath(r), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				var body errorBody
 				body.Error.Code, body.Error.Message = orders.EINTERNAL, "internal error"
 				writeJSON(w, http.StatusInternalServerError, body)
@@ -74,4 +75,13 @@ func (s *Server) recoverPanics(h http.Handler) http.Handler {
 		}()
 		h.ServeHTTP(w, r)
 	})
+}
+
+// logPath returns a request's path for logs: as it is, but for a candidate
+// link, whose token is in the path and must not be logged.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/a/") {
+		return "/a/{token}"
+	}
+	return r.URL.Path
 }

@@ -29,6 +29,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
+	mux.HandleFunc("GET /api/v1/candidates", s.requireToken(s.handleGetCandidate))
+	mux.HandleFunc("DELETE /api/v1/candidates", s.requireToken(s.handleDeleteCandidate))
+	mux.HandleFunc("GET /api/v1/erasures", s.requireToken(s.handleListErasures))
+	mux.HandleFunc("POST /api/v1/retention", s.requireToken(s.handleRetention))
+
 	var h http.Handler = mux
 	if m := s.cfg.Metrics; m != nil {
 		// Metrics tell how much business runs through assessgate: they

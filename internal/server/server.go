@@ -45,6 +45,8 @@ type Config struct {
 	Admin http.Handler
 	// Metrics, if set, counts requests and serves GET /metrics.
 	Metrics *metrics.Metrics
+	// Retention runs retention passes on request; nil answers 503.
+	Retention *jobs.Retention
 	// NoWriteRoute mounts POST /bench/no-write/webhooks/kombo: the webhook
 	// path with a store that writes nothing, to measure what storing
 	// costs. Off in production; docs/benchmarks.md uses it.

@@ -13,10 +13,28 @@ import (
 // finalStates is the SQL list of orders.State values that are final.
 const finalStates = "('completed', 'cancelled', 'expired')"
 
-// AddLink stores the hash of a new candidate link token of an order,
-// through Write.
+// AddLink stores the hash of a new candidate link token of an order. It
+// returns an ECONFLICT error when the order's personal data was erased, and
+// ENOTFOUND for an unknown order. It writes through Write.
 func (s *Store) AddLink(ctx context.Context, orderID, tokenHash string) error {
-	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addLink(ctx, tx, orderID, tokenHash) })
+	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// The update takes the order's row (on Postgres), so that an erasure,
+		// which marks the order before it deletes its links, either comes
+		// first and is seen here, or comes after and deletes this link too.
+		var id string
+		err := tx.QueryRowContext(ctx, "UPDATE orders SET updated_at = updated_at WHERE id = $1 AND erased_at IS NULL RETURNING id",
+			orderID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := s.findOrder(ctx, tx, orderID); err != nil {
+				return err
+			}
+			return errErased(orderID, "gets no more links")
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("find order: %w", err))
+		}
+		return s.addLink(ctx, tx, orderID, tokenHash)
+	})
 }
 
 // RemoveLinkTx deletes a link, such as the one of an e-mail that could not
@@ -149,7 +167,8 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 // expiry: it adds the request to the timeline and runs the InviteRequested
 // hook, which enqueues the invitation, in one transaction. It returns an
 // ENOTFOUND error for an unknown order, and an ECONFLICT error for a final
-// order or when no hook is set (assessgate does not e-mail invitations).
+// or erased order, an order of a deleted integration, or when no hook is set
+// (assessgate does not e-mail invitations).
 func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -159,6 +178,12 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		}
 		if o.State.Final() {
 			return orders.Errorf(orders.ECONFLICT, "order %s is %s: it gets no more invitations", o.ID, o.State)
+		}
+		if o.ErasedAt != nil {
+			return errErased(o.ID, "gets no more invitations")
+		}
+		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
+			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
 		if s.hooks.InviteRequested == nil {
 			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")

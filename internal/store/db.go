@@ -111,7 +111,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// after it survives power loss, not only a killed process.
 	// _txlock=immediate: a write transaction takes the write lock at BEGIN, so
 	// it never fails half-way on a lock upgrade.
-	params := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	// secure_delete(ON): deleted and overwritten content (erased personal
+	// data) is zeroed rather than left in free space until it is reused.
+	params := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)"
 	writer, err := openCached("sqlite", "file:"+path+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

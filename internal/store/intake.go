@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
@@ -76,7 +75,7 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 	// SQLite a statement without rows to hand back costs less.
 	r, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, in.Body)
+		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, s.sealWebhookBody(w.ID, in.Body))
 	newEvent, err := inserted(r, err)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("insert webhook event: %w", err))
@@ -93,7 +92,7 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 		if err != nil {
 			return nil, err
 		}
-		if in.TokenHash != "" {
+		if in.TokenHash != "" && o.ErasedAt == nil {
 			if err := s.addLink(ctx, tx, o.ID, in.TokenHash); err != nil {
 				return nil, err
 			}
@@ -202,7 +201,7 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 		ON CONFLICT (id) DO NOTHING`,
 		ko.ID, ko.IntegrationID, ko.PackageID, string(ko.Status), string(orders.StateReceived), string(source),
-		nullString(eventID), normalizeEmail(ko.Candidate.Email), compact.String(), now)
+		nullString(eventID), s.emailKey(ko.Candidate.Email), s.sealOrderData(ko.ID, compact.Bytes()), now)
 	created, err := inserted(r, err)
 	if err != nil {
 		return nil, false, unavailable(fmt.Errorf("insert order: %w", err))
@@ -219,6 +218,9 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 		}
 	case newEvent && eventID != "":
 		if err := s.addEvent(ctx, tx, ko.ID, orders.EventDuplicate, map[string]any{"event_id": eventID, "source": string(source)}); err != nil {
+			return nil, false, err
+		}
+		if err := s.forgetIfErased(ctx, tx, ko.ID, eventID); err != nil {
 			return nil, false, err
 		}
 	}
@@ -256,7 +258,5 @@ func inserted(r sql.Result, err error) (bool, error) {
 	n, err := r.RowsAffected()
 	return n == 1, err
 }
-
-func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

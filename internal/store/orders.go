@@ -15,7 +15,7 @@ import (
 )
 
 const orderColumns = `id, integration_id, package_id, status, state, source, event_id, data,
-	created_at, updated_at, invited_at, started_at, expires_at, closed_at`
+	created_at, updated_at, invited_at, started_at, expires_at, closed_at, erased_at`
 
 // FindOrderByID returns an order with its timeline, or an ENOTFOUND error.
 func (s *Store) FindOrderByID(ctx context.Context, id string) (*orders.Order, error) {
@@ -35,7 +35,7 @@ func (s *Store) FindOrderByIDTx(ctx context.Context, tx *sql.Tx, id string) (*or
 }
 
 func (s *Store) findOrder(ctx context.Context, q querier, id string) (*orders.Order, error) {
-	o, err := scanOrder(q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE id = $1", id))
+	o, err := s.scanOrder(q.QueryRowContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE id = $1", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, orders.Errorf(orders.ENOTFOUND, "order %q not found", id)
 	}
@@ -70,7 +70,16 @@ func (s *Store) FindOrders(ctx context.Context, f orders.OrderFilter) ([]*orders
 		add("package_id = ?", *f.PackageID)
 	}
 	if f.Email != nil {
-		add("email = ?", normalizeEmail(*f.Email))
+		// Every stored form of the address: hashed under each key, or in
+		// clear in rows written without one. An empty address matches no
+		// order, not the erased ones, whose email is empty.
+		if lookups := s.keys.EmailLookups(*f.Email); len(lookups) > 0 {
+			cond, emailArgs := emailIn(lookups, len(args)+1)
+			args = append(args, emailArgs...)
+			where = append(where, cond)
+		} else {
+			where = append(where, "1 = 0")
+		}
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
@@ -99,7 +108,7 @@ func (s *Store) FindOrders(ctx context.Context, f orders.OrderFilter) ([]*orders
 	defer rows.Close()
 	var list []*orders.Order
 	for rows.Next() {
-		o, err := scanOrder(rows)
+		o, err := s.scanOrder(rows)
 		if err != nil {
 			return nil, "", err
 		}
@@ -133,20 +142,25 @@ func decodeCursor(c string) (int64, string, error) {
 	return 0, "", orders.Errorf(orders.EINVALID, "cursor %q is not one this API returned", c)
 }
 
-func scanOrder(row scanner) (*orders.Order, error) {
+// scanOrder reads a row of orderColumns, opening its sealed data.
+func (s *Store) scanOrder(row scanner) (*orders.Order, error) {
 	var (
-		o                                 orders.Order
-		status, state, source, data       string
-		eventID                           sql.NullString
-		created, updated                  int64
-		invited, started, expires, closed sql.NullInt64
-		integrationID, packageID          string
+		o                                         orders.Order
+		status, state, source, stored             string
+		eventID                                   sql.NullString
+		created, updated                          int64
+		invited, started, expires, closed, erased sql.NullInt64
+		integrationID, packageID                  string
 	)
-	if err := row.Scan(&o.ID, &integrationID, &packageID, &status, &state, &source, &eventID, &data,
-		&created, &updated, &invited, &started, &expires, &closed); err != nil {
+	if err := row.Scan(&o.ID, &integrationID, &packageID, &status, &state, &source, &eventID, &stored,
+		&created, &updated, &invited, &started, &expires, &closed, &erased); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(data), &o.Order); err != nil {
+	data, err := s.openOrderData(o.ID, stored)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, &o.Order); err != nil {
 		return nil, fmt.Errorf("decode order %s: %w", o.ID, err)
 	}
 	// The columns are the truth: Kombo's status changes after intake.
@@ -155,5 +169,6 @@ func scanOrder(row scanner) (*orders.Order, error) {
 	o.CreatedAt, o.UpdatedAt = fromMillis(created), fromMillis(updated)
 	o.InvitedAt, o.StartedAt = fromNullMillis(invited), fromNullMillis(started)
 	o.ExpiresAt, o.ClosedAt = fromNullMillis(expires), fromNullMillis(closed)
+	o.ErasedAt = fromNullMillis(erased)
 	return &o, nil
 }

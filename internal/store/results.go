@@ -16,8 +16,8 @@ import (
 // or CANCELLED result closes the order; OPEN carries interim data.
 //
 // It returns ENOTFOUND for an unknown order, and ECONFLICT, with the order as
-// it is, when the order is closed already (completed, cancelled or expired)
-// or not OPEN at Kombo.
+// it is, when the order is closed already (completed, cancelled or expired),
+// not OPEN at Kombo, or its personal data was erased.
 func (s *Store) AcceptResult(ctx context.Context, orderID string, r *kombo.ResultRequest) (*orders.Order, *orders.Result, error) {
 	var (
 		o   *orders.Order
@@ -46,15 +46,20 @@ func (s *Store) AcceptResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 	var id string
 	if state, closes := orders.ClosingState(r.Status); closes {
 		err = tx.QueryRowContext(ctx, `UPDATE orders SET state = $1, closed_at = $2, updated_at = $2
-			WHERE id = $3 AND closed_at IS NULL AND status = 'OPEN' RETURNING id`, string(state), now, orderID).Scan(&id)
+			WHERE id = $3 AND closed_at IS NULL AND status = 'OPEN' AND erased_at IS NULL RETURNING id`, string(state), now, orderID).Scan(&id)
 	} else {
 		err = tx.QueryRowContext(ctx, `UPDATE orders SET updated_at = $1
-			WHERE id = $2 AND closed_at IS NULL AND status = 'OPEN' RETURNING id`, now, orderID).Scan(&id)
+			WHERE id = $2 AND closed_at IS NULL AND status = 'OPEN' AND erased_at IS NULL RETURNING id`, now, orderID).Scan(&id)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		o, ferr := s.findOrder(ctx, tx, orderID)
 		if ferr != nil {
 			return nil, nil, ferr
+		}
+		if o.ErasedAt != nil && o.ClosedAt == nil {
+			// A result would bring personal data (its URL, attachments) back
+			// to an order whose candidate was erased.
+			return o, nil, errErased(orderID, "takes no more results")
 		}
 		return o, nil, orders.Errorf(orders.ECONFLICT, "order %s is %s (Kombo status %s): a result can only be posted for an open order",
 			orderID, o.State, o.Status)
@@ -85,7 +90,7 @@ func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 	now := s.nowMillis()
 	var resultID int64
 	if err := tx.QueryRowContext(ctx, `INSERT INTO results (order_id, status, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		orderID, string(r.Status), string(body), now).Scan(&resultID); err != nil {
+		orderID, string(r.Status), s.keys.SealString(string(body), resultBodyContext(orderID)), now).Scan(&resultID); err != nil {
 		return nil, unavailable(fmt.Errorf("insert result: %w", err))
 	}
 	if err := s.addEvent(ctx, tx, orderID, orders.EventResultAccepted, map[string]any{"result_id": resultID, "status": string(r.Status)}); err != nil {
@@ -106,21 +111,52 @@ func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 
 // LatestResult returns the newest result of an order, or ENOTFOUND.
 func (s *Store) LatestResult(ctx context.Context, orderID string) (*orders.Result, error) {
-	row := s.db.Reader.QueryRowContext(ctx, `SELECT id, order_id, body, created_at, delivered_at, warnings
-		FROM results WHERE order_id = $1 ORDER BY id DESC LIMIT 1`, orderID)
-	var (
-		r         orders.Result
-		body      string
-		created   int64
-		delivered sql.NullInt64
-		warnings  sql.NullString
-	)
-	err := row.Scan(&r.ID, &r.OrderID, &body, &created, &delivered, &warnings)
+	r, err := s.scanResult(s.db.Reader.QueryRowContext(ctx, "SELECT "+resultColumns+`
+		FROM results WHERE order_id = $1 ORDER BY id DESC LIMIT 1`, orderID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, orders.Errorf(orders.ENOTFOUND, "order %q has no result", orderID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find result: %w", err)
+	}
+	return r, nil
+}
+
+// findResults returns the results of an order, oldest first.
+func (s *Store) findResults(ctx context.Context, orderID string) ([]*orders.Result, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, "SELECT "+resultColumns+" FROM results WHERE order_id = $1 ORDER BY id", orderID)
+	if err != nil {
+		return nil, fmt.Errorf("find results: %w", err)
+	}
+	defer rows.Close()
+	list := []*orders.Result{}
+	for rows.Next() {
+		r, err := s.scanResult(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	return list, rows.Err()
+}
+
+const resultColumns = "id, order_id, body, created_at, delivered_at, warnings"
+
+// scanResult reads a row of resultColumns, opening its sealed body.
+func (s *Store) scanResult(row scanner) (*orders.Result, error) {
+	var (
+		r         orders.Result
+		stored    string
+		created   int64
+		delivered sql.NullInt64
+		warnings  sql.NullString
+	)
+	if err := row.Scan(&r.ID, &r.OrderID, &stored, &created, &delivered, &warnings); err != nil {
+		return nil, err
+	}
+	body, err := s.keys.OpenString(stored, resultBodyContext(r.OrderID))
+	if err != nil {
+		return nil, fmt.Errorf("result %d: %w", r.ID, err)
 	}
 	if err := json.Unmarshal([]byte(body), &r.Request); err != nil {
 		return nil, fmt.Errorf("decode result %d: %w", r.ID, err)

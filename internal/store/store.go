@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/keyring"
 	"github.com/assessgate/assessgate/internal/orders"
 )
 
@@ -37,6 +38,9 @@ type Hooks struct {
 	// InviteRequested runs when the vendor asks for an invitation to be sent
 	// again; nil when assessgate does not e-mail invitations.
 	InviteRequested func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
+	// OrdersErased runs when the personal data of orders was erased, with
+	// their ids.
+	OrdersErased func(ctx context.Context, tx *sql.Tx, orderIDs []string) error
 }
 
 // Store keeps orders and everything around them. Its methods are safe for
@@ -45,8 +49,9 @@ type Store struct {
 	db     *DB
 	logger *slog.Logger
 	hooks  Hooks
-	group  *committer // webhooks
-	writes *committer // Write: jobs' writes; on SQLite the same as group
+	group  *committer       // webhooks
+	writes *committer       // Write: jobs' writes; on SQLite the same as group
+	keys   *keyring.Keyring // nil: personal data is stored in clear
 
 	// Now is the clock; tests replace it.
 	Now func() time.Time
