@@ -189,134 +189,110 @@ func (s *Store) checkNothingSealed(ctx context.Context) error {
 // orders.email, for rows whose data is not sealed under it yet.
 func (s *Store) resealOrders(ctx context.Context) (int, error) {
 	prefix := s.keys.SealedPrefix()
-	n, after := 0, ""
-	for {
-		type row struct{ id, data string }
-		var batch []row
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, data FROM orders WHERE id > $1 AND substr(data, 1, $2) <> $3
+	type row struct{ id, data string }
+	return inBatches(ctx, s, "",
+		func(tx *sql.Tx, after string) (*sql.Rows, error) {
+			return tx.QueryContext(ctx, `SELECT id, data FROM orders WHERE id > $1 AND substr(data, 1, $2) <> $3
 				ORDER BY id LIMIT $4`, after, len(prefix), prefix, resealBatch)
+		},
+		func(rows *sql.Rows) (r row, err error) { return r, rows.Scan(&r.id, &r.data) },
+		func(r row) string { return r.id },
+		func(tx *sql.Tx, r row) error {
+			plain, err := s.openOrderData(r.id, r.data)
 			if err != nil {
-				return fmt.Errorf("find orders to seal: %w", err)
+				return fmt.Errorf("orders.data: %w", err)
 			}
-			batch = batch[:0]
-			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.id, &r.data); err != nil {
-					rows.Close()
-					return err
-				}
-				batch = append(batch, r)
+			var ko kombo.Order
+			if err := json.Unmarshal(plain, &ko); err != nil {
+				return fmt.Errorf("decode order %s: %w", r.id, err)
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, r := range batch {
-				plain, err := s.openOrderData(r.id, r.data)
-				if err != nil {
-					return fmt.Errorf("orders.data: %w", err)
-				}
-				var ko kombo.Order
-				if err := json.Unmarshal(plain, &ko); err != nil {
-					return fmt.Errorf("decode order %s: %w", r.id, err)
-				}
-				// An erased order's address is gone; its email stays empty.
-				_, err = tx.ExecContext(ctx, `UPDATE orders SET data = $1,
-						email = CASE WHEN erased_at IS NULL THEN $2 ELSE '' END
-					WHERE id = $3 AND data = $4`,
-					s.sealOrderData(r.id, plain), s.emailKey(ko.Candidate.Email), r.id, r.data)
-				if err != nil {
-					return unavailable(fmt.Errorf("seal order %s: %w", r.id, err))
-				}
+			// An erased order's address is gone; its email stays empty.
+			_, err = tx.ExecContext(ctx, `UPDATE orders SET data = $1,
+					email = CASE WHEN erased_at IS NULL THEN $2 ELSE '' END
+				WHERE id = $3 AND data = $4`,
+				s.sealOrderData(r.id, plain), s.emailKey(ko.Candidate.Email), r.id, r.data)
+			if err != nil {
+				return unavailable(fmt.Errorf("seal order %s: %w", r.id, err))
 			}
 			return nil
 		})
-		if err != nil {
-			return n, err
-		}
-		n += len(batch)
-		if len(batch) < resealBatch {
-			return n, nil
-		}
-		after = batch[len(batch)-1].id
-	}
 }
 
 // resealWebhookEvents seals raw webhook bodies under the first key. Erased
 // (empty) bodies stay empty.
 func (s *Store) resealWebhookEvents(ctx context.Context) (int, error) {
 	prefix := []byte(s.keys.SealedPrefix())
-	n, after := 0, ""
-	for {
-		type row struct {
-			id   string
-			body []byte
-		}
-		var batch []row
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, body FROM webhook_events
+	type row struct {
+		id   string
+		body []byte
+	}
+	return inBatches(ctx, s, "",
+		func(tx *sql.Tx, after string) (*sql.Rows, error) {
+			return tx.QueryContext(ctx, `SELECT id, body FROM webhook_events
 				WHERE id > $1 AND length(body) > 0 AND substr(body, 1, $2) <> $3 ORDER BY id LIMIT $4`,
 				after, len(prefix), prefix, resealBatch)
+		},
+		func(rows *sql.Rows) (r row, err error) { return r, rows.Scan(&r.id, &r.body) },
+		func(r row) string { return r.id },
+		func(tx *sql.Tx, r row) error {
+			plain, err := s.keys.Open(r.body, webhookBodyContext(r.id))
 			if err != nil {
-				return fmt.Errorf("find webhook bodies to seal: %w", err)
+				return fmt.Errorf("webhook_events.body of %s: %w", r.id, err)
 			}
-			batch = batch[:0]
-			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.id, &r.body); err != nil {
-					rows.Close()
-					return err
-				}
-				batch = append(batch, r)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, r := range batch {
-				plain, err := s.keys.Open(r.body, webhookBodyContext(r.id))
-				if err != nil {
-					return fmt.Errorf("webhook_events.body of %s: %w", r.id, err)
-				}
-				if _, err := tx.ExecContext(ctx, "UPDATE webhook_events SET body = $1 WHERE id = $2 AND body = $3",
-					s.sealWebhookBody(r.id, plain), r.id, r.body); err != nil {
-					return unavailable(fmt.Errorf("seal webhook body %s: %w", r.id, err))
-				}
+			if _, err := tx.ExecContext(ctx, "UPDATE webhook_events SET body = $1 WHERE id = $2 AND body = $3",
+				s.sealWebhookBody(r.id, plain), r.id, r.body); err != nil {
+				return unavailable(fmt.Errorf("seal webhook body %s: %w", r.id, err))
 			}
 			return nil
 		})
-		if err != nil {
-			return n, err
-		}
-		n += len(batch)
-		if len(batch) < resealBatch {
-			return n, nil
-		}
-		after = batch[len(batch)-1].id
-	}
 }
 
 // resealResults seals result bodies under the first key.
 func (s *Store) resealResults(ctx context.Context) (int, error) {
 	prefix := s.keys.SealedPrefix()
-	n, after := 0, int64(0)
-	for {
-		type row struct {
-			id            int64
-			orderID, body string
-		}
-		var batch []row
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT id, order_id, body FROM results
+	type row struct {
+		id            int64
+		orderID, body string
+	}
+	return inBatches(ctx, s, int64(0),
+		func(tx *sql.Tx, after int64) (*sql.Rows, error) {
+			return tx.QueryContext(ctx, `SELECT id, order_id, body FROM results
 				WHERE id > $1 AND substr(body, 1, $2) <> $3 ORDER BY id LIMIT $4`, after, len(prefix), prefix, resealBatch)
+		},
+		func(rows *sql.Rows) (r row, err error) { return r, rows.Scan(&r.id, &r.orderID, &r.body) },
+		func(r row) int64 { return r.id },
+		func(tx *sql.Tx, r row) error {
+			plain, err := s.keys.OpenString(r.body, resultBodyContext(r.orderID))
 			if err != nil {
-				return fmt.Errorf("find results to seal: %w", err)
+				return fmt.Errorf("results.body of result %d: %w", r.id, err)
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE results SET body = $1 WHERE id = $2 AND body = $3",
+				s.keys.SealString(plain, resultBodyContext(r.orderID)), r.id, r.body); err != nil {
+				return unavailable(fmt.Errorf("seal result %d: %w", r.id, err))
+			}
+			return nil
+		})
+}
+
+// inBatches rewrites rows a batch at a time, each batch in a transaction of
+// its own: find reads up to resealBatch rows after the key of the last row
+// of the previous batch (start for the first), scan reads one, fix rewrites
+// it. It returns how many rows it rewrote.
+func inBatches[K, R any](ctx context.Context, s *Store, start K,
+	find func(tx *sql.Tx, after K) (*sql.Rows, error), scan func(*sql.Rows) (R, error),
+	key func(R) K, fix func(tx *sql.Tx, r R) error) (int, error) {
+	n, after := 0, start
+	for {
+		var batch []R
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			rows, err := find(tx, after)
+			if err != nil {
+				return fmt.Errorf("find rows to seal: %w", err)
 			}
 			batch = batch[:0]
 			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.id, &r.orderID, &r.body); err != nil {
+				r, err := scan(rows)
+				if err != nil {
 					rows.Close()
 					return err
 				}
@@ -327,13 +303,8 @@ func (s *Store) resealResults(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, r := range batch {
-				plain, err := s.keys.OpenString(r.body, resultBodyContext(r.orderID))
-				if err != nil {
-					return fmt.Errorf("results.body of result %d: %w", r.id, err)
-				}
-				if _, err := tx.ExecContext(ctx, "UPDATE results SET body = $1 WHERE id = $2 AND body = $3",
-					s.keys.SealString(plain, resultBodyContext(r.orderID)), r.id, r.body); err != nil {
-					return unavailable(fmt.Errorf("seal result %d: %w", r.id, err))
+				if err := fix(tx, r); err != nil {
+					return err
 				}
 			}
 			return nil
@@ -345,6 +316,6 @@ func (s *Store) resealResults(ctx context.Context) (int, error) {
 		if len(batch) < resealBatch {
 			return n, nil
 		}
-		after = batch[len(batch)-1].id
+		after = key(batch[len(batch)-1])
 	}
 }

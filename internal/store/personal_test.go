@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -708,5 +709,31 @@ func TestStore_RequestInvite_DeletedIntegration(t *testing.T) {
 		mustIntake(t, st, integrationIntake(t, "ev-del", kombo.EventIntegrationDeleted, testIntegration, ""))
 		_, err := st.RequestInvite(context.Background(), "cand-1")
 		assertCode(t, "RequestInvite(deleted integration)", err, orders.ECONFLICT)
+	})
+}
+
+// TestStore_Reseal_Batches seals more rows than one batch holds: Reseal
+// pages through them, each row once.
+func TestStore_Reseal_Batches(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, d storetest.Database) {
+		ctx := context.Background()
+		db := storetest.Open(t, d)
+		st := newStore(t, db)
+		const n = 1201 // more than two batches of 500
+		for i := range n {
+			mustIntake(t, st, orderIntake(t, fmt.Sprintf("ev-%04d", i), fmt.Sprintf("order-%04d", i), nil))
+		}
+		st = newStore(t, db)
+		st.SetKeyring(keys(t, keyA))
+		got, err := st.Reseal(ctx)
+		if err != nil || got.Orders != n || got.WebhookEvents != n {
+			t.Fatalf("Reseal() = %+v, %v; want %d orders and %d webhook events", got, err, n, n)
+		}
+		if clear := count(t, st, "orders", "substr(data, 1, 1) = '{'"); clear != 0 {
+			t.Errorf("orders left in clear = %d; want 0", clear)
+		}
+		if o, err := st.FindOrderByID(ctx, "order-1200"); err != nil || o.Candidate.Email != "ada@example.com" {
+			t.Errorf("FindOrderByID(order-1200) after resealing = %v, %v", o, err)
+		}
 	})
 }
