@@ -329,6 +329,16 @@ func TestResults_DeadLetterAndReplay(t *testing.T) {
 			t.Errorf("timeline = %v; want dead_letter", kinds)
 		}
 
+		// A list with an id that is not a dead letter replays none of them.
+		var e404 struct{ Error struct{ Message string } }
+		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(fmt.Sprintf(`{"ids":[%d,999999]}`, dl.Data[0].ID)), &e404); status != 404 {
+			t.Errorf("retry of a dead letter and an unknown id = %d; want 404", status)
+		}
+		a.api("GET", "/api/v1/dead-letters", nil, &dl)
+		if len(dl.Data) != 2 {
+			t.Fatalf("dead letters after a refused retry = %d; want still 2", len(dl.Data))
+		}
+
 		// Kombo is fixed: replay one by id, then the rest by kind.
 		var retried struct{ Retried int }
 		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(fmt.Sprintf(`{"ids":[%d]}`, dl.Data[0].ID)), &retried); status != 200 || retried.Retried != 1 {

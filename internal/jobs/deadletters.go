@@ -93,34 +93,51 @@ func ListDeadLetters(ctx context.Context, client *Client, kind string, limit int
 // returns ENOTFOUND for an unknown job and ECONFLICT for a job that is not
 // dead.
 func RetryDeadLetter(ctx context.Context, client *Client, st *store.Store, id int64) (*DeadLetter, error) {
-	job, err := client.JobGet(ctx, id)
-	if errors.Is(err, river.ErrNotFound) {
-		return nil, orders.Errorf(orders.ENOTFOUND, "dead letter %d not found", id)
-	}
+	list, err := RetryDeadLetterIDs(ctx, client, st, []int64{id})
 	if err != nil {
-		return nil, fmt.Errorf("get job %d: %w", id, err)
+		return nil, err
 	}
-	if job.State != rivertype.JobStateDiscarded && job.State != rivertype.JobStateCancelled {
-		return nil, orders.Errorf(orders.ECONFLICT, "job %d is %s, not a dead letter", id, job.State)
+	return &list[0], nil
+}
+
+// RetryDeadLetterIDs replays the dead letters ids, all or none: every id is
+// checked first (ENOTFOUND for an unknown job, ECONFLICT for one that is not
+// dead), then all are made available in one transaction, with their replays
+// on their orders' timelines.
+func RetryDeadLetterIDs(ctx context.Context, client *Client, st *store.Store, ids []int64) ([]DeadLetter, error) {
+	list := make([]DeadLetter, 0, len(ids))
+	for _, id := range ids {
+		job, err := client.JobGet(ctx, id)
+		if errors.Is(err, river.ErrNotFound) {
+			return nil, orders.Errorf(orders.ENOTFOUND, "dead letter %d not found", id)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("get job %d: %w", id, err)
+		}
+		if job.State != rivertype.JobStateDiscarded && job.State != rivertype.JobStateCancelled {
+			return nil, orders.Errorf(orders.ECONFLICT, "job %d is %s, not a dead letter", id, job.State)
+		}
+		list = append(list, newDeadLetter(job))
 	}
-	d := newDeadLetter(job)
 	tx, err := st.DB().Writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	if _, err := client.JobRetryTx(ctx, tx, id); err != nil {
-		return nil, fmt.Errorf("retry job %d: %w", id, err)
-	}
-	if d.OrderID != "" {
-		if err := st.AddEventTx(ctx, tx, d.OrderID, orders.EventReplayed, map[string]any{"job_id": id, "kind": d.Kind}); err != nil {
-			return nil, err
+	for _, d := range list {
+		if _, err := client.JobRetryTx(ctx, tx, d.ID); err != nil {
+			return nil, fmt.Errorf("retry job %d: %w", d.ID, err)
+		}
+		if d.OrderID != "" {
+			if err := st.AddEventTx(ctx, tx, d.OrderID, orders.EventReplayed, map[string]any{"job_id": d.ID, "kind": d.Kind}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit retry: %w", err)
 	}
-	return &d, nil
+	return list, nil
 }
 
 // RetryDeadLetters replays every dead letter of kind (all kinds for "") and
@@ -142,10 +159,11 @@ func RetryDeadLetters(ctx context.Context, client *Client, st *store.Store, kind
 		}
 		cursor = next
 	}
-	for i, id := range ids {
-		if _, err := RetryDeadLetter(ctx, client, st, id); err != nil {
-			return i, err
-		}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if _, err := RetryDeadLetterIDs(ctx, client, st, ids); err != nil {
+		return 0, err
 	}
 	return len(ids), nil
 }

@@ -48,14 +48,11 @@ func (s *Server) handleRetryDeadLetters(w http.ResponseWriter, r *http.Request) 
 	case len(req.IDs) > 0 && (req.Kind != "" || req.All):
 		s.error(w, r, orders.Errorf(orders.EINVALID, "give either ids, or kind, or all: true"))
 	case len(req.IDs) > 0:
-		retried := make([]jobs.DeadLetter, 0, len(req.IDs))
-		for _, id := range req.IDs {
-			d, err := jobs.RetryDeadLetter(r.Context(), s.cfg.Jobs, s.store, id)
-			if err != nil {
-				s.error(w, r, err)
-				return
-			}
-			retried = append(retried, *d)
+		// All or none: a bad id leaves the others dead too.
+		retried, err := jobs.RetryDeadLetterIDs(r.Context(), s.cfg.Jobs, s.store, req.IDs)
+		if err != nil {
+			s.error(w, r, err)
+			return
 		}
 		s.logger.Info("dead letters replayed", "count", len(retried))
 		writeJSON(w, http.StatusOK, map[string]any{"retried": len(retried), "data": retried})
