@@ -113,7 +113,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// it never fails half-way on a lock upgrade.
 	// secure_delete(ON): deleted and overwritten content (erased personal
 	// data) is zeroed rather than left in free space until it is reused.
-	params := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)"
+	params := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_pragma=temp_store(MEMORY)"
 	writer, err := openCached("sqlite", "file:"+path+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -71,6 +71,9 @@ type GroupCommitStats struct {
 	// Retried counts webhooks moved to a later transaction after Postgres
 	// broke a deadlock or a serialization conflict in their savepoint.
 	Retried int64
+	// Redone counts batches written again one webhook at a time after
+	// writing them a table at a time failed (see intakeSets).
+	Redone int64
 }
 
 // committer runs group commit for Store.Intake, or for Store.Write.
@@ -84,7 +87,7 @@ type committer struct {
 	running int           // transactions in progress or being filled
 	more    chan struct{} // signalled when the queue reaches MaxItems
 
-	transactions, items, largest, retried atomic.Int64
+	transactions, items, largest, retried, redone atomic.Int64
 
 	// beforeTake, if set, is called by a committer before it takes a batch
 	// from the queue. Tests use it to gather a known batch.
@@ -232,8 +235,9 @@ func (c *committer) take() []*pendingWrite {
 	return batch
 }
 
-// commit stores a batch in one transaction, each webhook in a savepoint of
-// its own, so that one webhook's failure rolls back only its own writes.
+// commit stores a batch in one transaction: its order webhooks a table at a
+// time when it can (see intakeSets), otherwise each webhook in a savepoint
+// of its own, so that one webhook's failure rolls back only its own writes.
 // Every webhook is answered after the commit: with its own outcome if the
 // commit succeeded, and with an unavailable error if it did not, since then
 // nothing of the batch is stored.
@@ -250,7 +254,6 @@ func (c *committer) commit(batch []*pendingWrite) {
 		bo, be := b.sortKey()
 		return cmp.Or(cmp.Compare(ao, bo), cmp.Compare(ae, be))
 	})
-	c.transactions.Add(1)
 	c.items.Add(int64(len(batch)))
 	for {
 		l := c.largest.Load()
@@ -258,38 +261,57 @@ func (c *committer) commit(batch []*pendingWrite) {
 			break
 		}
 	}
+	if setsEligible(batch) && c.commitOnce(batch, true) {
+		return
+	}
+	c.commitOnce(batch, false)
+}
 
+// commitOnce writes batch in one transaction and answers every write of it.
+// With sets, the order webhooks are written a table at a time
+// (Store.intakeSets), the other writes one by one; if that fails, the
+// transaction is rolled back, nothing is answered, and commitOnce returns
+// false for the batch to be written again one by one, each write in a
+// savepoint of its own, so that one write's failure rolls back only its own
+// rows.
+func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
+	c.transactions.Add(1)
 	// Not any caller's context: one caller going away must not abort the
 	// others' transaction.
 	ctx := context.Background()
-	fail := func(err error) {
+	fail := func(err error) bool {
 		for _, p := range batch {
 			p.res, p.err = nil, err
 			close(p.done)
 		}
+		return true
 	}
 	tx, err := c.pool.BeginTx(ctx, nil)
 	if err != nil {
-		fail(unavailable(fmt.Errorf("begin: %w", err)))
-		return
+		return fail(unavailable(fmt.Errorf("begin: %w", err)))
 	}
 	var (
 		retry   []*pendingWrite
 		done    = make([]*pendingWrite, 0, len(batch))
 		created []*orders.Order
 	)
-	// Between two webhooks, the first's savepoint is released and the
+	// Between two writes, the first's savepoint is released and the
 	// second's set; Postgres takes both in one round trip.
 	next := "RELEASE SAVEPOINT intake; SAVEPOINT intake"
 	if c.s.db.Dialect == SQLite {
 		next = "" // two cached statements cost SQLite less than parsing one script
 	}
-	for i, p := range batch {
-		if err := c.savepoint(ctx, tx, i == 0, next); err != nil {
-			tx.Rollback()
-			fail(unavailable(fmt.Errorf("savepoint: %w", err)))
-			return
+	first := true
+	for _, p := range batch {
+		if sets && p.in != nil {
+			continue // below
 		}
+		p.res, p.err = nil, nil
+		if err := c.savepoint(ctx, tx, first, next); err != nil {
+			tx.Rollback()
+			return fail(unavailable(fmt.Errorf("savepoint: %w", err)))
+		}
+		first = false
 		var (
 			res *IntakeResult
 			err error
@@ -304,8 +326,7 @@ func (c *committer) commit(batch []*pendingWrite) {
 				// The database rolled the whole transaction back (SQLite
 				// does on a full disk or an I/O error).
 				tx.Rollback()
-				fail(unavailable(fmt.Errorf("%w (then: %v)", err, rerr)))
-				return
+				return fail(unavailable(fmt.Errorf("%w (then: %v)", err, rerr)))
 			}
 			if isConflict(err) && p.tries+1 < maxIntakeTries {
 				p.tries++
@@ -322,19 +343,34 @@ func (c *committer) commit(batch []*pendingWrite) {
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT intake"); err != nil {
-		tx.Rollback()
-		fail(unavailable(fmt.Errorf("release savepoint: %w", err)))
-		return
+	if !first {
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT intake"); err != nil {
+			tx.Rollback()
+			return fail(unavailable(fmt.Errorf("release savepoint: %w", err)))
+		}
+	}
+	if sets {
+		made, err := c.s.intakeSets(ctx, tx, batch)
+		if err != nil {
+			tx.Rollback()
+			c.redone.Add(1)
+			c.s.logger.Warn("group commit: writing a batch a table at a time failed; writing it one webhook at a time",
+				"webhooks", len(batch), "err", err)
+			return false
+		}
+		created = append(created, made...)
+		for _, p := range batch {
+			if p.in != nil {
+				done = append(done, p)
+			}
+		}
 	}
 	if err := c.s.ordersCreated(ctx, tx, created); err != nil {
 		tx.Rollback()
-		fail(err)
-		return
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
-		fail(unavailable(fmt.Errorf("commit: %w", err)))
-		return
+		return fail(unavailable(fmt.Errorf("commit: %w", err)))
 	}
 	for _, p := range done {
 		close(p.done)
@@ -343,6 +379,7 @@ func (c *committer) commit(batch []*pendingWrite) {
 		c.retried.Add(int64(len(retry)))
 		c.enqueue(retry...)
 	}
+	return true
 }
 
 // sortKey orders the writes of a batch: webhooks by order and event id,
@@ -388,6 +425,7 @@ func (c *committer) stats() GroupCommitStats {
 		Items:        c.items.Load(),
 		Largest:      c.largest.Load(),
 		Retried:      c.retried.Load(),
+		Redone:       c.redone.Load(),
 	}
 }
 

@@ -1,11 +1,13 @@
 package store_test
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,10 +212,16 @@ func TestGroupCommit_FailingWebhookFailsOnlyItself(t *testing.T) {
 			gcIntake(t, "item-inactive", "lever:off"),
 			gcIntake(t, "item-c", "greenhouse:a"),
 		}
-		before := st.GroupCommitStats().Transactions
+		before, redone := st.GroupCommitStats().Transactions, st.GroupCommitStats().Redone
 		errs := intakeTogether(t, st, ins)
-		if n := st.GroupCommitStats().Transactions - before; n != 1 {
-			t.Errorf("transactions = %d; want the five webhooks in one", n)
+		// Written a table at a time, the refused order fails the batch's
+		// statement; the batch is then written again one by one, in one
+		// transaction.
+		if n := st.GroupCommitStats().Transactions - before; n != 2 {
+			t.Errorf("transactions = %d; want the five webhooks in one, then again in one", n)
+		}
+		if n := st.GroupCommitStats().Redone - redone; n != 1 {
+			t.Errorf("batches redone one by one = %d; want 1", n)
 		}
 		for i, id := range []string{"item-a", "item-bad", "item-b", "item-inactive", "item-c"} {
 			err := errs[i]
@@ -315,4 +323,168 @@ func TestGroupCommit_AddEventShares(t *testing.T) {
 			t.Errorf("events = %d; want %d", got, n)
 		}
 	})
+}
+
+// TestGroupCommit_SetsMatchOneByOne sends the same webhooks to two stores:
+// to one in a single batch, which group commit writes a table at a time,
+// and to the other one at a time, each in a transaction of its own, in the
+// batch's order. Every answer and every row must be the same: new orders,
+// redeliveries within the batch and of earlier events, a second event for
+// an order, inline orders with their links, an erased order's redelivery
+// and an integration that takes no orders.
+func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			fresh := func() *store.Store {
+				if d.Name == "postgres" {
+					d, _ = storetest.Postgres(t)
+				} else {
+					d = storetest.SQLite(t)
+				}
+				st := store.New(storetest.Open(t, d), slog.New(slog.NewTextHandler(io.Discard, nil)))
+				at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+				st.Now = func() time.Time { return at }
+				return st
+			}
+			batched, single := fresh(), fresh()
+			single.SetGroupCommit(store.GroupCommit{MaxItems: 1})
+
+			ctx := context.Background()
+			inactive := `{"id":"ev-off","type":"integration-state-changed","data":{"integration_id":"lever:off","integration_tool":"lever",
+				"integration_category":"ATS","state":"INACTIVE","end_user":{"organization_name":"Org","creator_email":null,"origin_id":null}}}`
+			before := []*store.Intake{gcIntake(t, "pre", "greenhouse:a"), gcIntake(t, "gone", "greenhouse:a"), parseIntake(t, inactive)}
+			for _, st := range []*store.Store{batched, single} {
+				for _, in := range before {
+					if _, err := st.Intake(ctx, in); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := st.EraseCandidate(ctx, "gone@example.com", orders.ActorAPI); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			inline := func(id, token string) *store.Intake {
+				in := gcIntake(t, id, "greenhouse:a")
+				in.Webhook.Type = kombo.EventInlineOrderReceived
+				in.TokenHash = token
+				return in
+			}
+			again := func(in *store.Intake, eventID string) *store.Intake {
+				w := *in.Webhook
+				w.ID = eventID
+				return &store.Intake{Webhook: &w, Body: in.Body}
+			}
+			ins := []*store.Intake{
+				gcIntake(t, "new-1", "greenhouse:a"),
+				gcIntake(t, "new-1", "greenhouse:a"), // the same event twice in one batch
+				again(gcIntake(t, "new-1", "greenhouse:a"), "ev-new-1-b"), // a second event for it
+				gcIntake(t, "pre", "greenhouse:a"),                        // an earlier event again
+				again(gcIntake(t, "pre", "greenhouse:a"), "ev-pre-b"),     // a new event for an earlier order
+				again(gcIntake(t, "gone", "greenhouse:a"), "ev-gone-b"),   // and for an erased one
+				inline("inline-1", "token-1"),
+				gcIntake(t, "new-2", "greenhouse:a"),
+				gcIntake(t, "refused", "lever:off"),
+			}
+			answer := func(res *store.IntakeResult, err error) string {
+				if err != nil {
+					return "error " + string(orders.ErrorCode(err))
+				}
+				return fmt.Sprintf("order %s %s duplicate=%v erased=%v", res.Order.ID, res.Order.State, res.Duplicate, res.Order.ErasedAt != nil)
+			}
+			var got []string
+			before0 := batched.GroupCommitStats()
+			var fns []func() error
+			for i, in := range ins {
+				got = append(got, "")
+				fns = append(fns, func() error {
+					res, err := batched.Intake(ctx, in)
+					got[i] = answer(res, err)
+					return nil
+				})
+			}
+			together(t, batched, fns)
+			if s := batched.GroupCommitStats(); s.Transactions-before0.Transactions != 1 || s.Redone != before0.Redone {
+				t.Fatalf("the batch took %d transactions, %d redone; want 1 and none", s.Transactions-before0.Transactions, s.Redone-before0.Redone)
+			}
+
+			// One at a time, in the order the batch was written: by order
+			// id, then event id.
+			order := make([]int, len(ins))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortStableFunc(order, func(a, b int) int {
+				wa, wb := ins[a].Webhook, ins[b].Webhook
+				return cmp.Or(cmp.Compare(wa.Order.ID, wb.Order.ID), cmp.Compare(wa.ID, wb.ID))
+			})
+			want := make([]string, len(ins))
+			for _, i := range order {
+				want[i] = answer(single.Intake(ctx, ins[i]))
+			}
+			for i := range ins {
+				if got[i] != want[i] {
+					t.Errorf("webhook %d (%s): batched %q; one by one %q", i, ins[i].Webhook.ID, got[i], want[i])
+				}
+			}
+			for _, q := range []string{
+				"SELECT id, integration_id, state, source, COALESCE(event_id, ''), email, data, COALESCE(erased_at, 0) FROM orders ORDER BY id",
+				"SELECT id, type, COALESCE(order_id, ''), body FROM webhook_events ORDER BY id",
+				"SELECT order_id, kind, detail FROM order_events ORDER BY order_id, id",
+				"SELECT token_hash, order_id FROM links ORDER BY token_hash",
+			} {
+				b, s := dumpRows(t, batched, q), dumpRows(t, single, q)
+				if !slices.Equal(b, s) {
+					t.Errorf("%s\nbatched:\n  %s\none by one:\n  %s", q, strings.Join(b, "\n  "), strings.Join(s, "\n  "))
+				}
+			}
+		})
+	}
+}
+
+// parseIntake returns the webhook of body.
+func parseIntake(t *testing.T, body string) *store.Intake {
+	t.Helper()
+	w, err := kombo.ParseWebhook([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &store.Intake{Webhook: w, Body: []byte(body)}
+}
+
+// dumpRows returns the rows of q, each as its columns' text.
+func dumpRows(t *testing.T, st *store.Store, q string) []string {
+	t.Helper()
+	rows, err := st.DB().Reader.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			if bs, ok := v.([]byte); ok {
+				v = string(bs)
+			}
+			fmt.Fprint(&b, v)
+		}
+		out = append(out, b.String())
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

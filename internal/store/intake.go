@@ -84,11 +84,7 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 	res := &IntakeResult{Duplicate: !newEvent}
 	switch {
 	case w.Order != nil:
-		source := orders.SourceWebhook
-		if w.Type == kombo.EventInlineOrderReceived {
-			source = orders.SourceInline
-		}
-		o, created, err := s.createOrder(ctx, tx, w.Order, w.Data, source, w.ID, newEvent)
+		o, created, err := s.createOrder(ctx, tx, w.Order, w.Data, webhookSource(w), w.ID, newEvent)
 		if err != nil {
 			return nil, err
 		}
@@ -182,13 +178,8 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 	if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
 		return nil, false, err
 	}
-	if !integ.AcceptsOrders() {
-		state := "inactive"
-		if integ.State == orders.IntegrationDeleted {
-			state = "deleted"
-		}
-		return nil, false, orders.Errorf(orders.EUNPROCESSABLE,
-			"The integration %s is %s; assessgate takes no orders for it.", ko.IntegrationID, state)
+	if err := refuseOrders(integ, ko.IntegrationID); err != nil {
+		return nil, false, err
 	}
 
 	var compact bytes.Buffer

@@ -19,8 +19,9 @@ import (
 // Scripts of several statements (migrations) are not cached.
 
 // maxCachedStmts bounds the statements kept per connection. River and the
-// store use a few dozen distinct statements with parameters.
-const maxCachedStmts = 256
+// store use a few dozen distinct statements with parameters, and the
+// intake one per number of rows of its multi-row INSERTs (up to 3 × 64).
+const maxCachedStmts = 512
 
 // stmtCacheConnector opens connections of a driver with a statement cache.
 type stmtCacheConnector struct {

@@ -90,6 +90,7 @@ func (s *Store) GroupCommitStats() GroupCommitStats {
 		Items:        a.Items + b.Items,
 		Largest:      max(a.Largest, b.Largest),
 		Retried:      a.Retried + b.Retried,
+		Redone:       a.Redone + b.Redone,
 	}
 }
 
