@@ -377,7 +377,7 @@ func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 			}
 			ins := []*store.Intake{
 				gcIntake(t, "new-1", "greenhouse:a"),
-				gcIntake(t, "new-1", "greenhouse:a"), // the same event twice in one batch
+				gcIntake(t, "new-1", "greenhouse:a"),                      // the same event twice in one batch
 				again(gcIntake(t, "new-1", "greenhouse:a"), "ev-new-1-b"), // a second event for it
 				gcIntake(t, "pre", "greenhouse:a"),                        // an earlier event again
 				again(gcIntake(t, "pre", "greenhouse:a"), "ev-pre-b"),     // a new event for an earlier order
