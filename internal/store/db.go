@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -51,6 +52,7 @@ type DB struct {
 	// SQLite's checkpointer (see checkpoints).
 	checkpointer  *sql.DB
 	stop, stopped chan struct{}
+	stopOnce      sync.Once
 }
 
 // groupCommitConns is the size of the group commit pool on Postgres: one
@@ -196,9 +198,11 @@ func (db *DB) checkpoints(interval time.Duration) {
 // Close closes the pools.
 func (db *DB) Close() error {
 	if db.checkpointer != nil {
-		close(db.stop)
-		<-db.stopped
-		db.checkpointer.Close()
+		db.stopOnce.Do(func() {
+			close(db.stop)
+			<-db.stopped
+			db.checkpointer.Close()
+		})
 	}
 	err := db.Writer.Close()
 	if db.Reader != db.Writer {
