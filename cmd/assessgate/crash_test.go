@@ -158,7 +158,7 @@ func crash(t *testing.T, bin, dbURL string, total, kills, concurrency int) {
 		return completed == len(stored)
 	})
 	rescued := 0
-	db.Writer.QueryRow("SELECT count(*) FROM river_job WHERE kind = 'invite' AND attempt > 1").Scan(&rescued)
+	db.Writer.QueryRow("SELECT count(*) FROM river_job WHERE kind IN ('invite', 'invite_many') AND attempt > 1").Scan(&rescued)
 	t.Logf("jobs: all %d invitation jobs completed %v after the last restart (%d run more than once; at the restart: %s)",
 		len(stored), time.Since(drainStart).Round(time.Millisecond), rescued, first)
 	proc.stop(t)
@@ -184,14 +184,15 @@ func storedOrders(t *testing.T, db *store.DB, integrationID string) map[string]b
 	return ids
 }
 
-// inviteJobs returns the states of the invitation jobs of every order.
-func inviteJobs(t *testing.T, db *store.DB) map[string][]string {
+// inviteJobs returns the states of the invitation jobs of every order: an
+// order's own (invite) and those of the batches it is in (invite_many).
+func inviteJobs(t testing.TB, db *store.DB) map[string][]string {
 	t.Helper()
 	args := "args::text"
 	if db.Dialect == store.SQLite {
 		args = "json(args)"
 	}
-	rows, err := db.Reader.Query("SELECT " + args + ", state FROM river_job WHERE kind = 'invite'")
+	rows, err := db.Reader.Query("SELECT " + args + ", state FROM river_job WHERE kind IN ('invite', 'invite_many')")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,12 +205,18 @@ func inviteJobs(t *testing.T, db *store.DB) map[string][]string {
 			t.Fatal(err)
 		}
 		var a struct {
-			OrderID string `json:"order_id"`
+			OrderID  string   `json:"order_id"`
+			OrderIDs []string `json:"order_ids"`
 		}
 		if err := json.Unmarshal(raw, &a); err != nil {
 			t.Fatalf("invite job args %s: %v", raw, err)
 		}
-		jobs[a.OrderID] = append(jobs[a.OrderID], state)
+		if a.OrderID != "" {
+			a.OrderIDs = append(a.OrderIDs, a.OrderID)
+		}
+		for _, id := range a.OrderIDs {
+			jobs[id] = append(jobs[id], state)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)

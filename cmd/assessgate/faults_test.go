@@ -239,7 +239,7 @@ func TestFaults_SMTP(t *testing.T) {
 			return true
 		})
 		waitFor(t, time.Minute, "every invitation job finished", func() bool {
-			return queryCount(t, db, "SELECT count(*) FROM river_job WHERE kind = 'invite' AND state NOT IN ('completed', 'cancelled', 'discarded')") == 0
+			return queryCount(t, db, "SELECT count(*) FROM river_job WHERE kind IN ('invite', 'invite_many') AND state NOT IN ('completed', 'cancelled', 'discarded')") == 0
 		})
 		perAddress := map[string]int{}
 		for _, m := range mp.Messages(t) {

@@ -193,6 +193,27 @@ func (a *app) count(table, where string, args ...any) int {
 	return n
 }
 
+// oneInviteEach reports whether every stored order, and nothing else, is in
+// exactly one invitation job, as the intake's hook puts it.
+func (a *app) oneInviteEach() error {
+	a.t.Helper()
+	db, err := store.Open(context.Background(), a.DBURL)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer db.Close()
+	jobs := inviteJobs(a.t, db)
+	if n := a.count("orders", ""); len(jobs) != n {
+		return fmt.Errorf("%d orders in invitation jobs; want the %d stored", len(jobs), n)
+	}
+	for id, states := range jobs {
+		if len(states) != 1 {
+			return fmt.Errorf("order %s is in %d invitation jobs; want 1", id, len(states))
+		}
+	}
+	return nil
+}
+
 // fixture reads a file of Kombo's examples.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()

@@ -217,6 +217,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	limiter := jobs.NewLimiter(cfg.KomboConcurrency)
 	reconciler := &jobs.Reconciler{Store: st, Kombo: komboClient, Catalogue: catalogue, Limiter: limiter, Logger: logger}
 	writeback := &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger, Vendor: candidates.Vendor}
+	retry := jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour}
+	candidates.Retry = retry
 	workers := river.NewWorkers()
 	candidates.AddWorkers(workers)
 	river.AddWorker(workers, writeback)
@@ -232,7 +234,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	jobClient, err := jobs.NewClient(jobs.Config{
 		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic, Clock: clk,
-		Retry:       jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},
+		Retry:       retry,
 		Name:        cfg.ReplicaName,
 		RescueAfter: cfg.RescueAfter,
 		MaxWorkers:  cfg.JobWorkers,

@@ -64,12 +64,27 @@ type Candidates struct {
 	// Client inserts the jobs that jobs and hooks cause. Set it once the
 	// client is made (it needs the workers first), before it starts.
 	Client *Client
+
+	// MaxParallel bounds the invitations of new orders (InviteManyArgs
+	// jobs) in flight at once; zero means DefaultMaxParallel.
+	MaxParallel int
+	// Retry is the backoff of the jobs (the client's), by which an order
+	// whose invitation failed in an InviteManyArgs job is tried again.
+	Retry RetryPolicy
+
+	parallel *Limiter // made by AddWorkers
 }
 
 // AddWorkers registers the workers of the invitation, reminder, expiry and
 // vendor webhook jobs.
 func (c *Candidates) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &InviteWorker{C: c})
+	river.AddWorker(workers, &InviteManyWorker{C: c})
+	n := c.MaxParallel
+	if n <= 0 {
+		n = DefaultMaxParallel
+	}
+	c.parallel = NewLimiter(n)
 	river.AddWorker(workers, &RemindWorker{C: c})
 	river.AddWorker(workers, &ExpireWorker{C: c})
 	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
@@ -81,14 +96,16 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 // invitation job when assessgate e-mails candidates. The hooks insert jobs
 // with c.Client.
 func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
-	created := h.OrderCreated
-	h.OrderCreated = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+	// The order.created webhooks of a transaction's orders go in one
+	// insert, as their invitations do (see Hooks).
+	created := h.OrdersCreated
+	h.OrdersCreated = func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
 		if created != nil {
-			if err := created(ctx, tx, o); err != nil {
+			if err := created(ctx, tx, os); err != nil {
 				return err
 			}
 		}
-		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCreated, o.ID)
+		return c.Vendor.EnqueueCreated(ctx, tx, c.Client, os)
 	}
 	started := h.OrderStarted
 	h.OrderStarted = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {

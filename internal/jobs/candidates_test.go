@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,20 +183,26 @@ func (e *env) invite(id string) error {
 	return work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, jobs.InviteArgs{OrderID: id}, 1)
 }
 
-// jobsOf returns the jobs of kind for an order, oldest first.
+// jobsOf returns the jobs of kind for an order, oldest first; for "invite",
+// the InviteManyArgs jobs that include the order too.
 func (e *env) jobsOf(kind, orderID string) []*rivertype.JobRow {
 	e.t.Helper()
-	res, err := e.client.JobList(e.ctx, river.NewJobListParams().Kinds(kind).First(1000))
+	kinds := []string{kind}
+	if kind == "invite" {
+		kinds = append(kinds, "invite_many")
+	}
+	res, err := e.client.JobList(e.ctx, river.NewJobListParams().Kinds(kinds...).First(1000))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	var out []*rivertype.JobRow
 	for _, j := range res.Jobs {
 		var a struct {
-			OrderID string `json:"order_id"`
+			OrderID  string   `json:"order_id"`
+			OrderIDs []string `json:"order_ids"`
 		}
 		json.Unmarshal(j.EncodedArgs, &a)
-		if a.OrderID == orderID {
+		if a.OrderID == orderID || slices.Contains(a.OrderIDs, orderID) {
 			out = append(out, j)
 		}
 	}
@@ -232,6 +239,83 @@ func tokenOf(t *testing.T, link string) string {
 		t.Fatalf("link %q is not %s/a/<token>", link, publicURL)
 	}
 	return token
+}
+
+// TestInviteManyWorker works the one job that invites the orders of an
+// intake transaction: every candidate gets one invitation; one whose e-mail
+// fails is handed on to a job of its own, after the backoff, counting the
+// attempt made, and is not sent again with the others when River runs the
+// batch job a second time.
+func TestInviteManyWorker(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			e := newEnv(t, d, "")
+			ids := []string{"m1", "m2", "m3", "m4"}
+			for _, id := range ids {
+				e.order(id)
+			}
+			e.mailer.SendFunc = func(kind mail.Kind, to string, d *mail.Data) error {
+				if to == "m3@example.com" {
+					return errors.New("451 try again later")
+				}
+				return nil
+			}
+			now := e.clk.Now()
+			batch := jobs.InviteManyArgs{OrderIDs: ids}
+			if err := work[jobs.InviteManyArgs](e, &jobs.InviteManyWorker{C: e.c}, batch, 1); err != nil {
+				t.Fatalf("InviteManyWorker.Work = %v; want nil, the failed invitation handed on", err)
+			}
+			for _, id := range ids {
+				want := 1
+				if id == "m3" {
+					want = 0
+				}
+				if n := len(e.mailer.to(id + "@example.com")); n != want {
+					t.Errorf("invitations to %s = %d; want %d", id, n, want)
+				}
+			}
+			var handed []*rivertype.JobRow
+			for _, j := range e.jobsOf("invite", "m3") {
+				if j.Kind == "invite" {
+					handed = append(handed, j)
+				}
+			}
+			if len(handed) != 1 {
+				t.Fatalf("invite jobs of m3 = %d; want 1, handed on", len(handed))
+			}
+			if at := handed[0].ScheduledAt; at.Before(now.Add(800*time.Millisecond)) || at.After(now.Add(time.Second)) {
+				t.Errorf("handed-on job scheduled at %v; want after the first retry's backoff (0.8–1 s after %v)", at, now)
+			}
+			var args jobs.InviteArgs
+			json.Unmarshal(handed[0].EncodedArgs, &args)
+			if args.OrderID != "m3" || args.Attempts != 1 {
+				t.Errorf("handed-on job's args = %+v; want m3 after 1 attempt", args)
+			}
+			if got := e.jobsOf("invite", "m1"); len(got) != 1 {
+				t.Errorf("invite jobs of m1 = %d; want only its intake's", len(got))
+			}
+
+			// The handed-on job invites m3, its timeline counting both attempts.
+			e.mailer.SendFunc = nil
+			if err := work[jobs.InviteArgs](e, &jobs.InviteWorker{C: e.c}, args, 1); err != nil {
+				t.Fatal(err)
+			}
+			failed, sent := events(e.find("m3"), orders.EventMailFailed), events(e.find("m3"), orders.EventMailSent)
+			if len(failed) != 1 || failed[0].Detail["attempt"] != float64(1) || len(sent) != 1 || sent[0].Detail["attempt"] != float64(2) {
+				t.Errorf("m3's timeline: mail.failed %+v, mail.sent %+v; want attempt 1 failed, attempt 2 sent", failed, sent)
+			}
+
+			// River runs the batch again (after a crash): nothing is sent twice.
+			if err := work[jobs.InviteManyArgs](e, &jobs.InviteManyWorker{C: e.c}, batch, 2); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				if n := len(e.mailer.to(id + "@example.com")); n != 1 {
+					t.Errorf("invitations to %s after the batch ran twice = %d; want 1", id, n)
+				}
+			}
+		})
+	}
 }
 
 func TestInviteWorker(t *testing.T) {

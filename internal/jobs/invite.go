@@ -3,10 +3,14 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/assessgate/assessgate/internal/mail"
 	"github.com/assessgate/assessgate/internal/orders"
@@ -19,6 +23,9 @@ type InviteArgs struct {
 	// for; zero for the first invitation. An invitation sent at or after it
 	// answers the request, so a job run twice sends once.
 	RequestedAt int64 `json:"requested_at,omitempty"`
+	// Attempts counts the attempts made before this job, by the
+	// InviteManyArgs job that handed the order on after they failed.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // Kind is River's name for the job.
@@ -38,8 +45,15 @@ type InviteWorker struct {
 // an order that is final or erased, a deleted integration, or an invitation
 // already sent.
 func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) error {
-	c := w.C
-	o, err := c.order(ctx, job.Args.OrderID)
+	row := *job.JobRow
+	row.Attempt += job.Args.Attempts
+	return w.C.invite(ctx, &row, job.Args)
+}
+
+// invite is the work of an invitation job, or of one order of an
+// InviteManyArgs job.
+func (c *Candidates) invite(ctx context.Context, job *rivertype.JobRow, args InviteArgs) error {
+	o, err := c.order(ctx, args.OrderID)
 	if err != nil {
 		return err
 	}
@@ -51,7 +65,7 @@ func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) err
 		return c.skip(ctx, o, mail.Invitation, fmt.Sprintf("the order is %s", o.State))
 	case stopped != "":
 		return c.skip(ctx, o, mail.Invitation, stopped)
-	case o.InvitedAt != nil && o.InvitedAt.UnixMilli() >= job.Args.RequestedAt:
+	case o.InvitedAt != nil && o.InvitedAt.UnixMilli() >= args.RequestedAt:
 		return c.skip(ctx, o, mail.Invitation, "already invited")
 	}
 
@@ -62,7 +76,7 @@ func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) err
 		expiresAt = &t
 	}
 	client := c.Client
-	return c.send(ctx, job.JobRow, o, mail.Invitation, expiresAt, func(ctx context.Context, tx *sql.Tx) error {
+	return c.send(ctx, job, o, mail.Invitation, expiresAt, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := c.Store.MarkInvitedTx(ctx, tx, o.ID, now, expiresAt); err != nil {
 			if orders.ErrorCode(err) == orders.ECONFLICT {
 				return nil // made final while the e-mail went: nothing to schedule
@@ -83,4 +97,93 @@ func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) err
 		}
 		return c.Vendor.Enqueue(ctx, tx, client, EventOrderInvited, o.ID)
 	})
+}
+
+// InviteManyArgs asks for the candidates of new orders to be invited: the
+// orders one transaction of the intake created, up to 64 (see
+// store.GroupCommit).
+//
+// One job for many orders costs River one insert, one fetch and one
+// completion where a job per order cost as many of each as there were
+// orders; on SQLite these share the one writer with the intake, and on
+// Postgres a round trip each (docs/benchmarks.md).
+type InviteManyArgs struct {
+	OrderIDs []string `json:"order_ids"`
+}
+
+// Kind is River's name for the job.
+func (InviteManyArgs) Kind() string { return "invite_many" }
+
+// InviteManyWorker invites the candidates of an InviteManyArgs job's
+// orders, each as an InviteArgs job would, several at once (at most
+// Candidates.MaxParallel e-mails in flight across all such jobs). An order
+// whose invitation fails is handed on to an InviteArgs job of its own,
+// scheduled after the first retry's backoff, which River then retries as
+// any other job: the other orders of the batch are not sent again.
+type InviteManyWorker struct {
+	river.WorkerDefaults[InviteManyArgs]
+	C *Candidates
+}
+
+// Work invites every order of the job, and hands on those that failed.
+// Only when handing on fails does the job fail, for River to run it again;
+// the orders invited meanwhile are then skipped ("already invited").
+func (w *InviteManyWorker) Work(ctx context.Context, job *river.Job[InviteManyArgs]) error {
+	c := w.C
+	var (
+		mu     sync.Mutex
+		failed []string
+		wg     sync.WaitGroup
+	)
+	for _, id := range job.Args.OrderIDs {
+		wg.Go(func() {
+			release, err := c.acquire(ctx)
+			if err == nil {
+				err = c.invite(ctx, job.JobRow, InviteArgs{OrderID: id})
+				release()
+			}
+			var cancel *river.JobCancelError
+			if err == nil || errors.As(err, &cancel) {
+				return // done, or nothing to do (the order is gone)
+			}
+			mu.Lock()
+			failed = append(failed, id)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if len(failed) == 0 {
+		return nil
+	}
+	slices.Sort(failed)
+	at := c.Store.Now().Add(c.Retry.Delay(job.Attempt))
+	params := make([]river.InsertManyParams, len(failed))
+	for i, id := range failed {
+		params[i] = river.InsertManyParams{Args: InviteArgs{OrderID: id, Attempts: job.Attempt},
+			InsertOpts: &river.InsertOpts{ScheduledAt: at}}
+	}
+	// Handed on even when the job's time is up: that is when it is needed.
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := c.Store.Write(hctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := c.Client.InsertManyFastTx(ctx, tx, params)
+		return err
+	}); err != nil {
+		return fmt.Errorf("hand on %d failed invitations: %w", len(failed), err)
+	}
+	c.Logger.Warn("invitations failed; each is retried on its own", "orders", len(failed), "job_id", job.ID,
+		"retry_at", at.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// DefaultMaxParallel is Candidates.MaxParallel's default.
+const DefaultMaxParallel = 16
+
+// acquire waits for one of the MaxParallel slots of the InviteManyWorkers
+// (none without AddWorkers).
+func (c *Candidates) acquire(ctx context.Context) (release func(), err error) {
+	if c.parallel == nil {
+		return func() {}, nil
+	}
+	return c.parallel.Acquire(ctx, "invite")
 }

@@ -146,24 +146,23 @@ func clientID(name string, start time.Time) string {
 // integration causes, in the transaction that stores it.
 func Hooks(client *Client) store.Hooks {
 	return store.Hooks{
-		// The invitations of all the orders a transaction created go in one
-		// insert: group commit puts many orders in one transaction, and
-		// River's insert costs the same for one job as for dozens. The fast
-		// insert returns no job rows, which halves its cost again
+		// The orders a transaction created are invited by one job: group
+		// commit puts many orders in one transaction (InviteManyArgs). The
+		// fast insert returns no job row, which halves its cost
 		// (docs/benchmarks.md).
 		OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
-			params := make([]river.InsertManyParams, 0, len(os))
+			var ids []string
 			for _, o := range os {
 				if o.Source == orders.SourceInline {
 					// The candidate was redirected to the link already.
 					continue
 				}
-				params = append(params, river.InsertManyParams{Args: InviteArgs{OrderID: o.ID}})
+				ids = append(ids, o.ID)
 			}
-			if len(params) == 0 {
+			if len(ids) == 0 {
 				return nil
 			}
-			_, err := client.InsertManyFastTx(ctx, tx, params)
+			_, err := client.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: InviteManyArgs{OrderIDs: ids}}})
 			return err
 		},
 		IntegrationCreated: func(ctx context.Context, tx *sql.Tx, integrationID string) error {

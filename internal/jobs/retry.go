@@ -23,8 +23,15 @@ func (p RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 }
 
 // Delay is the wait after the given failed attempt (1 for the first): up to
-// 20% less than Base·2^(attempt-1), and never more than Max.
+// 20% less than Base·2^(attempt-1), and never more than Max. A zero Base or
+// Max is the default's (1 s, 1 h).
 func (p RetryPolicy) Delay(attempt int) time.Duration {
+	if p.Base <= 0 {
+		p.Base = time.Second
+	}
+	if p.Max <= 0 {
+		p.Max = time.Hour
+	}
 	d := p.Max
 	if shift := attempt - 1; shift < 40 {
 		if exp := p.Base << max(shift, 0); exp > 0 && exp < p.Max {

@@ -116,16 +116,34 @@ func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, client *Client, event,
 	if err != nil {
 		return err
 	}
-	b := make([]byte, 16)
-	rand.Read(b)
-	_, err = client.InsertTx(ctx, tx, VendorWebhookArgs{
-		WebhookID: "msg_" + hex.EncodeToString(b), Event: event, OrderID: orderID,
-		At: v.Store.Now().UnixMilli(), State: newVendorOrderState(o),
-	}, nil)
-	if err != nil {
+	if _, err = client.InsertTx(ctx, tx, v.args(event, o), nil); err != nil {
 		return fmt.Errorf("enqueue vendor webhook %s: %w", event, err)
 	}
 	return nil
+}
+
+// EnqueueCreated enqueues the order.created webhooks of orders just
+// created in tx, in one insert.
+func (v *Vendor) EnqueueCreated(ctx context.Context, tx *sql.Tx, client *Client, os []*orders.Order) error {
+	if !v.Enabled() || len(os) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(os))
+	for i, o := range os {
+		params[i] = river.InsertManyParams{Args: v.args(EventOrderCreated, o)}
+	}
+	if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueue vendor webhooks %s: %w", EventOrderCreated, err)
+	}
+	return nil
+}
+
+// args returns the arguments of the job of one webhook about o.
+func (v *Vendor) args(event string, o *orders.Order) VendorWebhookArgs {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return VendorWebhookArgs{WebhookID: "msg_" + hex.EncodeToString(b), Event: event, OrderID: o.ID,
+		At: v.Store.Now().UnixMilli(), State: newVendorOrderState(o)}
 }
 
 // VendorWebhookArgs is one webhook to the vendor's platform. It holds ids,
