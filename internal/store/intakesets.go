@@ -87,7 +87,7 @@ func (s *Store) intakeSets(ctx context.Context, tx *sql.Tx, batch []*pendingWrit
 
 	now := s.nowMillis()
 	events := make([]any, 0, len(items)*6)
-	ords := make([]any, 0, len(items)*10)
+	ords := make([]any, 0, len(items)*11)
 	seenEvent := make(map[string]bool, len(items))
 	seenOrder := make(map[string]bool, len(items))
 	for i := range items {
@@ -106,14 +106,14 @@ func (s *Store) intakeSets(ctx context.Context, tx *sql.Tx, batch []*pendingWrit
 			}
 			ords = append(ords, o.ID, o.IntegrationID, o.PackageID, string(o.Status), string(orders.StateReceived),
 				string(webhookSource(w)), nullString(w.ID), s.emailKey(o.Candidate.Email),
-				s.sealOrderData(o.ID, compact.Bytes()), now)
+				s.sealOrderData(o.ID, compact.Bytes()), now, now)
 		}
 	}
-	newEvents, err := insertReturningIDs(ctx, tx, insertEvents, events, 6)
+	newEvents, err := s.insertReturningIDs(ctx, tx, insertEvents, events, 6)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("insert webhook events: %w", err))
 	}
-	created, err := insertReturningIDs(ctx, tx, insertOrders, ords, 10)
+	created, err := s.insertReturningIDs(ctx, tx, insertOrders, ords, 11)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("insert orders: %w", err))
 	}
@@ -139,7 +139,7 @@ func (s *Store) intakeSets(ctx context.Context, tx *sql.Tx, batch []*pendingWrit
 		made = append(made, stored)
 	}
 	if len(received) > 0 {
-		if _, err := tx.ExecContext(ctx, multiValues(insertTimeline, len(received)/4, 4), received...); err != nil {
+		if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(received)/4, 4), received...); err != nil {
 			return nil, unavailable(fmt.Errorf("insert order events: %w", err))
 		}
 	}
@@ -209,9 +209,9 @@ const (
 
 // insertReturningIDs runs stmt with a row of cols of args each and returns
 // the ids it hands back.
-func insertReturningIDs(ctx context.Context, tx *sql.Tx, stmt string, args []any, cols int) (map[string]bool, error) {
+func (s *Store) insertReturningIDs(ctx context.Context, tx *sql.Tx, stmt string, args []any, cols int) (map[string]bool, error) {
 	ids := make(map[string]bool, len(args)/cols)
-	rows, err := tx.QueryContext(ctx, multiValues(stmt, len(args)/cols, cols), args...)
+	rows, err := tx.QueryContext(ctx, multiValues(s.db.Dialect, stmt, len(args)/cols, cols), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -226,17 +226,17 @@ func insertReturningIDs(ctx context.Context, tx *sql.Tx, stmt string, args []any
 	return ids, rows.Err()
 }
 
-// multiValues returns stmt with its %s replaced by n rows of cols numbered
-// parameters; the orders table's last value, updated_at, repeats created_at
-// ($10 twice) as in createOrder. The texts are made once: the statement
-// caches (SQLite's here, pgx's for Postgres) key on them.
-func multiValues(stmt string, n, cols int) string {
-	key := valuesKey{stmt, n}
+// multiValues returns stmt with its %s replaced by n rows of cols
+// parameters. The texts are made once: the statement caches (SQLite's here,
+// pgx's for Postgres) key on them. SQLite's parameters are anonymous (?):
+// modernc's driver looks each numbered one ($1) up by name, which for the
+// hundreds of a batch took longer than binding them.
+func multiValues(d Dialect, stmt string, n, cols int) string {
+	key := valuesKey{d, stmt, n}
 	if s, ok := valuesCache.Load(key); ok {
 		return s.(string)
 	}
 	var b strings.Builder
-	p := 1
 	for r := range n {
 		if r > 0 {
 			b.WriteString(", ")
@@ -246,13 +246,13 @@ func multiValues(stmt string, n, cols int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("$" + strconv.Itoa(p+c))
-		}
-		if stmt == insertOrders {
-			b.WriteString(", $" + strconv.Itoa(p+cols-1))
+			if d == SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteString("$" + strconv.Itoa(r*cols+c+1))
+			}
 		}
 		b.WriteByte(')')
-		p += cols
 	}
 	s := fmt.Sprintf(stmt, b.String())
 	valuesCache.Store(key, s)
@@ -260,6 +260,7 @@ func multiValues(stmt string, n, cols int) string {
 }
 
 type valuesKey struct {
+	d    Dialect
 	stmt string
 	n    int
 }
