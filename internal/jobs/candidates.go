@@ -171,11 +171,20 @@ func (c *Candidates) stopped(ctx context.Context, o *orders.Order) string {
 func stopped(ctx context.Context, st *store.Store, o *orders.Order) string {
 	// A deleted integration first: it stops more than an erasure does
 	// (write-backs of results recorded after an erasure).
-	if integ, err := st.FindIntegrationByID(ctx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
-		return reasonIntegrationDeleted
+	if why := integrationStopped(ctx, st, o.IntegrationID); why != "" {
+		return why
 	}
 	if o.ErasedAt != nil {
 		return reasonErased
+	}
+	return ""
+}
+
+// integrationStopped returns reasonIntegrationDeleted if Kombo deleted the
+// integration, or "".
+func integrationStopped(ctx context.Context, st *store.Store, id string) string {
+	if integ, err := st.FindIntegrationByID(ctx, id); err == nil && integ.State == orders.IntegrationDeleted {
+		return reasonIntegrationDeleted
 	}
 	return ""
 }
@@ -218,6 +227,23 @@ func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string,
 		d.Organization = integ.OrganizationName
 	}
 	return d
+}
+
+// skipAll records on the timelines of os that their e-mails were not sent,
+// and why (reasons[i] for os[i]), in one write.
+func (c *Candidates) skipAll(ctx context.Context, os []*orders.Order, kind mail.Kind, reasons []string) error {
+	for i, o := range os {
+		c.Logger.Info("mail skipped", "order_id", o.ID, "mail", string(kind), "reason", reasons[i])
+	}
+	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, o := range os {
+			if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailSkipped,
+				map[string]any{"mail": string(kind), "reason": reasons[i]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // skip records on the timeline that an e-mail was not sent, and why.

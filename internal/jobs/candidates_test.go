@@ -260,10 +260,19 @@ func TestInviteManyWorker(t *testing.T) {
 				}
 				return nil
 			}
+			// A cancelled order is skipped, an order that is gone ignored.
+			e.order("m5")
+			e.setState("m5", orders.StateCancelled)
 			now := e.clk.Now()
-			batch := jobs.InviteManyArgs{OrderIDs: ids}
+			batch := jobs.InviteManyArgs{OrderIDs: append(slices.Clone(ids), "m5", "gone")}
 			if err := work[jobs.InviteManyArgs](e, &jobs.InviteManyWorker{C: e.c}, batch, 1); err != nil {
 				t.Fatalf("InviteManyWorker.Work = %v; want nil, the failed invitation handed on", err)
+			}
+			if n := len(e.mailer.to("m5@example.com")); n != 0 {
+				t.Errorf("invitations to the cancelled order = %d; want 0", n)
+			}
+			if sk := events(e.find("m5"), orders.EventMailSkipped); len(sk) != 1 || sk[0].Detail["reason"] != "the order is cancelled" {
+				t.Errorf("m5's mail.skipped events = %+v; want one: the order is cancelled", sk)
 			}
 			for _, id := range ids {
 				want := 1

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -50,25 +49,38 @@ func (w *InviteWorker) Work(ctx context.Context, job *river.Job[InviteArgs]) err
 	return w.C.invite(ctx, &row, job.Args)
 }
 
-// invite is the work of an invitation job, or of one order of an
-// InviteManyArgs job.
+// invite is the work of an invitation job.
 func (c *Candidates) invite(ctx context.Context, job *rivertype.JobRow, args InviteArgs) error {
 	o, err := c.order(ctx, args.OrderID)
 	if err != nil {
 		return err
 	}
-	stopped := c.stopped(ctx, o)
+	if why := c.noInvitation(o, args, stopped(ctx, c.Store, o)); why != "" {
+		return c.skip(ctx, o, mail.Invitation, why)
+	}
+	return c.sendInvitation(ctx, job, o)
+}
+
+// noInvitation returns why the candidate of o gets no invitation, or "":
+// no SMTP, an order that is final, stopped (see stopped), or an invitation
+// already sent.
+func (c *Candidates) noInvitation(o *orders.Order, args InviteArgs, stopped string) string {
 	switch {
 	case c.Mailer == nil:
-		return c.skip(ctx, o, mail.Invitation, "SMTP is not configured")
+		return "SMTP is not configured"
 	case o.State.Final():
-		return c.skip(ctx, o, mail.Invitation, fmt.Sprintf("the order is %s", o.State))
+		return fmt.Sprintf("the order is %s", o.State)
 	case stopped != "":
-		return c.skip(ctx, o, mail.Invitation, stopped)
+		return stopped
 	case o.InvitedAt != nil && o.InvitedAt.UnixMilli() >= args.RequestedAt:
-		return c.skip(ctx, o, mail.Invitation, "already invited")
+		return "already invited"
 	}
+	return ""
+}
 
+// sendInvitation e-mails the invitation and records it: the order invited,
+// its reminder and expiry scheduled, the vendor told.
+func (c *Candidates) sendInvitation(ctx context.Context, job *rivertype.JobRow, o *orders.Order) error {
 	now := c.Store.Now()
 	var expiresAt *time.Time
 	if c.InviteTTL > 0 {
@@ -127,27 +139,59 @@ type InviteManyWorker struct {
 
 // Work invites every order of the job, and hands on those that failed.
 // Only when handing on fails does the job fail, for River to run it again;
-// the orders invited meanwhile are then skipped ("already invited").
+// the orders invited meanwhile are then skipped ("already invited"). The
+// orders are read in one query, and the invitations not sent recorded in
+// one write.
 func (w *InviteManyWorker) Work(ctx context.Context, job *river.Job[InviteManyArgs]) error {
 	c := w.C
+	found, err := c.Store.FindOrdersByIDs(ctx, job.Args.OrderIDs)
+	if err != nil {
+		return err // nothing done yet: River runs the job again
+	}
+	integrations := map[string]string{} // why an integration stops e-mails, by id
+	var (
+		skipped []*orders.Order
+		reasons []string
+		send    []*orders.Order
+	)
+	for _, o := range found { // orders gone since are left alone, as an InviteArgs job cancels
+		why, ok := integrations[o.IntegrationID]
+		if !ok {
+			why = integrationStopped(ctx, c.Store, o.IntegrationID)
+			integrations[o.IntegrationID] = why
+		}
+		if why == "" && o.ErasedAt != nil {
+			why = reasonErased
+		}
+		if why = c.noInvitation(o, InviteArgs{OrderID: o.ID}, why); why != "" {
+			skipped, reasons = append(skipped, o), append(reasons, why)
+			continue
+		}
+		send = append(send, o)
+	}
+	if len(skipped) > 0 {
+		if err := c.skipAll(ctx, skipped, mail.Invitation, reasons); err != nil {
+			return err // nothing sent yet
+		}
+	}
+
 	var (
 		mu     sync.Mutex
 		failed []string
 		wg     sync.WaitGroup
 	)
-	for _, id := range job.Args.OrderIDs {
+	for _, o := range send {
 		wg.Go(func() {
 			release, err := c.acquire(ctx)
 			if err == nil {
-				err = c.invite(ctx, job.JobRow, InviteArgs{OrderID: id})
+				err = c.sendInvitation(ctx, job.JobRow, o)
 				release()
 			}
-			var cancel *river.JobCancelError
-			if err == nil || errors.As(err, &cancel) {
-				return // done, or nothing to do (the order is gone)
+			if err == nil {
+				return
 			}
 			mu.Lock()
-			failed = append(failed, id)
+			failed = append(failed, o.ID)
 			mu.Unlock()
 		})
 	}

@@ -29,6 +29,29 @@ func (s *Store) FindOrderByID(ctx context.Context, id string) (*orders.Order, er
 	return o, nil
 }
 
+// FindOrdersByIDs returns the orders of ids that exist, without their
+// timelines, in one query, in no particular order.
+func (s *Store) FindOrdersByIDs(ctx context.Context, ids []string) ([]*orders.Order, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	marks, args := inList(ids, 1)
+	rows, err := s.db.Reader.QueryContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE id IN ("+marks+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find orders: %w", err)
+	}
+	defer rows.Close()
+	var out []*orders.Order
+	for rows.Next() {
+		o, err := s.scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find orders: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
 // FindOrderByIDTx returns an order, without its timeline, inside tx.
 func (s *Store) FindOrderByIDTx(ctx context.Context, tx *sql.Tx, id string) (*orders.Order, error) {
 	return s.findOrder(ctx, tx, id)
