@@ -232,17 +232,14 @@ func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string,
 // skipAll records on the timelines of os that their e-mails were not sent,
 // and why (reasons[i] for os[i]), in one write.
 func (c *Candidates) skipAll(ctx context.Context, os []*orders.Order, kind mail.Kind, reasons []string) error {
+	ids := make([]string, len(os))
+	details := make([]map[string]any, len(os))
 	for i, o := range os {
 		c.Logger.Info("mail skipped", "order_id", o.ID, "mail", string(kind), "reason", reasons[i])
+		ids[i], details[i] = o.ID, map[string]any{"mail": string(kind), "reason": reasons[i]}
 	}
 	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for i, o := range os {
-			if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailSkipped,
-				map[string]any{"mail": string(kind), "reason": reasons[i]}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return c.Store.AddEventsTx(ctx, tx, ids, orders.EventMailSkipped, details)
 	})
 }
 

@@ -194,6 +194,31 @@ func (s *Store) AddEventTx(ctx context.Context, tx *sql.Tx, orderID, kind string
 	return s.addEvent(ctx, tx, orderID, kind, detail)
 }
 
+// AddEventsTx appends an event of kind to the timeline of each order of
+// orderIDs, with details[i] for orderIDs[i], inside tx, in one statement.
+func (s *Store) AddEventsTx(ctx context.Context, tx *sql.Tx, orderIDs []string, kind string, details []map[string]any) error {
+	if len(orderIDs) == 0 {
+		return nil
+	}
+	now := s.nowMillis()
+	args := make([]any, 0, 4*len(orderIDs))
+	for i, id := range orderIDs {
+		d := details[i]
+		if d == nil {
+			d = map[string]any{}
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("encode event detail: %w", err)
+		}
+		args = append(args, id, now, kind, string(b))
+	}
+	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(orderIDs), 4), args...); err != nil {
+		return unavailable(fmt.Errorf("insert order events: %w", err))
+	}
+	return nil
+}
+
 func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
 	if detail == nil {
 		detail = map[string]any{}
