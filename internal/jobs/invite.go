@@ -95,16 +95,19 @@ func (c *Candidates) sendInvitation(ctx context.Context, job *rivertype.JobRow, 
 			}
 			return err
 		}
+		// The reminder and the expiry in one insert.
+		var later []river.InsertManyParams
 		if c.ReminderAfter > 0 {
-			if _, err := client.InsertTx(ctx, tx, RemindArgs{OrderID: o.ID, InvitedAt: now.UnixMilli()},
-				&river.InsertOpts{ScheduledAt: now.Add(c.ReminderAfter)}); err != nil {
-				return fmt.Errorf("schedule reminder: %w", err)
-			}
+			later = append(later, river.InsertManyParams{Args: RemindArgs{OrderID: o.ID, InvitedAt: now.UnixMilli()},
+				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(c.ReminderAfter)}})
 		}
 		if expiresAt != nil {
-			if _, err := client.InsertTx(ctx, tx, ExpireArgs{OrderID: o.ID, ExpiresAt: expiresAt.UnixMilli()},
-				&river.InsertOpts{ScheduledAt: *expiresAt}); err != nil {
-				return fmt.Errorf("schedule expiry: %w", err)
+			later = append(later, river.InsertManyParams{Args: ExpireArgs{OrderID: o.ID, ExpiresAt: expiresAt.UnixMilli()},
+				InsertOpts: &river.InsertOpts{ScheduledAt: *expiresAt}})
+		}
+		if len(later) > 0 {
+			if _, err := client.InsertManyFastTx(ctx, tx, later); err != nil {
+				return fmt.Errorf("schedule reminder and expiry: %w", err)
 			}
 		}
 		return c.Vendor.Enqueue(ctx, tx, client, EventOrderInvited, o.ID)
