@@ -25,6 +25,7 @@ type DeadLetter struct {
 	Kind          string     `json:"kind"`
 	State         string     `json:"state"` // discarded or cancelled
 	OrderID       string     `json:"order_id,omitempty"`
+	OrderIDs      []string   `json:"order_ids,omitempty"` // an invite_many job's
 	IntegrationID string     `json:"integration_id,omitempty"`
 	Attempts      int        `json:"attempts"`
 	MaxAttempts   int        `json:"max_attempts"`
@@ -36,15 +37,16 @@ type DeadLetter struct {
 
 // jobRefs are the fields of job args that tie a job to an order or integration.
 type jobRefs struct {
-	OrderID       string `json:"order_id"`
-	IntegrationID string `json:"integration_id"`
+	OrderID       string   `json:"order_id"`
+	OrderIDs      []string `json:"order_ids"`
+	IntegrationID string   `json:"integration_id"`
 }
 
 func newDeadLetter(j *rivertype.JobRow) DeadLetter {
 	var refs jobRefs
 	_ = json.Unmarshal(j.EncodedArgs, &refs) // args of other shapes simply have no refs
 	d := DeadLetter{
-		ID: j.ID, Kind: j.Kind, State: string(j.State), OrderID: refs.OrderID, IntegrationID: refs.IntegrationID,
+		ID: j.ID, Kind: j.Kind, State: string(j.State), OrderID: refs.OrderID, OrderIDs: refs.OrderIDs, IntegrationID: refs.IntegrationID,
 		Attempts: j.Attempt, MaxAttempts: j.MaxAttempts, CreatedAt: j.CreatedAt, FinalizedAt: j.FinalizedAt,
 	}
 	if n := len(j.Errors); n > 0 {
