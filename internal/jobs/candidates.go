@@ -80,14 +80,14 @@ type Candidates struct {
 func (c *Candidates) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &InviteWorker{C: c})
 	river.AddWorker(workers, &InviteManyWorker{C: c})
+	river.AddWorker(workers, &RemindWorker{C: c})
+	river.AddWorker(workers, &ExpireWorker{C: c})
+	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
 	n := c.MaxParallel
 	if n <= 0 {
 		n = DefaultMaxParallel
 	}
 	c.parallel = NewLimiter(n)
-	river.AddWorker(workers, &RemindWorker{C: c})
-	river.AddWorker(workers, &ExpireWorker{C: c})
-	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
 }
 
 // Hooks returns h with the candidate side added: a new order, a first link

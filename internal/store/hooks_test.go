@@ -18,19 +18,24 @@ func TestStore_Hooks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 
-		t.Run("OrderCreatedInTransaction", func(t *testing.T) {
+		t.Run("OrdersCreatedInTransaction", func(t *testing.T) {
 			var calls int
-			st.SetHooks(store.Hooks{OrderCreated: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-				calls++
-				// The order is there inside the transaction, and nowhere else
-				// until it commits.
-				if _, err := st.FindOrderByIDTx(ctx, tx, o.ID); err != nil {
-					t.Errorf("FindOrderByIDTx in the hook = %v; want the order", err)
+			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+				for _, o := range os {
+					calls++
+					// The order is there inside the transaction, and nowhere
+					// else until it commits.
+					if _, err := st.FindOrderByIDTx(ctx, tx, o.ID); err != nil {
+						t.Errorf("FindOrderByIDTx in the hook = %v; want the order", err)
+					}
+					if _, err := st.FindOrderByID(ctx, o.ID); orders.ErrorCode(err) != orders.ENOTFOUND {
+						t.Errorf("FindOrderByID outside the hook's transaction = %v; want not found before the commit", err)
+					}
+					if err := st.AddEventTx(ctx, tx, o.ID, "hook.ran", nil); err != nil {
+						return err
+					}
 				}
-				if _, err := st.FindOrderByID(ctx, o.ID); orders.ErrorCode(err) != orders.ENOTFOUND {
-					t.Errorf("FindOrderByID outside the hook's transaction = %v; want not found before the commit", err)
-				}
-				return st.AddEventTx(ctx, tx, o.ID, "hook.ran", nil)
+				return nil
 			}})
 			mustIntake(t, st, orderIntake(t, "hook-ev-1", "hook-1", nil))
 			mustIntake(t, st, orderIntake(t, "hook-ev-2", "hook-1", nil)) // a duplicate: no call
@@ -38,7 +43,7 @@ func TestStore_Hooks(t *testing.T) {
 				t.Fatal(err)
 			}
 			if calls != 2 {
-				t.Errorf("OrderCreated calls = %d; want 2 (one per new order)", calls)
+				t.Errorf("orders given to OrdersCreated = %d; want 2 (one per new order)", calls)
 			}
 			want := []string{orders.EventReceived, "hook.ran", orders.EventDuplicate}
 			if got := timelineKinds(t, st, "hook-1"); !slices.Equal(got, want) {
@@ -49,8 +54,10 @@ func TestStore_Hooks(t *testing.T) {
 		t.Run("InlineOrder", func(t *testing.T) {
 			// Inline orders take the same path; the hook decides what they need.
 			var got orders.Source
-			st.SetHooks(store.Hooks{OrderCreated: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-				got = o.Source
+			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+				for _, o := range os {
+					got = o.Source
+				}
 				return nil
 			}})
 			in := webhookIntake(t, "hook-inline-ev", kombo.EventInlineOrderReceived, kombOrder("hook-inline", nil))
@@ -61,8 +68,8 @@ func TestStore_Hooks(t *testing.T) {
 			}
 		})
 
-		t.Run("OrderCreatedErrorRollsBack", func(t *testing.T) {
-			st.SetHooks(store.Hooks{OrderCreated: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		t.Run("OrdersCreatedErrorRollsBack", func(t *testing.T) {
+			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
 				return errHook
 			}})
 			defer st.SetHooks(store.Hooks{})

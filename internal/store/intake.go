@@ -224,11 +224,6 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 	} else if o, err = s.findOrder(ctx, tx, ko.ID); err != nil {
 		return nil, false, err
 	}
-	if created && s.hooks.OrderCreated != nil {
-		if err := s.hooks.OrderCreated(ctx, tx, o); err != nil {
-			return nil, false, fmt.Errorf("order created hook: %w", err)
-		}
-	}
 	return o, created, nil
 }
 

@@ -139,10 +139,12 @@ func TestStore_Intake_Concurrent(t *testing.T) {
 		ctx := context.Background()
 		var mu sync.Mutex
 		created := map[string]int{}
-		st.SetHooks(store.Hooks{OrderCreated: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
 			mu.Lock()
 			defer mu.Unlock()
-			created[o.ID]++
+			for _, o := range os {
+				created[o.ID]++
+			}
 			return nil
 		}})
 
@@ -195,7 +197,7 @@ func TestStore_Intake_Concurrent(t *testing.T) {
 				t.Errorf("results not Duplicate = %d; want exactly 1", fresh)
 			}
 			if created["race-order"] != 1 {
-				t.Errorf("OrderCreated calls = %d; want 1", created["race-order"])
+				t.Errorf("orders given to OrdersCreated = %d; want 1", created["race-order"])
 			}
 			if n := count(t, st, "orders", "id = 'race-order'"); n != 1 {
 				t.Errorf("orders = %d; want 1", n)
@@ -231,7 +233,7 @@ func TestStore_Intake_Concurrent(t *testing.T) {
 			for i := range n {
 				id := fmt.Sprintf("many-%02d", i)
 				if fresh[id] != 1 || created[id] != 1 {
-					t.Errorf("%s: %d results not Duplicate, %d OrderCreated calls; want 1 and 1", id, fresh[id], created[id])
+					t.Errorf("%s: %d results not Duplicate, %d orders given to OrdersCreated; want 1 and 1", id, fresh[id], created[id])
 				}
 			}
 		})

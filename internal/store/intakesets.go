@@ -167,13 +167,6 @@ func (s *Store) intakeSets(ctx context.Context, tx *sql.Tx, batch []*pendingWrit
 			}
 		}
 	}
-	if s.hooks.OrderCreated != nil {
-		for _, o := range made {
-			if err := s.hooks.OrderCreated(ctx, tx, o); err != nil {
-				return nil, fmt.Errorf("order created hook: %w", err)
-			}
-		}
-	}
 	return made, nil
 }
 

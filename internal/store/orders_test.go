@@ -22,10 +22,12 @@ func TestStore_CreateOrder(t *testing.T) {
 		ctx := context.Background()
 		var mu sync.Mutex
 		created := map[string]int{}
-		st.SetHooks(store.Hooks{OrderCreated: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
 			mu.Lock()
 			defer mu.Unlock()
-			created[o.ID]++
+			for _, o := range os {
+				created[o.ID]++
+			}
 			return nil
 		}})
 
@@ -50,7 +52,7 @@ func TestStore_CreateOrder(t *testing.T) {
 				t.Errorf("timeline = %+v; want one received event from reconcile, without an event id", got.Timeline)
 			}
 			if created["rec-1"] != 1 {
-				t.Errorf("OrderCreated calls = %d; want 1", created["rec-1"])
+				t.Errorf("orders given to OrdersCreated = %d; want 1", created["rec-1"])
 			}
 		})
 
@@ -63,7 +65,7 @@ func TestStore_CreateOrder(t *testing.T) {
 				t.Errorf("timeline = %q; want it unchanged", got)
 			}
 			if created["rec-1"] != 1 {
-				t.Errorf("OrderCreated calls = %d; want still 1", created["rec-1"])
+				t.Errorf("orders given to OrdersCreated = %d; want still 1", created["rec-1"])
 			}
 		})
 
@@ -122,7 +124,7 @@ func TestStore_CreateOrder(t *testing.T) {
 				t.Errorf("calls that created the order = %d; want 1", got)
 			}
 			if created["rec-race"] != 1 || count(t, st, "orders", "id = 'rec-race'") != 1 {
-				t.Errorf("OrderCreated calls = %d; want 1, and one order", created["rec-race"])
+				t.Errorf("orders given to OrdersCreated = %d; want 1, and one order", created["rec-race"])
 			}
 		})
 	})

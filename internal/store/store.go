@@ -16,13 +16,11 @@ import (
 // Hooks are called inside the transaction that stores the data that causes
 // them, so the jobs they insert commit (or roll back) with that data.
 type Hooks struct {
-	// OrderCreated runs when a new order is stored.
-	OrderCreated func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
 	// OrdersCreated runs once per transaction that created orders, with
-	// all of them, after their OrderCreated hooks and before the commit.
-	// Intake's group commit stores many webhooks in one transaction: this
-	// is where their jobs are inserted in one statement rather than one
-	// each (docs/benchmarks.md).
+	// all of them (webhooks', inline or not, and reconciliation's), before
+	// the commit; an error rolls the transaction back. Intake's group commit
+	// stores many webhooks in one transaction: this is where their jobs are
+	// inserted in one statement rather than one each (docs/benchmarks.md).
 	OrdersCreated func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error
 	// IntegrationCreated runs when an integration-created webhook is stored.
 	IntegrationCreated func(ctx context.Context, tx *sql.Tx, integrationID string) error
