@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -105,7 +106,7 @@ func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
 				return err
 			}
 		}
-		return c.Vendor.EnqueueCreated(ctx, tx, c.Client, os)
+		return c.Vendor.EnqueueMany(ctx, tx, c.Client, EventOrderCreated, os)
 	}
 	started := h.OrderStarted
 	h.OrderStarted = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
@@ -249,31 +250,135 @@ func (c *Candidates) skip(ctx context.Context, o *orders.Order, kind mail.Kind, 
 	return c.Store.AddEvent(ctx, o.ID, orders.EventMailSkipped, map[string]any{"mail": string(kind), "reason": reason})
 }
 
-// send e-mails the candidate of o a new link of their own: an invitation
-// or a reminder. The link is stored before the e-mail goes, so that it works
-// as soon as it arrives, and removed again if the e-mail fails, which then
-// fails the job for River to retry. after runs in the transaction that
-// records the sent e-mail.
-func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.Order, kind mail.Kind, expiresAt *time.Time,
-	after func(ctx context.Context, tx *sql.Tx) error) error {
-	token := orders.NewToken()
-	hash := orders.HashToken(token)
-	if err := c.Store.AddLink(ctx, o.ID, hash); err != nil {
-		if orders.ErrorCode(err) == orders.ECONFLICT {
-			// Erased since the job read the order.
-			return c.skip(ctx, o, kind, reasonErased)
-		}
-		return err
+// sendAll e-mails the candidates of os a new link each, an e-mail of kind
+// (expires(o) is when o's link expires, nil: never). It takes three steps,
+// whatever the number of orders:
+//
+//  1. one write stores the links, so that they work as soon as the e-mails
+//     arrive; an order erased since it was read gets none, and its e-mail
+//     is recorded as skipped;
+//  2. the e-mails go, several at once (Candidates.MaxParallel);
+//  3. one write records them: a failed e-mail's link is removed and the
+//     failure put on its timeline, a sent one's on its timeline, and after
+//     runs for the orders whose e-mails went.
+//
+// It returns why each failed e-mail failed, by order id, for the caller to
+// have it tried again, and an error if a write failed: before the e-mails
+// (nothing sent), or after (every e-mail sent but not recorded; trying
+// again may send them twice).
+func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind mail.Kind, os []*orders.Order,
+	expires func(*orders.Order) *time.Time, after func(ctx context.Context, tx *sql.Tx, sent []*orders.Order) error) (map[string]error, error) {
+	if len(os) == 0 {
+		return nil, nil
 	}
-	data := c.mailData(ctx, o, c.link(token), expiresAt)
+	ids, hashes, tokens := make([]string, len(os)), make([]string, len(os)), make([]string, len(os))
+	for i, o := range os {
+		tokens[i] = orders.NewToken()
+		ids[i], hashes[i] = o.ID, orders.HashToken(tokens[i])
+	}
+	var linked map[string]bool
+	if err := c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		if linked, err = c.Store.AddLinksTx(ctx, tx, ids, hashes); err != nil {
+			return err
+		}
+		var erased []string
+		for _, o := range os {
+			if linked[o.ID] {
+				continue
+			}
+			if _, err := c.Store.FindOrderByIDTx(ctx, tx, o.ID); orders.ErrorCode(err) == orders.ENOTFOUND {
+				continue // gone since: nothing to record
+			} else if err != nil {
+				return err
+			}
+			erased = append(erased, o.ID)
+		}
+		return c.Store.AddEventsTx(ctx, tx, erased, orders.EventMailSkipped,
+			repeat(map[string]any{"mail": string(kind), "reason": reasonErased}, len(erased)))
+	}); err != nil {
+		return nil, fmt.Errorf("store the links of %d %ss: %w", len(os), kind, err)
+	}
 
+	type outcome struct {
+		err    error
+		detail map[string]any
+	}
+	outcomes := make([]outcome, len(os))
+	var wg sync.WaitGroup
+	for i, o := range os {
+		if !linked[o.ID] {
+			continue
+		}
+		wg.Go(func() {
+			release, err := c.acquire(ctx)
+			if err != nil {
+				outcomes[i] = outcome{err: err, detail: map[string]any{"mail": string(kind), "attempt": job.Attempt, "error": err.Error()}}
+				return
+			}
+			defer release()
+			outcomes[i].detail, outcomes[i].err = c.sendOne(ctx, job, o, kind, tokens[i], expires(o))
+		})
+	}
+	wg.Wait()
+
+	failed := map[string]error{}
+	var (
+		failedIDs, failedHashes, sentIDs []string
+		failedDetails, sentDetails       []map[string]any
+		sent                             []*orders.Order
+	)
+	for i, o := range os {
+		switch {
+		case !linked[o.ID]:
+		case outcomes[i].err != nil:
+			failed[o.ID] = outcomes[i].err
+			failedIDs, failedHashes = append(failedIDs, o.ID), append(failedHashes, hashes[i])
+			failedDetails = append(failedDetails, outcomes[i].detail)
+		default:
+			sent, sentIDs = append(sent, o), append(sentIDs, o.ID)
+			sentDetails = append(sentDetails, outcomes[i].detail)
+		}
+	}
+	// Recorded even when the job's time is up: the e-mails went.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err := c.Store.Write(rctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := c.Store.RemoveLinksTx(ctx, tx, failedHashes); err != nil {
+			return err
+		}
+		if err := c.Store.AddEventsTx(ctx, tx, failedIDs, orders.EventMailFailed, failedDetails); err != nil {
+			return err
+		}
+		if err := c.Store.AddEventsTx(ctx, tx, sentIDs, orders.EventMailSent, sentDetails); err != nil {
+			return err
+		}
+		if len(sent) == 0 {
+			return nil
+		}
+		return after(ctx, tx, sent)
+	})
+	if err != nil {
+		if len(sent) > 0 {
+			// The e-mails went; River retries the job, which may send them again.
+			c.Logger.Error("mail sent but not recorded", "mail", string(kind), "orders", len(sent), "job_id", job.ID, "err", err)
+		}
+		return failed, fmt.Errorf("record %d %ss: %w", len(os), kind, err)
+	}
+	return failed, nil
+}
+
+// sendOne e-mails the candidate of o the link of token and returns the
+// detail of the timeline event that records the outcome.
+func (c *Candidates) sendOne(ctx context.Context, job *rivertype.JobRow, o *orders.Order, kind mail.Kind, token string,
+	expiresAt *time.Time) (map[string]any, error) {
+	data := c.mailData(ctx, o, c.link(token), expiresAt)
 	start := time.Now()
 	sendCtx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	messageID, err := c.Mailer.Send(sendCtx, kind, o.Candidate.Email, data)
 	cancel()
 	detail := map[string]any{"mail": string(kind), "attempt": job.Attempt, "latency_ms": time.Since(start).Milliseconds()}
 	log := c.Logger.With("order_id", o.ID, "mail", string(kind), "attempt", job.Attempt, "job_id", job.ID)
-
 	if err != nil {
 		detail["error"] = err.Error()
 		var me *mail.Error
@@ -281,30 +386,21 @@ func (c *Candidates) send(ctx context.Context, job *rivertype.JobRow, o *orders.
 			detail["smtp_code"] = me.Code
 		}
 		log.Warn("mail failed", "err", err)
-		txErr := c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			if err := c.Store.RemoveLinkTx(ctx, tx, hash); err != nil {
-				return err
-			}
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailFailed, detail)
-		})
-		return errors.Join(fmt.Errorf("send %s for order %s: %w", kind, o.ID, err), txErr)
+		return detail, fmt.Errorf("send %s for order %s: %w", kind, o.ID, err)
 	}
-
 	detail["message_id"] = messageID
 	if expiresAt != nil {
 		detail["expires_at"] = orders.FormatTime(*expiresAt)
 	}
-	err = c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventMailSent, detail); err != nil {
-			return err
-		}
-		return after(ctx, tx)
-	})
-	if err != nil {
-		// The e-mail went; River retries the job, which may send it again.
-		log.Error("mail sent but not recorded", "err", err)
-		return fmt.Errorf("record %s of order %s: %w", kind, o.ID, err)
-	}
 	log.Info("mail sent", "latency_ms", detail["latency_ms"])
-	return nil
+	return detail, nil
+}
+
+// repeat returns n times v.
+func repeat[T any](v T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }

@@ -249,7 +249,7 @@ func tokenOf(t *testing.T, link string) string {
 func TestInviteManyWorker(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			e := newEnv(t, d, "")
+			e := newEnv(t, d, "https://vendor.example/hooks")
 			ids := []string{"m1", "m2", "m3", "m4"}
 			for _, id := range ids {
 				e.order(id)
@@ -302,6 +302,31 @@ func TestInviteManyWorker(t *testing.T) {
 			}
 			if got := e.jobsOf("invite", "m1"); len(got) != 1 {
 				t.Errorf("invite jobs of m1 = %d; want only its intake's", len(got))
+			}
+			// What one invitation records, for each sent one of the batch.
+			for _, id := range []string{"m1", "m2", "m4"} {
+				o := e.find(id)
+				if o.State != orders.StateInvited || !o.InvitedAt.Equal(now) || !o.ExpiresAt.Equal(now.Add(ttl)) {
+					t.Errorf("%s = %s invited %v expires %v; want invited now, expiring in 14 days", id, o.State, o.InvitedAt, o.ExpiresAt)
+				}
+				if r, x := e.jobsOf("remind", id), e.jobsOf("expire", id); len(r) != 1 || !r[0].ScheduledAt.Equal(now.Add(remindAfter)) ||
+					len(x) != 1 || !x[0].ScheduledAt.Equal(now.Add(ttl)) {
+					t.Errorf("%s: reminder jobs %v, expiry jobs %v; want one of each, in 2 and 14 days", id, r, x)
+				}
+				if got := e.vendorEvents(id); strings.Join(got, ",") != "order.created,order.invited" {
+					t.Errorf("%s: vendor events = %v; want order.created, order.invited", id, got)
+				}
+				if sent := events(o, orders.EventMailSent); len(sent) != 1 || sent[0].Detail["attempt"] != float64(1) {
+					t.Errorf("%s: mail.sent events = %+v; want one, attempt 1", id, sent)
+				}
+			}
+			// The failed one: no link left, nothing scheduled, still received.
+			if o := e.find("m3"); o.State != orders.StateReceived || len(e.jobsOf("remind", "m3")) != 0 ||
+				len(events(o, orders.EventMailFailed)) != 1 {
+				t.Errorf("m3 = %s, reminders %d, timeline %+v; want received, none, one mail.failed", o.State, len(e.jobsOf("remind", "m3")), o.Timeline)
+			}
+			if n := countLinks(t, e, "m3"); n != 0 {
+				t.Errorf("links of m3 after its e-mail failed = %d; want 0", n)
 			}
 
 			// The handed-on job invites m3, its timeline counting both attempts.
@@ -645,4 +670,14 @@ func TestExpireWorker(t *testing.T) {
 			})
 		})
 	}
+}
+
+// countLinks returns how many links an order has.
+func countLinks(t *testing.T, e *env, orderID string) int {
+	t.Helper()
+	var n int
+	if err := e.st.DB().Writer.QueryRow("SELECT count(*) FROM links WHERE order_id = $1", orderID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -58,7 +58,11 @@ func (c *Candidates) invite(ctx context.Context, job *rivertype.JobRow, args Inv
 	if why := c.noInvitation(o, args, stopped(ctx, c.Store, o)); why != "" {
 		return c.skip(ctx, o, mail.Invitation, why)
 	}
-	return c.sendInvitation(ctx, job, o)
+	failed, err := c.sendInvitations(ctx, job, []*orders.Order{o})
+	if err != nil {
+		return err
+	}
+	return failed[o.ID] // River retries a failed e-mail
 }
 
 // noInvitation returns why the candidate of o gets no invitation, or "":
@@ -78,39 +82,46 @@ func (c *Candidates) noInvitation(o *orders.Order, args InviteArgs, stopped stri
 	return ""
 }
 
-// sendInvitation e-mails the invitation and records it: the order invited,
-// its reminder and expiry scheduled, the vendor told.
-func (c *Candidates) sendInvitation(ctx context.Context, job *rivertype.JobRow, o *orders.Order) error {
+// sendInvitations e-mails the invitations of os (see sendAll) and records
+// them: the orders invited, their reminders and expiries scheduled, the
+// vendor told (order.invited). It returns why each failed invitation
+// failed, by order id.
+func (c *Candidates) sendInvitations(ctx context.Context, job *rivertype.JobRow, os []*orders.Order) (map[string]error, error) {
 	now := c.Store.Now()
 	var expiresAt *time.Time
 	if c.InviteTTL > 0 {
 		t := now.Add(c.InviteTTL)
 		expiresAt = &t
 	}
-	client := c.Client
-	return c.send(ctx, job, o, mail.Invitation, expiresAt, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := c.Store.MarkInvitedTx(ctx, tx, o.ID, now, expiresAt); err != nil {
-			if orders.ErrorCode(err) == orders.ECONFLICT {
-				return nil // made final while the e-mail went: nothing to schedule
-			}
+	expires := func(*orders.Order) *time.Time { return expiresAt }
+	return c.sendAll(ctx, job, mail.Invitation, os, expires, func(ctx context.Context, tx *sql.Tx, sent []*orders.Order) error {
+		ids := make([]string, len(sent))
+		for i, o := range sent {
+			ids[i] = o.ID
+		}
+		// An order made final while its e-mail went is left out: nothing
+		// to schedule.
+		invited, err := c.Store.MarkInvitedManyTx(ctx, tx, ids, now, expiresAt)
+		if err != nil {
 			return err
 		}
-		// The reminder and the expiry in one insert.
 		var later []river.InsertManyParams
-		if c.ReminderAfter > 0 {
-			later = append(later, river.InsertManyParams{Args: RemindArgs{OrderID: o.ID, InvitedAt: now.UnixMilli()},
-				InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(c.ReminderAfter)}})
-		}
-		if expiresAt != nil {
-			later = append(later, river.InsertManyParams{Args: ExpireArgs{OrderID: o.ID, ExpiresAt: expiresAt.UnixMilli()},
-				InsertOpts: &river.InsertOpts{ScheduledAt: *expiresAt}})
-		}
-		if len(later) > 0 {
-			if _, err := client.InsertManyFastTx(ctx, tx, later); err != nil {
-				return fmt.Errorf("schedule reminder and expiry: %w", err)
+		for _, o := range invited {
+			if c.ReminderAfter > 0 {
+				later = append(later, river.InsertManyParams{Args: RemindArgs{OrderID: o.ID, InvitedAt: now.UnixMilli()},
+					InsertOpts: &river.InsertOpts{ScheduledAt: now.Add(c.ReminderAfter)}})
+			}
+			if expiresAt != nil {
+				later = append(later, river.InsertManyParams{Args: ExpireArgs{OrderID: o.ID, ExpiresAt: expiresAt.UnixMilli()},
+					InsertOpts: &river.InsertOpts{ScheduledAt: *expiresAt}})
 			}
 		}
-		return c.Vendor.Enqueue(ctx, tx, client, EventOrderInvited, o.ID)
+		if len(later) > 0 {
+			if _, err := c.Client.InsertManyFastTx(ctx, tx, later); err != nil {
+				return fmt.Errorf("schedule reminders and expiries: %w", err)
+			}
+		}
+		return c.Vendor.EnqueueMany(ctx, tx, c.Client, EventOrderInvited, invited)
 	})
 }
 
@@ -131,7 +142,8 @@ func (InviteManyArgs) Kind() string { return "invite_many" }
 
 // InviteManyWorker invites the candidates of an InviteManyArgs job's
 // orders, each as an InviteArgs job would, several at once (at most
-// Candidates.MaxParallel e-mails in flight across all such jobs). An order
+// Candidates.MaxParallel e-mails in flight across all jobs), their links
+// and their outcomes written for all of them at once (see sendAll). An order
 // whose invitation fails is handed on to an InviteArgs job of its own,
 // scheduled after the first retry's backoff, which River then retries as
 // any other job: the other orders of the batch are not sent again.
@@ -178,30 +190,14 @@ func (w *InviteManyWorker) Work(ctx context.Context, job *river.Job[InviteManyAr
 		}
 	}
 
-	var (
-		mu     sync.Mutex
-		failed []string
-		wg     sync.WaitGroup
-	)
-	for _, o := range send {
-		wg.Go(func() {
-			release, err := c.acquire(ctx)
-			if err == nil {
-				err = c.sendInvitation(ctx, job.JobRow, o)
-				release()
-			}
-			if err == nil {
-				return
-			}
-			mu.Lock()
-			failed = append(failed, o.ID)
-			mu.Unlock()
-		})
+	outcome, err := c.sendInvitations(ctx, job.JobRow, send)
+	if err != nil {
+		return err // River runs the job again; orders recorded as invited are skipped then
 	}
-	wg.Wait()
-	if len(failed) == 0 {
+	if len(outcome) == 0 {
 		return nil
 	}
+	failed := slices.Collect(maps.Keys(outcome))
 	slices.Sort(failed)
 	at := c.Store.Now().Add(c.Retry.Delay(job.Attempt))
 	params := make([]river.InsertManyParams, len(failed))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -54,10 +55,15 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	case reminded(o):
 		return c.skip(ctx, o, mail.Reminder, "already reminded")
 	}
-	client := c.Client
-	return c.send(ctx, job.JobRow, o, mail.Reminder, o.ExpiresAt, func(ctx context.Context, tx *sql.Tx) error {
-		return c.Vendor.Enqueue(ctx, tx, client, EventOrderReminded, o.ID)
-	})
+	expires := func(o *orders.Order) *time.Time { return o.ExpiresAt }
+	failed, err := c.sendAll(ctx, job.JobRow, mail.Reminder, []*orders.Order{o}, expires,
+		func(ctx context.Context, tx *sql.Tx, _ []*orders.Order) error {
+			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderReminded, o.ID)
+		})
+	if err != nil {
+		return err
+	}
+	return failed[o.ID] // River retries a failed e-mail
 }
 
 // reminded reports whether a reminder was sent since the last invitation.

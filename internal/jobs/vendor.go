@@ -122,18 +122,21 @@ func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, client *Client, event,
 	return nil
 }
 
-// EnqueueCreated enqueues the order.created webhooks of orders just
-// created in tx, in one insert.
-func (v *Vendor) EnqueueCreated(ctx context.Context, tx *sql.Tx, client *Client, os []*orders.Order) error {
+// EnqueueMany enqueues a webhook of event for each order of os, inside tx,
+// in one insert, with each order's state as os has it.
+func (v *Vendor) EnqueueMany(ctx context.Context, tx *sql.Tx, client *Client, event string, os []*orders.Order) error {
 	if !v.Enabled() || len(os) == 0 {
 		return nil
 	}
+	if !vendorEvents[event] {
+		return fmt.Errorf("vendor webhook: unknown event %q", event)
+	}
 	params := make([]river.InsertManyParams, len(os))
 	for i, o := range os {
-		params[i] = river.InsertManyParams{Args: v.args(EventOrderCreated, o)}
+		params[i] = river.InsertManyParams{Args: v.args(event, o)}
 	}
 	if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("enqueue vendor webhooks %s: %w", EventOrderCreated, err)
+		return fmt.Errorf("enqueue vendor webhooks %s: %w", event, err)
 	}
 	return nil
 }

@@ -18,30 +18,72 @@ const finalStates = "('completed', 'cancelled', 'expired')"
 // ENOTFOUND for an unknown order. It writes through Write.
 func (s *Store) AddLink(ctx context.Context, orderID, tokenHash string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// The update takes the order's row (on Postgres), so that an erasure,
-		// which marks the order before it deletes its links, either comes
-		// first and is seen here, or comes after and deletes this link too.
-		var id string
-		err := tx.QueryRowContext(ctx, "UPDATE orders SET updated_at = updated_at WHERE id = $1 AND erased_at IS NULL RETURNING id",
-			orderID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			if _, err := s.findOrder(ctx, tx, orderID); err != nil {
-				return err
-			}
-			return errErased(orderID, "gets no more links")
+		added, err := s.AddLinksTx(ctx, tx, []string{orderID}, []string{tokenHash})
+		if err != nil || added[orderID] {
+			return err
 		}
-		if err != nil {
-			return unavailable(fmt.Errorf("find order: %w", err))
+		if _, err := s.findOrder(ctx, tx, orderID); err != nil {
+			return err
 		}
-		return s.addLink(ctx, tx, orderID, tokenHash)
+		return errErased(orderID, "gets no more links")
 	})
 }
 
-// RemoveLinkTx deletes a link, such as the one of an e-mail that could not
-// be sent, inside tx.
-func (s *Store) RemoveLinkTx(ctx context.Context, tx *sql.Tx, tokenHash string) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM links WHERE token_hash = $1", tokenHash); err != nil {
-		return fmt.Errorf("delete link: %w", err)
+// AddLinksTx stores, inside tx, the link of hashes[i] for orderIDs[i], with
+// a link.issued event, for every order whose personal data is not erased,
+// and returns the ids of the orders given a link; an order that is erased,
+// or does not exist, gets none.
+func (s *Store) AddLinksTx(ctx context.Context, tx *sql.Tx, orderIDs, hashes []string) (map[string]bool, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
+	}
+	// The update takes the orders' rows (on Postgres), so that an erasure,
+	// which marks an order before it deletes its links, either comes first
+	// and is seen here, or comes after and deletes these links too.
+	marks, args := inList(orderIDs, 1)
+	rows, err := tx.QueryContext(ctx, "UPDATE orders SET updated_at = updated_at WHERE id IN ("+marks+
+		") AND erased_at IS NULL RETURNING id", args...)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("find orders: %w", err))
+	}
+	open, err := scanIDs(rows)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("find orders: %w", err))
+	}
+	now := s.nowMillis()
+	var (
+		links  []any
+		issued []string
+	)
+	for i, id := range orderIDs {
+		if open[id] {
+			links = append(links, hashes[i], id, now)
+			issued = append(issued, id)
+		}
+	}
+	if len(issued) == 0 {
+		return open, nil
+	}
+	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertLinks, len(issued), 3), links...); err != nil {
+		return nil, unavailable(fmt.Errorf("insert links: %w", err))
+	}
+	if err := s.AddEventsTx(ctx, tx, issued, orders.EventLinkIssued, make([]map[string]any, len(issued))); err != nil {
+		return nil, err
+	}
+	return open, nil
+}
+
+const insertLinks = `INSERT INTO links (token_hash, order_id, created_at) VALUES %s`
+
+// RemoveLinksTx deletes links, such as those of e-mails that could not be
+// sent, inside tx.
+func (s *Store) RemoveLinksTx(ctx context.Context, tx *sql.Tx, hashes []string) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	marks, args := inList(hashes, 1)
+	if _, err := tx.ExecContext(ctx, "DELETE FROM links WHERE token_hash IN ("+marks+")", args...); err != nil {
+		return fmt.Errorf("delete links: %w", err)
 	}
 	return nil
 }
@@ -52,19 +94,45 @@ func (s *Store) RemoveLinkTx(ctx context.Context, tx *sql.Tx, tokenHash string) 
 // order, an ENOTFOUND error for an unknown order and an ECONFLICT error for
 // a final one, which it leaves as it is.
 func (s *Store) MarkInvitedTx(ctx context.Context, tx *sql.Tx, orderID string, at time.Time, expiresAt *time.Time) (*orders.Order, error) {
-	var id string
-	err := tx.QueryRowContext(ctx, `UPDATE orders SET
-			state = CASE WHEN state = 'received' THEN 'invited' ELSE state END,
-			invited_at = $2, expires_at = $3, updated_at = $4
-		WHERE id = $1 AND state NOT IN `+finalStates+` RETURNING id`,
-		orderID, at.UnixMilli(), toNullMillis(expiresAt), s.nowMillis()).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	marked, err := s.MarkInvitedManyTx(ctx, tx, []string{orderID}, at, expiresAt)
+	if err != nil {
+		return nil, err
+	}
+	if len(marked) == 0 {
 		return nil, s.notOpen(ctx, tx, orderID)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("mark order invited: %w", err)
+	return marked[0], nil
+}
+
+// MarkInvitedManyTx does what MarkInvitedTx does for every order of
+// orderIDs, in one statement, and returns the orders it updated: those
+// that exist and are not final.
+func (s *Store) MarkInvitedManyTx(ctx context.Context, tx *sql.Tx, orderIDs []string, at time.Time, expiresAt *time.Time) ([]*orders.Order, error) {
+	if len(orderIDs) == 0 {
+		return nil, nil
 	}
-	return s.findOrder(ctx, tx, orderID)
+	marks, args := inList(orderIDs, 4)
+	rows, err := tx.QueryContext(ctx, `UPDATE orders SET
+			state = CASE WHEN state = 'received' THEN 'invited' ELSE state END,
+			invited_at = $1, expires_at = $2, updated_at = $3
+		WHERE id IN (`+marks+`) AND state NOT IN `+finalStates+` RETURNING `+orderColumns,
+		append([]any{at.UnixMilli(), toNullMillis(expiresAt), s.nowMillis()}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("mark orders invited: %w", err)
+	}
+	defer rows.Close()
+	var marked []*orders.Order
+	for rows.Next() {
+		o, err := s.scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("mark orders invited: %w", err)
+		}
+		marked = append(marked, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("mark orders invited: %w", err)
+	}
+	return marked, nil
 }
 
 // ExpireTx marks an order expired at at inside tx, unless it is final, and

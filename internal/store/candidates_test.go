@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,6 +60,63 @@ func setState(t *testing.T, st *store.Store, id string, state orders.State) {
 	if _, err := st.DB().Writer.Exec("UPDATE orders SET state = $1 WHERE id = $2", string(state), id); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestStore_InvitationsOfABatch: the statements an invitation job runs for
+// all its orders at once leave out, order by order, what the single ones
+// refuse: a link for an erased or unknown order, an invitation of a final
+// one.
+func TestStore_InvitationsOfABatch(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store, clk *clock.Stub) {
+		ctx := context.Background()
+		for _, id := range []string{"b1", "b2", "b3", "b4"} {
+			createOrder(t, st, id)
+		}
+		setState(t, st, "b2", orders.StateStarted)
+		setState(t, st, "b3", orders.StateCompleted)
+		if _, err := st.EraseCandidate(ctx, "b4@example.com", orders.ActorAPI); err != nil {
+			t.Fatal(err)
+		}
+		var added map[string]bool
+		if err := inTx(t, st, func(tx *sql.Tx) (err error) {
+			added, err = st.AddLinksTx(ctx, tx, []string{"b1", "b4", "nope"}, []string{"h1", "h4", "hx"})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !added["b1"] || added["b4"] || added["nope"] {
+			t.Errorf("AddLinksTx gave links to %v; want b1 only (b4 erased, nope unknown)", added)
+		}
+		if o, err := st.OpenLink(ctx, "h1", false); err != nil || o.Order.ID != "b1" {
+			t.Errorf("OpenLink(h1) = %+v, %v; want b1's link", o, err)
+		}
+		if kinds := timelineKinds(t, st, "b1"); !slices.Contains(kinds, orders.EventLinkIssued) {
+			t.Errorf("b1's timeline %q has no %s", kinds, orders.EventLinkIssued)
+		}
+
+		at := clk.Now()
+		exp := at.Add(time.Hour)
+		var marked []*orders.Order
+		if err := inTx(t, st, func(tx *sql.Tx) (err error) {
+			marked, err = st.MarkInvitedManyTx(ctx, tx, []string{"b1", "b2", "b3", "nope"}, at, &exp)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]orders.State{}
+		for _, o := range marked {
+			got[o.ID] = o.State
+			if !o.InvitedAt.Equal(at) || !o.ExpiresAt.Equal(exp) {
+				t.Errorf("%s invited %v until %v; want %v until %v", o.ID, o.InvitedAt, o.ExpiresAt, at, exp)
+			}
+		}
+		if len(got) != 2 || got["b1"] != orders.StateInvited || got["b2"] != orders.StateStarted {
+			t.Errorf("MarkInvitedManyTx marked %v; want b1 invited and b2 still started (b3 completed, nope unknown)", got)
+		}
+		if o, err := st.FindOrderByID(ctx, "b3"); err != nil || o.State != orders.StateCompleted || o.InvitedAt != nil {
+			t.Errorf("completed order after MarkInvitedManyTx = %+v, %v; want untouched", o, err)
+		}
+	})
 }
 
 func TestStore_MarkInvitedTx(t *testing.T) {

@@ -203,12 +203,17 @@ const (
 // insertReturningIDs runs stmt with a row of cols of args each and returns
 // the ids it hands back.
 func (s *Store) insertReturningIDs(ctx context.Context, tx *sql.Tx, stmt string, args []any, cols int) (map[string]bool, error) {
-	ids := make(map[string]bool, len(args)/cols)
 	rows, err := tx.QueryContext(ctx, multiValues(s.db.Dialect, stmt, len(args)/cols, cols), args...)
 	if err != nil {
 		return nil, err
 	}
+	return scanIDs(rows)
+}
+
+// scanIDs reads rows of one id each, and closes them.
+func scanIDs(rows *sql.Rows) (map[string]bool, error) {
 	defer rows.Close()
+	ids := map[string]bool{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
