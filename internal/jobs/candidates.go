@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,10 +20,11 @@ import (
 	"github.com/assessgate/assessgate/kombo"
 )
 
-// Mailer sends candidate e-mails; *mail.Mailer is one. Send returns the
-// Message-ID, and errors that carry no personal data.
+// Mailer sends candidate e-mails; *mail.Mailer is one. SendMany sends
+// several over one connection and returns each one's Message-ID or error;
+// errors carry no personal data.
 type Mailer interface {
-	Send(ctx context.Context, kind mail.Kind, to string, d *mail.Data) (string, error)
+	SendMany(ctx context.Context, kind mail.Kind, msgs []mail.Message) []mail.Sent
 }
 
 var _ Mailer = (*mail.Mailer)(nil)
@@ -300,27 +302,7 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		return nil, fmt.Errorf("store the links of %d %ss: %w", len(os), kind, err)
 	}
 
-	type outcome struct {
-		err    error
-		detail map[string]any
-	}
-	outcomes := make([]outcome, len(os))
-	var wg sync.WaitGroup
-	for i, o := range os {
-		if !linked[o.ID] {
-			continue
-		}
-		wg.Go(func() {
-			release, err := c.acquire(ctx)
-			if err != nil {
-				outcomes[i] = outcome{err: err, detail: map[string]any{"mail": string(kind), "attempt": job.Attempt, "error": err.Error()}}
-				return
-			}
-			defer release()
-			outcomes[i].detail, outcomes[i].err = c.sendOne(ctx, job, o, kind, tokens[i], expires(o))
-		})
-	}
-	wg.Wait()
+	outcomes := c.mailAll(ctx, job, kind, os, linked, tokens, expires)
 
 	failed := map[string]error{}
 	var (
@@ -368,32 +350,77 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 	return failed, nil
 }
 
-// sendOne e-mails the candidate of o the link of token and returns the
-// detail of the timeline event that records the outcome.
-func (c *Candidates) sendOne(ctx context.Context, job *rivertype.JobRow, o *orders.Order, kind mail.Kind, token string,
-	expiresAt *time.Time) (map[string]any, error) {
-	data := c.mailData(ctx, o, c.link(token), expiresAt)
-	start := time.Now()
-	sendCtx, cancel := context.WithTimeout(ctx, 45*time.Second)
-	messageID, err := c.Mailer.Send(sendCtx, kind, o.Candidate.Email, data)
-	cancel()
-	detail := map[string]any{"mail": string(kind), "attempt": job.Attempt, "latency_ms": time.Since(start).Milliseconds()}
+// outcome is what became of one e-mail, and the detail of the timeline
+// event that records it.
+type outcome struct {
+	err    error
+	detail map[string]any
+}
+
+// mailPerConnection is how many e-mails go over one SMTP connection.
+const mailPerConnection = 8
+
+// mailAll e-mails the candidates of the orders of os given a link (linked)
+// the link of tokens[i], mailPerConnection over a connection, the
+// connections at once up to Candidates.MaxParallel, and returns each
+// e-mail's outcome, in the order of os.
+func (c *Candidates) mailAll(ctx context.Context, job *rivertype.JobRow, kind mail.Kind, os []*orders.Order,
+	linked map[string]bool, tokens []string, expires func(*orders.Order) *time.Time) []outcome {
+	var todo []int // indexes into os
+	for i, o := range os {
+		if linked[o.ID] {
+			todo = append(todo, i)
+		}
+	}
+	outcomes := make([]outcome, len(os))
+	var wg sync.WaitGroup
+	for chunk := range slices.Chunk(todo, mailPerConnection) {
+		wg.Go(func() {
+			msgs := make([]mail.Message, len(chunk))
+			for j, i := range chunk {
+				msgs[j] = mail.Message{To: os[i].Candidate.Email, Data: c.mailData(ctx, os[i], c.link(tokens[i]), expires(os[i]))}
+			}
+			start := time.Now()
+			var sent []mail.Sent
+			release, err := c.acquire(ctx)
+			if err == nil {
+				sendCtx, cancel := context.WithTimeout(ctx, 45*time.Second)
+				sent = c.Mailer.SendMany(sendCtx, kind, msgs)
+				cancel()
+				release()
+			} else {
+				sent = repeat(mail.Sent{Err: err}, len(chunk))
+			}
+			latency := time.Since(start).Milliseconds()
+			for j, i := range chunk {
+				outcomes[i] = c.mailed(job, os[i], kind, expires(os[i]), sent[j], latency)
+			}
+		})
+	}
+	wg.Wait()
+	return outcomes
+}
+
+// mailed logs what became of the e-mail of kind to the candidate of o and
+// returns it with the detail of its timeline event.
+func (c *Candidates) mailed(job *rivertype.JobRow, o *orders.Order, kind mail.Kind, expiresAt *time.Time, s mail.Sent, latencyMS int64) outcome {
+	detail := map[string]any{"mail": string(kind), "attempt": job.Attempt, "latency_ms": latencyMS}
 	log := c.Logger.With("order_id", o.ID, "mail", string(kind), "attempt", job.Attempt, "job_id", job.ID)
-	if err != nil {
-		detail["error"] = err.Error()
+	if s.Err != nil {
+		detail["error"] = s.Err.Error()
 		var me *mail.Error
-		if errors.As(err, &me) && me.Code != 0 {
+		if errors.As(s.Err, &me) && me.Code != 0 {
 			detail["smtp_code"] = me.Code
 		}
-		log.Warn("mail failed", "err", err)
-		return detail, fmt.Errorf("send %s for order %s: %w", kind, o.ID, err)
+		log.Warn("mail failed", "err", s.Err)
+		return outcome{fmt.Errorf("send %s for order %s: %w", kind, o.ID, s.Err), detail}
 	}
-	detail["message_id"] = messageID
+	detail["message_id"] = s.MessageID
 	if expiresAt != nil {
 		detail["expires_at"] = orders.FormatTime(*expiresAt)
 	}
-	log.Info("mail sent", "latency_ms", detail["latency_ms"])
-	return detail, nil
+	log.Info("mail sent", "latency_ms", latencyMS)
+	return outcome{nil, detail}
 }
 
 // repeat returns n times v.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -49,16 +50,21 @@ type sentMail struct {
 
 var _ jobs.Mailer = (*fakeMailer)(nil)
 
-func (m *fakeMailer) Send(ctx context.Context, kind mail.Kind, to string, d *mail.Data) (string, error) {
+func (m *fakeMailer) SendMany(ctx context.Context, kind mail.Kind, msgs []mail.Message) []mail.Sent {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.SendFunc != nil {
-		if err := m.SendFunc(kind, to, d); err != nil {
-			return "", err
+	out := make([]mail.Sent, len(msgs))
+	for i, x := range msgs {
+		if m.SendFunc != nil {
+			if err := m.SendFunc(kind, x.To, x.Data); err != nil {
+				out[i].Err = err
+				continue
+			}
 		}
+		m.sent = append(m.sent, sentMail{kind, x.To, *x.Data})
+		out[i].MessageID = fmt.Sprintf("<%d@test>", len(m.sent))
 	}
-	m.sent = append(m.sent, sentMail{kind, to, *d})
-	return "<id@test>", nil
+	return out
 }
 
 func (m *fakeMailer) to(address string) []sentMail {
@@ -347,6 +353,49 @@ func TestInviteManyWorker(t *testing.T) {
 				if n := len(e.mailer.to(id + "@example.com")); n != 1 {
 					t.Errorf("invitations to %s after the batch ran twice = %d; want 1", id, n)
 				}
+			}
+		})
+	}
+}
+
+// TestInviteManyWorker_Connections invites more orders than go over one
+// SMTP connection: every candidate gets one e-mail, the one that fails is
+// handed on alone.
+func TestInviteManyWorker_Connections(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			e := newEnv(t, d, "")
+			var ids []string
+			for i := range 21 {
+				ids = append(ids, fmt.Sprintf("c%02d", i))
+				e.order(ids[i])
+			}
+			e.mailer.SendFunc = func(kind mail.Kind, to string, d *mail.Data) error {
+				if to == "c13@example.com" {
+					return errors.New("550 no such user")
+				}
+				return nil
+			}
+			if err := work[jobs.InviteManyArgs](e, &jobs.InviteManyWorker{C: e.c}, jobs.InviteManyArgs{OrderIDs: ids}, 1); err != nil {
+				t.Fatal(err)
+			}
+			var handed []string
+			for _, id := range ids {
+				want := 1
+				if id == "c13" {
+					want = 0
+				}
+				if n := len(e.mailer.to(id + "@example.com")); n != want {
+					t.Errorf("invitations to %s = %d; want %d", id, n, want)
+				}
+				for _, j := range e.jobsOf("invite", id) {
+					if j.Kind == "invite" {
+						handed = append(handed, id)
+					}
+				}
+			}
+			if !slices.Equal(handed, []string{"c13"}) {
+				t.Errorf("orders handed on = %v; want c13 alone", handed)
 			}
 		})
 	}

@@ -138,25 +138,90 @@ const (
 // It returns the Message-ID. Its errors say what failed, with the SMTP
 // status when there is one, and never carry the address: see Error.
 func (m *Mailer) Send(ctx context.Context, kind Kind, to string, data *Data) (string, error) {
-	r, err := m.templates.Render(kind, data)
+	r := m.SendMany(ctx, kind, []Message{{To: to, Data: data}})[0]
+	return r.MessageID, r.Err
+}
+
+// Message is one e-mail of SendMany: its recipient and what its templates
+// see.
+type Message struct {
+	To   string
+	Data *Data
+}
+
+// Sent is the outcome of one e-mail of SendMany: its Message-ID, or why it
+// was not sent (an error as Send's).
+type Sent struct {
+	MessageID string
+	Err       error
+}
+
+// SendMany renders and sends e-mails of kind over one connection, one
+// after the other, and returns their outcomes in the order of msgs. A
+// connection costs the server and assessgate a handshake, a greeting and a
+// goodbye; an e-mail on an open one, its envelope and data.
+func (m *Mailer) SendMany(ctx context.Context, kind Kind, msgs []Message) []Sent {
+	out := make([]Sent, len(msgs))
+	built := make([]*gomail.Msg, len(msgs))
+	var ready []*gomail.Msg
+	for i, x := range msgs {
+		r, err := m.templates.Render(kind, x.Data)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		msg := gomail.NewMsg()
+		msg.FromMailAddress(m.from)
+		if err := msg.To(x.To); err != nil {
+			out[i].Err = &Error{Reason: "invalid recipient address"}
+			continue
+		}
+		msg.Subject(r.Subject)
+		msg.SetDate()
+		msg.SetMessageID()
+		msg.SetUserAgent("assessgate")
+		msg.SetBodyString(gomail.TypeTextPlain, r.Text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
+		built[i] = msg
+		ready = append(ready, msg)
+	}
+	if len(ready) == 0 {
+		return out
+	}
+	err := m.send(ctx, ready)
+	for i, msg := range built {
+		switch {
+		case msg == nil:
+		case msg.HasSendError():
+			out[i].Err = sendError(msg.SendError())
+		case err != nil:
+			// The connection failed before this e-mail was tried.
+			out[i].Err = sendError(err)
+		default:
+			out[i].MessageID = msg.GetMessageID()
+		}
+	}
+	return out
+}
+
+// send sends msgs over one new connection. Its error is the connection's;
+// each message's own failure is on the message. A failure to close the
+// connection after the last message was accepted is no failure of theirs.
+func (m *Mailer) send(ctx context.Context, msgs []*gomail.Msg) error {
+	client, err := m.client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return "", err
+		return err
 	}
-	msg := gomail.NewMsg()
-	msg.FromMailAddress(m.from)
-	if err := msg.To(to); err != nil {
-		return "", &Error{Reason: "invalid recipient address"}
+	defer m.client.CloseWithSMTPClient(client)
+	if err := m.client.SendWithSMTPClient(client, msgs...); err != nil {
+		for _, msg := range msgs {
+			if msg.HasSendError() {
+				return nil // the messages' own errors say it
+			}
+		}
+		return err
 	}
-	msg.Subject(r.Subject)
-	msg.SetDate()
-	msg.SetMessageID()
-	msg.SetUserAgent("assessgate")
-	msg.SetBodyString(gomail.TypeTextPlain, r.Text)
-	msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
-	if err := m.client.DialAndSendWithContext(ctx, msg); err != nil {
-		return "", sendError(err)
-	}
-	return msg.GetMessageID(), nil
+	return nil
 }
 
 // Error is a failure to send, described without personal data: SMTP servers

@@ -215,6 +215,41 @@ func TestMailer_Send(t *testing.T) {
 	})
 }
 
+// TestMailer_SendMany sends several e-mails over one connection: each is
+// delivered, or fails on its own; with the server down, all fail.
+func TestMailer_SendMany(t *testing.T) {
+	mp := mailtest.Start(t, nil)
+	m, err := New(Config{URL: mp.SMTPURL(), From: "noreply@acme.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []Message{
+		{To: "many-1@example.com", Data: fullData()},
+		{To: "not an address", Data: fullData()},
+		{To: "many-3@example.com", Data: fullData()},
+	}
+	got := m.SendMany(context.Background(), Invitation, msgs)
+	if got[0].Err != nil || got[2].Err != nil || got[0].MessageID == "" || got[0].MessageID == got[2].MessageID {
+		t.Errorf("SendMany = %+v; want the first and third sent, with Message-IDs of their own", got)
+	}
+	if got[1].Err == nil || strings.Contains(got[1].Err.Error(), "not an address") {
+		t.Errorf("SendMany's second outcome = %+v; want an error without the address", got[1])
+	}
+	for _, to := range []string{"many-1@example.com", "many-3@example.com"} {
+		if in := mp.WaitFor(t, to, 1, 10*time.Second); !strings.Contains(got[0].MessageID+got[2].MessageID, in[0].MessageID) {
+			t.Errorf("%s received Message-ID %q; SendMany returned %q and %q", to, in[0].MessageID, got[0].MessageID, got[2].MessageID)
+		}
+	}
+
+	mp.Stop()
+	for i, r := range m.SendMany(context.Background(), Reminder, []Message{msgs[0], msgs[2]}) {
+		var e *Error
+		if !errors.As(r.Err, &e) || !e.Temporary || e.Reason != "connect" {
+			t.Errorf("SendMany while SMTP is down, e-mail %d = %+v; want a temporary connect *Error", i, r)
+		}
+	}
+}
+
 func TestMailer_TLS(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, roots := selfSigned(t, dir)
