@@ -232,14 +232,13 @@ func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string,
 	return d
 }
 
-// skipAll records on the timelines of os that their e-mails were not sent,
-// and why (reasons[i] for os[i]), in one write.
-func (c *Candidates) skipAll(ctx context.Context, os []*orders.Order, kind mail.Kind, reasons []string) error {
-	ids := make([]string, len(os))
-	details := make([]map[string]any, len(os))
-	for i, o := range os {
-		c.Logger.Info("mail skipped", "order_id", o.ID, "mail", string(kind), "reason", reasons[i])
-		ids[i], details[i] = o.ID, map[string]any{"mail": string(kind), "reason": reasons[i]}
+// skipAll records on the timelines of the orders of ids that their e-mails
+// were not sent, and why (reasons[i] for ids[i]), in one write.
+func (c *Candidates) skipAll(ctx context.Context, ids []string, kind mail.Kind, reasons []string) error {
+	details := make([]map[string]any, len(ids))
+	for i, id := range ids {
+		c.Logger.Info("mail skipped", "order_id", id, "mail", string(kind), "reason", reasons[i])
+		details[i] = map[string]any{"mail": string(kind), "reason": reasons[i]}
 	}
 	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		return c.Store.AddEventsTx(ctx, tx, ids, orders.EventMailSkipped, details)
@@ -248,8 +247,7 @@ func (c *Candidates) skipAll(ctx context.Context, os []*orders.Order, kind mail.
 
 // skip records on the timeline that an e-mail was not sent, and why.
 func (c *Candidates) skip(ctx context.Context, o *orders.Order, kind mail.Kind, reason string) error {
-	c.Logger.Info("mail skipped", "order_id", o.ID, "mail", string(kind), "reason", reason)
-	return c.Store.AddEvent(ctx, o.ID, orders.EventMailSkipped, map[string]any{"mail": string(kind), "reason": reason})
+	return c.skipAll(ctx, []string{o.ID}, kind, []string{reason})
 }
 
 // sendAll e-mails the candidates of os a new link each, an e-mail of kind

@@ -549,6 +549,20 @@ func TestInviteWorker(t *testing.T) {
 				if ev := events(o, orders.EventMailSkipped); o.State != orders.StateReceived || len(ev) != 1 || ev[0].Detail["reason"] != "SMTP is not configured" {
 					t.Errorf("without SMTP: state %s, mail.skipped %+v; want received, skipped", o.State, ev)
 				}
+				// A batch: each order that exists is skipped, one gone is not.
+				e.order("o5")
+				batch := jobs.InviteManyArgs{OrderIDs: []string{"o5", "gone"}}
+				if err := work[jobs.InviteManyArgs](e, &jobs.InviteManyWorker{C: &c}, batch, 1); err != nil {
+					t.Fatal(err)
+				}
+				if ev := events(e.find("o5"), orders.EventMailSkipped); len(ev) != 1 || ev[0].Detail["reason"] != "SMTP is not configured" {
+					t.Errorf("without SMTP, batch: mail.skipped %+v; want one", ev)
+				}
+				var orphans int
+				e.st.DB().Writer.QueryRow("SELECT count(*) FROM order_events WHERE order_id = 'gone'").Scan(&orphans)
+				if orphans != 0 {
+					t.Errorf("timeline events of an order that does not exist = %d; want 0", orphans)
+				}
 			})
 		})
 	}

@@ -65,13 +65,16 @@ func (c *Candidates) invite(ctx context.Context, job *rivertype.JobRow, args Inv
 	return failed[o.ID] // River retries a failed e-mail
 }
 
+// noSMTP is why no e-mail goes when assessgate has no SMTP server.
+const noSMTP = "SMTP is not configured"
+
 // noInvitation returns why the candidate of o gets no invitation, or "":
 // no SMTP, an order that is final, stopped (see stopped), or an invitation
 // already sent.
 func (c *Candidates) noInvitation(o *orders.Order, args InviteArgs, stopped string) string {
 	switch {
 	case c.Mailer == nil:
-		return "SMTP is not configured"
+		return noSMTP
 	case o.State.Final():
 		return fmt.Sprintf("the order is %s", o.State)
 	case stopped != "":
@@ -159,15 +162,23 @@ type InviteManyWorker struct {
 // one write.
 func (w *InviteManyWorker) Work(ctx context.Context, job *river.Job[InviteManyArgs]) error {
 	c := w.C
+	if c.Mailer == nil {
+		// Nothing about the orders matters: each that still exists is
+		// recorded as skipped.
+		ids, err := c.Store.ExistingOrderIDs(ctx, job.Args.OrderIDs)
+		if err != nil {
+			return err
+		}
+		return c.skipAll(ctx, ids, mail.Invitation, repeat(noSMTP, len(ids)))
+	}
 	found, err := c.Store.FindOrdersByIDs(ctx, job.Args.OrderIDs)
 	if err != nil {
 		return err // nothing done yet: River runs the job again
 	}
 	integrations := map[string]string{} // why an integration stops e-mails, by id
 	var (
-		skipped []*orders.Order
-		reasons []string
-		send    []*orders.Order
+		skipped, reasons []string
+		send             []*orders.Order
 	)
 	for _, o := range found { // orders gone since are left alone, as an InviteArgs job cancels
 		why, ok := integrations[o.IntegrationID]
@@ -179,7 +190,7 @@ func (w *InviteManyWorker) Work(ctx context.Context, job *river.Job[InviteManyAr
 			why = reasonErased
 		}
 		if why = c.noInvitation(o, InviteArgs{OrderID: o.ID}, why); why != "" {
-			skipped, reasons = append(skipped, o), append(reasons, why)
+			skipped, reasons = append(skipped, o.ID), append(reasons, why)
 			continue
 		}
 		send = append(send, o)

@@ -43,7 +43,7 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	stopped := c.stopped(ctx, o)
 	switch {
 	case c.Mailer == nil:
-		return c.skip(ctx, o, mail.Reminder, "SMTP is not configured")
+		return c.skip(ctx, o, mail.Reminder, noSMTP)
 	case o.State.Final():
 		return c.skip(ctx, o, mail.Reminder, fmt.Sprintf("the order is %s", o.State))
 	case stopped != "":

@@ -52,6 +52,28 @@ func (s *Store) FindOrdersByIDs(ctx context.Context, ids []string) ([]*orders.Or
 	return out, rows.Err()
 }
 
+// ExistingOrderIDs returns those of ids that are orders, in one query.
+func (s *Store) ExistingOrderIDs(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	marks, args := inList(ids, 1)
+	rows, err := s.db.Reader.QueryContext(ctx, "SELECT id FROM orders WHERE id IN ("+marks+") ORDER BY id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("find orders: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find orders: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // FindOrderByIDTx returns an order, without its timeline, inside tx.
 func (s *Store) FindOrderByIDTx(ctx context.Context, tx *sql.Tx, id string) (*orders.Order, error) {
 	return s.findOrder(ctx, tx, id)
