@@ -361,7 +361,8 @@ const mailPerConnection = 8
 // mailAll e-mails the candidates of the orders of os given a link (linked)
 // the link of tokens[i], mailPerConnection over a connection, the
 // connections at once up to Candidates.MaxParallel, and returns each
-// e-mail's outcome, in the order of os.
+// e-mail's outcome, in the order of os. An e-mail's latency_ms is its
+// connection's, from connecting to the last reply.
 func (c *Candidates) mailAll(ctx context.Context, job *rivertype.JobRow, kind mail.Kind, os []*orders.Order,
 	linked map[string]bool, tokens []string, expires func(*orders.Order) *time.Time) []outcome {
 	var todo []int // indexes into os
