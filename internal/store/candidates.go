@@ -120,16 +120,8 @@ func (s *Store) MarkInvitedManyTx(ctx context.Context, tx *sql.Tx, orderIDs []st
 	if err != nil {
 		return nil, fmt.Errorf("mark orders invited: %w", err)
 	}
-	defer rows.Close()
-	var marked []*orders.Order
-	for rows.Next() {
-		o, err := s.scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("mark orders invited: %w", err)
-		}
-		marked = append(marked, o)
-	}
-	if err := rows.Err(); err != nil {
+	marked, err := s.scanOrders(rows)
+	if err != nil {
 		return nil, fmt.Errorf("mark orders invited: %w", err)
 	}
 	return marked, nil

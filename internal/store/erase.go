@@ -434,19 +434,12 @@ func (s *Store) FindCandidate(ctx context.Context, email string) (*CandidateData
 	if err != nil {
 		return nil, fmt.Errorf("find the candidate's orders: %w", err)
 	}
-	d := &CandidateData{Orders: []*orders.Order{}, Results: map[string][]*orders.Result{}, WebhookEvents: map[string][]*WebhookEvent{}}
-	for rows.Next() {
-		o, err := s.scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		d.Orders = append(d.Orders, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	found, err := s.scanOrders(rows)
+	if err != nil {
 		return nil, err
 	}
+	d := &CandidateData{Orders: append([]*orders.Order{}, found...), Results: map[string][]*orders.Result{},
+		WebhookEvents: map[string][]*WebhookEvent{}}
 	for _, o := range d.Orders {
 		if o.Timeline, err = s.findEvents(ctx, s.db.Reader, o.ID); err != nil {
 			return nil, err

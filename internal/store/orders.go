@@ -40,16 +40,11 @@ func (s *Store) FindOrdersByIDs(ctx context.Context, ids []string) ([]*orders.Or
 	if err != nil {
 		return nil, fmt.Errorf("find orders: %w", err)
 	}
-	defer rows.Close()
-	var out []*orders.Order
-	for rows.Next() {
-		o, err := s.scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find orders: %w", err)
-		}
-		out = append(out, o)
+	out, err := s.scanOrders(rows)
+	if err != nil {
+		return nil, fmt.Errorf("find orders: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ExistingOrderIDs returns those of ids that are orders, in one query.
@@ -150,17 +145,9 @@ func (s *Store) FindOrders(ctx context.Context, f orders.OrderFilter) ([]*orders
 	if err != nil {
 		return nil, "", fmt.Errorf("find orders: %w", err)
 	}
-	defer rows.Close()
-	var list []*orders.Order
-	for rows.Next() {
-		o, err := s.scanOrder(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		list = append(list, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
+	list, err := s.scanOrders(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("find orders: %w", err)
 	}
 	next := ""
 	if len(list) > limit {
@@ -185,6 +172,20 @@ func decodeCursor(c string) (int64, string, error) {
 		}
 	}
 	return 0, "", orders.Errorf(orders.EINVALID, "cursor %q is not one this API returned", c)
+}
+
+// scanOrders reads rows of orderColumns, and closes them.
+func (s *Store) scanOrders(rows *sql.Rows) ([]*orders.Order, error) {
+	defer rows.Close()
+	var list []*orders.Order
+	for rows.Next() {
+		o, err := s.scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, o)
+	}
+	return list, rows.Err()
 }
 
 // scanOrder reads a row of orderColumns, opening its sealed data.
