@@ -45,7 +45,7 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 			}
 			return err
 		}
-		if o.State.Final() || o.ExpiresAt == nil || o.ExpiresAt.UnixMilli() != job.Args.ExpiresAt {
+		if !orders.Expire.Allows(o.State) || o.ExpiresAt == nil || o.ExpiresAt.UnixMilli() != job.Args.ExpiresAt {
 			return nil
 		}
 		now := c.Store.Now()
