@@ -97,7 +97,7 @@ type overviewData struct {
 	Oldest      *jobs.WaitingJob
 	DeadLetters int
 	DeadByKind  []kindCount
-	Errors      []orders.Event
+	Errors      []writebackError
 	ErrorTotal  int
 	Since       time.Time
 }
@@ -124,10 +124,15 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		return
 	}
 	d.DeadByKind, d.DeadLetters = sortedKinds(dead)
-	if d.Errors, d.ErrorTotal, err = h.cfg.Store.FindWritebackErrors(ctx, d.Since, 10); err != nil {
+	errs, total, err := h.cfg.Store.FindWritebackErrors(ctx, d.Since, 10)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	for _, e := range errs {
+		d.Errors = append(d.Errors, newWritebackError(e))
+	}
+	d.ErrorTotal = total
 	h.page(w, r, s, "overview", "Overview", "overview", d)
 }
 

@@ -57,9 +57,7 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 			return err
 		}
 		started := o.StartedAt != nil
-		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventExpired, map[string]any{
-			"expires_at": orders.FormatTime(*o.ExpiresAt), "started": started,
-		}); err != nil {
+		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.OrderExpired{ExpiresAt: orders.FormatTime(*o.ExpiresAt), Started: started}); err != nil {
 			return err
 		}
 		if err := c.Vendor.Enqueue(ctx, tx, client, EventOrderExpired, o.ID); err != nil {
@@ -69,13 +67,13 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 		switch {
 		case stopped(ctx, c.Store, o) == reasonIntegrationDeleted:
 			log.Info("order expired; not written back: its integration was deleted")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": reasonIntegrationDeleted})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: reasonIntegrationDeleted})
 		case !c.ExpiryWriteback:
 			log.Info("order expired; not written back (ASSESSGATE_EXPIRY_WRITEBACK=false)")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": "expiry write-back is off"})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: "expiry write-back is off"})
 		case c.EnqueueResult == nil:
 			log.Warn("order expired; not written back: the write-back to Kombo is not configured")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": "write-back not configured"})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: "write-back not configured"})
 		}
 		log.Info("order expired; write-back enqueued")
 		return c.EnqueueResult(ctx, tx, o.ID, ExpiryResult(o, now, c.PublicURL))

@@ -43,36 +43,6 @@ type Order struct {
 	Timeline []Event
 }
 
-// Event is one entry on an order's timeline.
-type Event struct {
-	ID      int64
-	OrderID string
-	At      time.Time
-	Kind    string         // e.g. "webhook.received", "kombo.call", "mail.sent"
-	Detail  map[string]any // ids, status codes, latencies; never personal data
-}
-
-// Event kinds written by the intake.
-const (
-	EventReceived   = "order.received"
-	EventDuplicate  = "order.duplicate"
-	EventLinkIssued = "link.issued"
-)
-
-// Event kinds written for the candidate: e-mails, link opens, expiry.
-const (
-	EventMailSent        = "mail.sent"
-	EventMailFailed      = "mail.failed"
-	EventMailSkipped     = "mail.skipped"
-	EventStarted         = "order.started"
-	EventExpired         = "order.expired"
-	EventInviteRequested = "invite.requested"
-	EventWritebackSkip   = "writeback.skipped"
-	EventVendorSent      = "vendor_webhook.sent"
-	EventVendorFailed    = "vendor_webhook.failed"
-	EventErased          = "order.erased"
-)
-
 // OrderFilter selects orders. Nil fields do not filter.
 type OrderFilter struct {
 	Status        *kombo.OrderStatus

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
@@ -64,7 +65,7 @@ func (s *Store) AddLinksTx(ctx context.Context, tx *sql.Tx, orderIDs, hashes []s
 	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertLinks, len(issued), 3), links...); err != nil {
 		return nil, unavailable(fmt.Errorf("insert links: %w", err))
 	}
-	if err := s.AddEventsTx(ctx, tx, issued, orders.EventLinkIssued, make([]map[string]any, len(issued))); err != nil {
+	if err := s.AddEventsTx(ctx, tx, issued, slices.Repeat([]orders.EventData{orders.LinkIssued{}}, len(issued))); err != nil {
 		return nil, err
 	}
 	return open, nil
@@ -199,7 +200,7 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			open.Order, err = s.findOrder(ctx, tx, open.Order.ID)
 			return err
 		}
-		if err := s.addEvent(ctx, tx, open.Order.ID, orders.EventStarted, nil); err != nil {
+		if err := s.addEvent(ctx, tx, open.Order.ID, orders.OrderStarted{}); err != nil {
 			return err
 		}
 		if open.Order, err = s.findOrder(ctx, tx, open.Order.ID); err != nil {
@@ -244,7 +245,7 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		if s.hooks.InviteRequested == nil {
 			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")
 		}
-		if err := s.addEvent(ctx, tx, o.ID, orders.EventInviteRequested, nil); err != nil {
+		if err := s.addEvent(ctx, tx, o.ID, orders.InviteRequested{}); err != nil {
 			return err
 		}
 		return s.hooks.InviteRequested(ctx, tx, o)
