@@ -210,12 +210,7 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			return err
 		}
 		open.Started = true
-		if s.hooks.OrderStarted != nil {
-			if err := s.hooks.OrderStarted(ctx, tx, open.Order); err != nil {
-				return fmt.Errorf("order started hook: %w", err)
-			}
-		}
-		return nil
+		return s.happened(ctx, tx, OrderStarted{Order: open.Order})
 	})
 	if err != nil {
 		return nil, err
@@ -245,13 +240,10 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
 			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
-		if s.hooks.InviteRequested == nil {
-			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")
-		}
 		if err := s.addEvent(ctx, tx, o.ID, orders.EventInviteRequested, nil); err != nil {
 			return err
 		}
-		return s.hooks.InviteRequested(ctx, tx, o)
+		return s.happened(ctx, tx, InvitationRequested{Order: o})
 	})
 	if err != nil {
 		return nil, err

@@ -43,20 +43,12 @@ func (s *Store) SetCatalogue(ctx context.Context, pkgs []kombo.Package) (changed
 			string(b), hash, s.nowMillis()); err != nil {
 			return unavailable(fmt.Errorf("write catalogue: %w", err))
 		}
-		if s.hooks.PackagesChanged == nil {
-			return nil
-		}
 		ids, err := s.activeIntegrationIDs(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if err := s.hooks.PackagesChanged(ctx, tx, id); err != nil {
-				return fmt.Errorf("packages changed hook: %w", err)
-			}
-		}
 		pushes = len(ids)
-		return nil
+		return s.happened(ctx, tx, PackagesChanged{IntegrationIDs: ids})
 	})
 	if err != nil {
 		return false, 0, err

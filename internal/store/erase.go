@@ -34,7 +34,7 @@ const eraseChunk = 500
 // erase erases the personal data of the orders ids that are not erased yet,
 // fills in e (time, the orders it erased, the webhook bodies it emptied,
 // plus any webhook bodies e counts already), records it in the audit log and
-// runs the OrdersErased hook, all in tx.
+// emits OrdersErased, all in tx.
 func (s *Store) erase(ctx context.Context, tx *sql.Tx, e *orders.Erasure, ids []string) error {
 	now := s.nowMillis()
 	e.At = fromMillis(now)
@@ -58,12 +58,16 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, e *orders.Erasure, ids []
 		now, e.Reason, e.Actor, e.Subject, len(e.OrderIDs), string(list), e.WebhookEvents).Scan(&e.ID); err != nil {
 		return unavailable(fmt.Errorf("record erasure: %w", err))
 	}
-	if len(e.OrderIDs) > 0 && s.hooks.OrdersErased != nil {
-		if err := s.hooks.OrdersErased(ctx, tx, e.OrderIDs); err != nil {
-			return fmt.Errorf("orders erased hook: %w", err)
+	if len(e.OrderIDs) == 0 {
+		return nil
+	}
+	erased := make([]*orders.Order, len(e.OrderIDs))
+	for i, id := range e.OrderIDs {
+		if erased[i], err = s.findOrder(ctx, tx, id); err != nil {
+			return err
 		}
 	}
-	return nil
+	return s.happened(ctx, tx, OrdersErased{Orders: erased})
 }
 
 // eraseOrders erases the personal data of those of ids (at most eraseChunk)

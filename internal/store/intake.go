@@ -104,10 +104,8 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 		}); err != nil {
 			return nil, err
 		}
-		if s.hooks.IntegrationCreated != nil {
-			if err := s.hooks.IntegrationCreated(ctx, tx, d.ID); err != nil {
-				return nil, fmt.Errorf("integration created hook: %w", err)
-			}
+		if err := s.happened(ctx, tx, IntegrationCreated{IntegrationID: d.ID}); err != nil {
+			return nil, err
 		}
 	case w.IntegrationDeleted != nil:
 		d := w.IntegrationDeleted

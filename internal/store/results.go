@@ -97,14 +97,12 @@ func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 		return nil, err
 	}
 	res := &orders.Result{ID: resultID, OrderID: orderID, Request: *r, CreatedAt: fromMillis(now)}
-	if s.hooks.ResultAccepted != nil {
-		o, err := s.findOrder(ctx, tx, orderID)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.hooks.ResultAccepted(ctx, tx, o, res); err != nil {
-			return nil, fmt.Errorf("result accepted hook: %w", err)
-		}
+	o, err := s.findOrder(ctx, tx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.happened(ctx, tx, ResultAccepted{Order: o, Result: res}); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -195,15 +193,10 @@ func (s *Store) MarkResultDelivered(ctx context.Context, r *orders.Result, warni
 		}); err != nil {
 			return err
 		}
-		if s.hooks.ResultDelivered != nil {
-			o, err := s.findOrder(ctx, tx, r.OrderID)
-			if err != nil {
-				return err
-			}
-			if err := s.hooks.ResultDelivered(ctx, tx, o, r); err != nil {
-				return fmt.Errorf("result delivered hook: %w", err)
-			}
+		o, err := s.findOrder(ctx, tx, r.OrderID)
+		if err != nil {
+			return err
 		}
-		return nil
+		return s.happened(ctx, tx, ResultDelivered{Order: o, Result: r})
 	})
 }
