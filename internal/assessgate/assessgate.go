@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/assessgate/assessgate/internal/admin"
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/mail"
 	"github.com/assessgate/assessgate/internal/metrics"
@@ -63,8 +64,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}()
 
-	m := metrics.New(db.Reader, logger)
-	komboClient := newKomboClient(cfg, m, logger)
 	mailer, err := newMailer(cfg.Candidates, logger)
 	if err != nil {
 		return nil, err
@@ -89,10 +88,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Logger: logger, Clock: cfg.Clock, Keyring: cfg.Privacy.Keys, GroupCommit: cfg.GroupCommit,
 		Events: jobs.NewEvents(jobs.EventsConfig{Queue: queue, Vendor: vendor, Invitations: mailer != nil, Clock: cfg.Clock}),
 	})
-	m.GroupCommit(func() (int64, int64) {
+	m := metrics.New(db.Reader, logger, func() (int64, int64) {
 		s := st.GroupCommitStats()
 		return s.Transactions, s.Items
 	})
+	komboClient := newKomboClient(cfg, m, logger)
 	if err := resealPersonalData(ctx, st, logger); err != nil {
 		return nil, err
 	}
@@ -126,6 +126,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
+		Now:          clock.Or(cfg.Clock).Now,
 		NoWriteRoute: cfg.NoWriteRoute,
 		Retention:    svc.Retention,
 		Admin:        adminPages,
