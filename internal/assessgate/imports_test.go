@@ -27,7 +27,8 @@ var allowedImports = map[string][]string{
 	"internal/mail/catcher":    {},
 	"internal/mail/mailtest":   {"internal/store/storetest"}, // RequireInCI
 	"internal/metrics":         {},
-	"internal/store":           {"kombo", "internal/orders", "internal/keyring", "internal/clock"},
+	"internal/store":           {"kombo", "internal/orders", "internal/keyring", "internal/clock", "internal/store/stmtcache"},
+	"internal/store/stmtcache": {},
 	"internal/store/storetest": {"internal/store"},
 	"internal/jobs":            {"kombo", "internal/orders", "internal/store", "internal/mail", "internal/clock"},
 	"internal/jobs/vendortest": {},
