@@ -30,8 +30,8 @@ var _ Mailer = (*mail.Mailer)(nil)
 
 // Candidates is the candidate side of assessgate: it invites candidates by
 // e-mail, reminds those who have not opened their link, expires invitations
-// and tells the vendor's platform. Its workers (AddWorkers) and store hooks
-// and Events share it.
+// and tells the vendor's platform. Its workers are registered by
+// AddWorkers.
 type Candidates struct {
 	Store  *store.Store
 	Logger *slog.Logger

@@ -162,8 +162,8 @@ type LinkOpen struct {
 
 // OpenLink finds the order of a link by the hash of its token. When record
 // is true and the order was received or invited and is not past its expiry,
-// it marks the order started, adds it to the timeline and runs the
-// OrderStarted hook, in one transaction. It returns an ENOTFOUND error for
+// it marks the order started, adds it to the timeline and emits
+// OrderStarted, in one transaction. It returns an ENOTFOUND error for
 // an unknown token.
 func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*LinkOpen, error) {
 	find := func(q querier) (*LinkOpen, error) {
@@ -219,11 +219,11 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 }
 
 // RequestInvite asks for an order's invitation to be sent again, with a new
-// expiry: it adds the request to the timeline and runs the InviteRequested
-// hook, which enqueues the invitation, in one transaction. It returns an
-// ENOTFOUND error for an unknown order, and an ECONFLICT error for a final
-// or erased order, an order of a deleted integration, or when no hook is set
-// (assessgate does not e-mail invitations).
+// expiry: it adds the request to the timeline and emits
+// InvitationRequested, which enqueues the invitation, in one transaction. It
+// returns an ENOTFOUND error for an unknown order, and an ECONFLICT error for
+// a final or erased order, an order of a deleted integration, or when the
+// Events refuses it (assessgate does not e-mail invitations).
 func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

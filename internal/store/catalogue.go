@@ -15,9 +15,9 @@ import (
 )
 
 // SetCatalogue stores the vendor's package list. When it differs from the
-// stored one, the PackagesChanged hook runs for every active integration in
+// stored one, it emits PackagesChanged with every active integration, in
 // the same transaction, so each gets the new list pushed. It returns whether
-// the list changed and how many integrations were hooked.
+// the list changed and how many integrations it is pushed to.
 func (s *Store) SetCatalogue(ctx context.Context, pkgs []kombo.Package) (changed bool, pushes int, err error) {
 	if pkgs == nil {
 		pkgs = []kombo.Package{}

@@ -206,7 +206,8 @@ func inList(ids []string, first int) (string, []any) {
 // transaction, and records the erasure in the audit log, also when no order
 // matched, so that the request is on record. actor says who asked
 // (orders.ActorAPI, orders.ActorCLI). Links stop working at once; mail jobs
-// find the orders erased and send nothing (see jobs).
+// find the orders erased and send nothing (see jobs). It emits OrdersErased
+// when it erased any.
 //
 // It returns an EINVALID error for an empty address.
 func (s *Store) EraseCandidate(ctx context.Context, email, actor string) (*orders.Erasure, error) {
@@ -253,7 +254,8 @@ type Retention struct {
 // are older than that, and the personal data and webhook bodies of
 // integrations deleted longer than r.AfterIntegrationDeleted ago. It works
 // in batches, one transaction each, each recorded in the audit log as an
-// erasure by orders.ActorAssessgate; it returns those erasures. A batch that
+// erasure by orders.ActorAssessgate and emitting OrdersErased; it returns
+// those erasures. A batch that
 // found nothing is not recorded. When ctx ends it stops after the current
 // batch and returns what it did with ctx's error.
 func (s *Store) EraseDue(ctx context.Context, r Retention) ([]*orders.Erasure, error) {
