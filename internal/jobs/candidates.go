@@ -17,7 +17,6 @@ import (
 	"github.com/assessgate/assessgate/internal/mail"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
-	"github.com/assessgate/assessgate/kombo"
 )
 
 // Mailer sends candidate e-mails; *mail.Mailer is one. SendMany sends
@@ -31,8 +30,8 @@ var _ Mailer = (*mail.Mailer)(nil)
 
 // Candidates is the candidate side of assessgate: it invites candidates by
 // e-mail, reminds those who have not opened their link, expires invitations
-// and tells the vendor's platform. Its workers (AddWorkers) and store hooks
-// (Hooks) share it.
+// and tells the vendor's platform. Its workers are registered by
+// AddWorkers.
 type Candidates struct {
 	Store  *store.Store
 	Logger *slog.Logger
@@ -54,19 +53,15 @@ type Candidates struct {
 	ReminderAfter time.Duration
 
 	// ExpiryWriteback, when true, writes an expired order back to Kombo as
-	// CANCELLED with a TEXT attribute saying the invitation expired.
+	// CANCELLED with a TEXT attribute saying the invitation expired, through
+	// the same result and write-back job as the vendor's results.
 	ExpiryWriteback bool
-	// EnqueueResult enqueues, in tx, the write-back of a result to Kombo. If
-	// it is nil, expired orders are recorded on the timeline as not written
-	// back ("writeback.skipped").
-	EnqueueResult func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error
 
 	// Vendor sends events to the vendor's platform; nil sends none.
 	Vendor *Vendor
 
-	// Client inserts the jobs that jobs and hooks cause. Set it once the
-	// client is made (it needs the workers first), before it starts.
-	Client *Client
+	// Queue inserts the jobs that these jobs cause (NewQueue).
+	Queue *Client
 
 	// MaxParallel bounds the invitations of new orders (InviteManyArgs
 	// jobs) in flight at once; zero means DefaultMaxParallel.
@@ -85,7 +80,7 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &InviteManyWorker{C: c})
 	river.AddWorker(workers, &RemindWorker{C: c})
 	river.AddWorker(workers, &ExpireWorker{C: c})
-	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
+	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor, Store: c.Store})
 	n := c.MaxParallel
 	if n <= 0 {
 		n = DefaultMaxParallel
@@ -93,69 +88,17 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 	c.parallel = NewLimiter(n)
 }
 
-// Hooks returns h with the candidate side added: a new order, a first link
-// open and an erasure become vendor webhooks (order.created, order.started,
-// order.erased), and a re-invitation asked through the API becomes an
-// invitation job when assessgate e-mails candidates. The hooks insert jobs
-// with c.Client.
-func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
-	// The order.created webhooks of a transaction's orders go in one
-	// insert, as their invitations do (see Hooks).
-	created := h.OrdersCreated
-	h.OrdersCreated = func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
-		if created != nil {
-			if err := created(ctx, tx, os); err != nil {
-				return err
-			}
-		}
-		return c.Vendor.EnqueueMany(ctx, tx, c.Client, EventOrderCreated, os)
-	}
-	started := h.OrderStarted
-	h.OrderStarted = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-		if started != nil {
-			if err := started(ctx, tx, o); err != nil {
-				return err
-			}
-		}
-		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderStarted, o.ID)
-	}
-	accepted := h.ResultAccepted
-	h.ResultAccepted = func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error {
-		if accepted != nil {
-			if err := accepted(ctx, tx, o, r); err != nil {
-				return err
-			}
-		}
-		// An expired order's CANCELLED result was announced as order.expired.
-		switch o.State {
-		case orders.StateCompleted:
-			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCompleted, o.ID)
-		case orders.StateCancelled:
-			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCancelled, o.ID)
-		}
+// tellVendor enqueues with q, in tx, the vendor webhook of event for the
+// order id as it stands in tx.
+func tellVendor(ctx context.Context, tx *sql.Tx, st *store.Store, v *Vendor, q *Client, event, id string) error {
+	if !v.Enabled() {
 		return nil
 	}
-	erased := h.OrdersErased
-	h.OrdersErased = func(ctx context.Context, tx *sql.Tx, ids []string) error {
-		if erased != nil {
-			if err := erased(ctx, tx, ids); err != nil {
-				return err
-			}
-		}
-		for _, id := range ids {
-			if err := c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderErased, id); err != nil {
-				return err
-			}
-		}
-		return nil
+	o, err := st.FindOrderByIDTx(ctx, tx, id)
+	if err != nil {
+		return err
 	}
-	if c.Mailer != nil {
-		h.InviteRequested = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-			_, err := c.Client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID, RequestedAt: c.Store.Now().UnixMilli()}, nil)
-			return err
-		}
-	}
-	return h
+	return v.Enqueue(ctx, tx, q, event, o)
 }
 
 // Reasons no more e-mail goes to a candidate.

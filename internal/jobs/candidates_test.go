@@ -79,7 +79,8 @@ func (m *fakeMailer) to(address string) []sentMail {
 	return out
 }
 
-// recordedResult is what EnqueueResult was given.
+// recordedResult is the result of an expiry, as the store accepted it
+// (store.ResultAccepted for an expired order).
 type recordedResult struct {
 	OrderID string
 	Result  *kombo.ResultRequest
@@ -101,26 +102,34 @@ type env struct {
 func newEnv(t *testing.T, d storetest.Database, vendorURL string) *env {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(storetest.Open(t, d), logger)
-	e := &env{t: t, st: st, clk: clock.NewStub(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), mailer: &fakeMailer{}}
-	st.Now = e.clk.Now
-	vendor, err := jobs.NewVendor(st, logger, vendorURL, "whsec_"+testKeyB64)
+	db := storetest.Open(t, d)
+	e := &env{t: t, clk: clock.NewStub(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)), mailer: &fakeMailer{}}
+	vendor, err := jobs.NewVendor(logger, e.clk, vendorURL, "whsec_"+testKeyB64)
 	if err != nil {
 		t.Fatal(err)
 	}
+	queue, err := jobs.NewQueue(db, logger, e.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := jobs.NewEvents(jobs.EventsConfig{Queue: queue, Vendor: vendor, Invitations: true, Clock: e.clk})
+	// The jobs' Events, and the expiries' results they enqueue write-backs of.
+	st := store.New(db, store.Config{Logger: logger, Clock: e.clk, Events: store.EventsFunc(func(ctx context.Context, tx *sql.Tx, ev store.Event) error {
+		if r, ok := ev.(store.ResultAccepted); ok && r.Order.State == orders.StateExpired {
+			e.results = append(e.results, recordedResult{r.Order.ID, &r.Result.Request})
+		}
+		return events.Happened(ctx, tx, ev)
+	})})
+	e.st = st
 	e.c = &jobs.Candidates{
-		Store: st, Logger: logger, Mailer: e.mailer, PublicURL: publicURL,
+		Store: st, Logger: logger, Mailer: e.mailer, PublicURL: publicURL, Queue: queue,
 		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TypeScript (60 min)"}}),
 		InviteTTL:     ttl,
 		ReminderAfter: remindAfter, ExpiryWriteback: true, Vendor: vendor,
-		EnqueueResult: func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error {
-			e.results = append(e.results, recordedResult{orderID, r})
-			return nil
-		},
 	}
 	workers := river.NewWorkers()
 	e.c.AddWorkers(workers)
-	// jobs.Hooks pushes packages to a new integration.
+	// Events pushes packages to a new integration.
 	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Logger: logger, Limiter: jobs.NewLimiter(1)})
 	// Results enqueue write-backs.
 	river.AddWorker(workers, &jobs.WritebackWorker{Store: st, Logger: logger, Limiter: jobs.NewLimiter(1)})
@@ -128,8 +137,6 @@ func newEnv(t *testing.T, d storetest.Database, vendorURL string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.c.Client = e.client
-	st.SetHooks(e.c.Hooks(jobs.Hooks(e.client)))
 	e.ctx = context.Background()
 
 	// The integration, so that e-mails name the organisation.
@@ -717,20 +724,6 @@ func TestExpireWorker(t *testing.T) {
 				t.Errorf("with the write-back off: writeback.skipped = %+v", ev)
 			}
 
-			t.Run("NotWired", func(t *testing.T) {
-				e.order("nowire")
-				e.invite("nowire")
-				e.clk.Advance(ttl)
-				c := *e.c
-				c.EnqueueResult = nil
-				if err := expire(&c, "nowire"); err != nil {
-					t.Fatal(err)
-				}
-				o := e.find("nowire")
-				if ev := events(o, orders.EventWritebackSkip); o.State != orders.StateExpired || len(ev) != 1 || ev[0].Detail()["reason"] != "write-back not configured" {
-					t.Errorf("without EnqueueResult: state %s, writeback.skipped %+v", o.State, ev)
-				}
-			})
 		})
 	}
 }

@@ -56,7 +56,7 @@ func TestVendorWebhookWorker_ReadsOrderWhenSent(t *testing.T) {
 			if err := e.invite("o1"); err != nil {
 				t.Fatal(err)
 			}
-			w := &jobs.VendorWebhookWorker{Vendor: e.c.Vendor}
+			w := &jobs.VendorWebhookWorker{Vendor: e.c.Vendor, Store: e.st}
 			send := func() map[string]any {
 				t.Helper()
 				if err := work[jobs.VendorWebhookArgs](e, w, created, 1); err != nil {
@@ -129,7 +129,7 @@ func TestScrubLegacyVendorArgs(t *testing.T) {
 				t.Errorf("ScrubLegacyVendorArgs again = %d, %v; want nothing to do", n, err)
 			}
 			// The scrubbed job still sends the order, read when it is sent.
-			if err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: e.c.Vendor}, legacy, 1); err != nil {
+			if err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: e.c.Vendor, Store: e.st}, legacy, 1); err != nil {
 				t.Fatal(err)
 			}
 			if got := rcv.Requests()[0].Event.Data; got["id"] != "o1" || got["candidate"].(map[string]any)["email"] != "o1@example.com" {

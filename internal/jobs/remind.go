@@ -58,7 +58,7 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	expires := func(o *orders.Order) *time.Time { return o.ExpiresAt }
 	failed, err := c.sendAll(ctx, job.JobRow, mail.Reminder, []*orders.Order{o}, expires,
 		func(ctx context.Context, tx *sql.Tx, _ []*orders.Order) error {
-			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderReminded, o.ID)
+			return tellVendor(ctx, tx, c.Store, c.Vendor, c.Queue, EventOrderReminded, o.ID)
 		})
 	if err != nil {
 		return err

@@ -46,9 +46,9 @@ type WritebackWorker struct {
 	Limiter *Limiter
 	Logger  *slog.Logger
 	// Vendor, if enabled, hears writeback.failed when a result is
-	// dead-lettered; Client inserts that event's job.
+	// dead-lettered; Queue inserts that event's job.
 	Vendor *Vendor
-	Client *Client
+	Queue  *Client
 }
 
 // Work delivers the newest undelivered result of the order, unless the
@@ -128,7 +128,7 @@ func (w *WritebackWorker) deadLetter(ctx context.Context, orderID, reason string
 		if err := w.Store.AddEventTx(ctx, tx, orderID, deadLetterEvent("writeback", reason, err)); err != nil {
 			return err
 		}
-		return w.Vendor.Enqueue(ctx, tx, w.Client, EventWritebackFailed, orderID)
+		return tellVendor(ctx, tx, w.Store, w.Vendor, w.Queue, EventWritebackFailed, orderID)
 	})
 	if txErr != nil {
 		w.Logger.Error("record dead letter", "order_id", orderID, "err", txErr)

@@ -32,8 +32,7 @@ func TestStore_CountOrdersByState(t *testing.T) {
 func TestStore_FindWritebackErrors(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		clk := newClock(baseTime)
-		st.Now = clk.Now
+		clk := clockOf(st)
 		mustIntake(t, st, orderIntake(t, "ev-1", "o1", nil))
 		add := func(e orders.EventData) {
 			t.Helper()

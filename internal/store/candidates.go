@@ -160,8 +160,8 @@ type LinkOpen struct {
 
 // OpenLink finds the order of a link by the hash of its token. When record
 // is true and the order was received or invited and is not past its expiry,
-// it marks the order started, adds it to the timeline and runs the
-// OrderStarted hook, in one transaction. It returns an ENOTFOUND error for
+// it marks the order started, adds it to the timeline and emits
+// OrderStarted, in one transaction. It returns an ENOTFOUND error for
 // an unknown token.
 func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*LinkOpen, error) {
 	find := func(q querier) (*LinkOpen, error) {
@@ -207,12 +207,7 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			return err
 		}
 		open.Started = true
-		if s.hooks.OrderStarted != nil {
-			if err := s.hooks.OrderStarted(ctx, tx, open.Order); err != nil {
-				return fmt.Errorf("order started hook: %w", err)
-			}
-		}
-		return nil
+		return s.happened(ctx, tx, OrderStarted{Order: open.Order})
 	})
 	if err != nil {
 		return nil, err
@@ -221,11 +216,11 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 }
 
 // RequestInvite asks for an order's invitation to be sent again, with a new
-// expiry: it adds the request to the timeline and runs the InviteRequested
-// hook, which enqueues the invitation, in one transaction. It returns an
-// ENOTFOUND error for an unknown order, and an ECONFLICT error for a final
-// or erased order, an order of a deleted integration, or when no hook is set
-// (assessgate does not e-mail invitations).
+// expiry: it adds the request to the timeline and emits
+// InvitationRequested, which enqueues the invitation, in one transaction. It
+// returns an ENOTFOUND error for an unknown order, and an ECONFLICT error for
+// a final or erased order, an order of a deleted integration, or when the
+// Events refuses it (assessgate does not e-mail invitations).
 func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -242,13 +237,10 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
 			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
-		if s.hooks.InviteRequested == nil {
-			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")
-		}
 		if err := s.addEvent(ctx, tx, o.ID, orders.InviteRequested{}); err != nil {
 			return err
 		}
-		return s.hooks.InviteRequested(ctx, tx, o)
+		return s.happened(ctx, tx, InvitationRequested{Order: o})
 	})
 	if err != nil {
 		return nil, err

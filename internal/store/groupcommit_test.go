@@ -5,8 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -25,10 +23,11 @@ func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created fun
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
 			db := storetest.Open(t, d)
-			st := store.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			st := newStore(t, db)
 			var mu sync.Mutex
 			var calls [][]string
-			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+				os := e.Orders
 				var ids []string
 				for _, o := range os {
 					ids = append(ids, o.ID)
@@ -37,7 +36,7 @@ func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created fun
 				calls = append(calls, ids)
 				mu.Unlock()
 				return nil
-			}})
+			})
 			f(t, st, func() [][]string {
 				mu.Lock()
 				defer mu.Unlock()
@@ -138,7 +137,7 @@ func TestGroupCommit_SharesTransactions(t *testing.T) {
 		}
 
 		// Without group commit every webhook has a transaction of its own.
-		st.SetGroupCommit(store.GroupCommit{MaxItems: 1})
+		st = newStore(t, st.DB(), withGroupCommit(store.GroupCommit{MaxItems: 1}), withEventsOf(st))
 		var wg sync.WaitGroup
 		for i := range 10 {
 			wg.Add(1)
@@ -335,19 +334,17 @@ func TestGroupCommit_AddEventShares(t *testing.T) {
 func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			fresh := func() *store.Store {
+			fresh := func(opts ...func(*store.Config)) *store.Store {
 				if d.Name == "postgres" {
 					d, _ = storetest.Postgres(t)
 				} else {
 					d = storetest.SQLite(t)
 				}
-				st := store.New(storetest.Open(t, d), slog.New(slog.NewTextHandler(io.Discard, nil)))
-				at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-				st.Now = func() time.Time { return at }
+				st := newStore(t, storetest.Open(t, d), opts...)
+				clockOf(st).Set(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 				return st
 			}
-			batched, single := fresh(), fresh()
-			single.SetGroupCommit(store.GroupCommit{MaxItems: 1})
+			batched, single := fresh(), fresh(withGroupCommit(store.GroupCommit{MaxItems: 1}))
 
 			ctx := context.Background()
 			inactive := `{"id":"ev-off","type":"integration-state-changed","data":{"integration_id":"lever:off","integration_tool":"lever",

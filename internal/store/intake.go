@@ -43,6 +43,10 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // others of its transaction unharmed, and each call returns after the
 // transaction holding its webhook commits.
 //
+// The orders a transaction created are emitted together, as one
+// OrdersCreated; a stored integration-created webhook emits
+// IntegrationCreated.
+//
 // It returns an *orders.Error with EUNPROCESSABLE for an order of an
 // integration that is deleted or inactive (nothing is stored then), and an
 // error for which IsUnavailable is true when the database cannot commit.
@@ -104,10 +108,8 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 		}); err != nil {
 			return nil, err
 		}
-		if s.hooks.IntegrationCreated != nil {
-			if err := s.hooks.IntegrationCreated(ctx, tx, d.ID); err != nil {
-				return nil, fmt.Errorf("integration created hook: %w", err)
-			}
+		if err := s.happened(ctx, tx, IntegrationCreated{IntegrationID: d.ID}); err != nil {
+			return nil, err
 		}
 	case w.IntegrationDeleted != nil:
 		d := w.IntegrationDeleted
@@ -151,7 +153,8 @@ func webhookRefs(w *kombo.Webhook) (orderID, integrationID string) {
 
 // CreateOrder stores an order found other than through a webhook (by
 // reconciliation), through the same path as a webhook order: the same
-// dedupe, the same jobs. It reports whether the order was new.
+// dedupe, the same jobs (OrdersCreated). It reports whether the order was
+// new.
 func (s *Store) CreateOrder(ctx context.Context, o *kombo.Order, source orders.Source) (*orders.Order, bool, error) {
 	var (
 		stored  *orders.Order

@@ -9,30 +9,23 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/riverqueue/river"
-
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
 )
 
-// benchStore opens a fresh store on d with River's hooks, as serve wires it
+// benchStore opens a fresh store on d with the jobs' Events, as serve wires it
 // (jobs are inserted, not worked).
 func benchStore(b *testing.B, d storetest.Database, g store.GroupCommit) *store.Store {
 	b.Helper()
 	db := storetest.Open(b, d)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(db, logger)
-	st.SetGroupCommit(g)
-	workers := river.NewWorkers()
-	(&jobs.Candidates{Store: st}).AddWorkers(workers)
-	client, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers})
+	queue, err := jobs.NewQueue(db, logger, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	st.SetHooks(jobs.Hooks(client))
-	return st
+	return store.New(db, store.Config{Logger: logger, GroupCommit: g, Events: jobs.NewEvents(jobs.EventsConfig{Queue: queue})})
 }
 
 // benchIntake returns an order webhook in the seed's shape with ids from n.

@@ -139,14 +139,15 @@ func TestStore_Intake_Concurrent(t *testing.T) {
 		ctx := context.Background()
 		var mu sync.Mutex
 		created := map[string]int{}
-		st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+			os := e.Orders
 			mu.Lock()
 			defer mu.Unlock()
 			for _, o := range os {
 				created[o.ID]++
 			}
 			return nil
-		}})
+		})
 
 		// intakeAll stores every webhook at once, one goroutine each, and
 		// returns the results in order.

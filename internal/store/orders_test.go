@@ -22,14 +22,15 @@ func TestStore_CreateOrder(t *testing.T) {
 		ctx := context.Background()
 		var mu sync.Mutex
 		created := map[string]int{}
-		st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+			os := e.Orders
 			mu.Lock()
 			defer mu.Unlock()
 			for _, o := range os {
 				created[o.ID]++
 			}
 			return nil
-		}})
+		})
 
 		t.Run("New", func(t *testing.T) {
 			ko := kombOrder("rec-1", func(o *kombo.Order) { o.Job.Name = ptr("Bottle Opener") })
@@ -141,8 +142,8 @@ func boolStrings(bs []bool) []string {
 func TestStore_FindOrderByID(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		c := newClock(baseTime)
-		st.Now = c.Now
+		c := clockOf(st)
+		c.Set(baseTime)
 		mustIntake(t, st, orderIntake(t, "find-ev", "find-1", nil))
 		c.Advance(time.Second)
 		mustIntake(t, st, orderIntake(t, "find-ev-2", "find-1", nil))
@@ -260,7 +261,7 @@ func TestStore_FindOrders(t *testing.T) {
 			{"o5", "int-a", "pkg-a", "ADA@EXAMPLE.COM", kombo.OrderStatusOpen, 2},
 			{"o6", "int-c", "pkg-c", "dora@example.com", kombo.OrderStatusRejected, 3},
 		} {
-			st.Now = newClock(baseTime.Add(time.Duration(o.at) * time.Second)).Now
+			clockOf(st).Set(baseTime.Add(time.Duration(o.at) * time.Second))
 			mustIntake(t, st, orderIntake(t, o.id+"-ev", o.id, func(k *kombo.Order) {
 				k.IntegrationID, k.PackageID, k.Candidate.Email, k.Status = o.integration, o.pkg, o.email, o.status
 			}))
