@@ -36,8 +36,9 @@ func (e Event) Detail() map[string]any {
 // struct in this file, registered with its name beside it (register);
 // adding a kind is adding one. Its JSON is the event's detail, as stored
 // and as the API shows it: ids, status codes and latencies, never personal
-// data. Its fields are declared in the order of their JSON names, the order
-// in which the detail has always been written.
+// data. Its fields are declared in the order of their JSON names: the
+// detail was a map, whose keys json.Marshal sorts, before it was a type,
+// and the JSON stored and shown stays what it was.
 type EventData interface {
 	// Kind returns the name of the kind, e.g. "mail.sent".
 	Kind() string

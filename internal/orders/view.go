@@ -66,7 +66,8 @@ func (e EventView) Data() (EventData, error) { return DecodeEvent(e.Kind, e.Deta
 
 // viewDetail is the JSON of d, nil when it is empty. It leaves <, > and &
 // as they are, for the API's encoder, which does not escape them, to show
-// them as such; json.Marshal escapes them still.
+// them as such; json.Marshal escapes them still. The kinds' fields all
+// encode, so it fails only for an UnknownEvent that was not decoded.
 func viewDetail(d EventData) json.RawMessage {
 	detail, err := marshalUnescaped(d)
 	if err != nil || string(detail) == "{}" {
