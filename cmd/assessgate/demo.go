@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/assessgate/assessgate/internal/admin"
 	"github.com/assessgate/assessgate/internal/mail/catcher"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/kombo"
@@ -343,7 +342,9 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 		delivered, completed := false, false
 		for _, e := range view.Timeline {
 			delivered = delivered || e.Kind == orders.EventResultDelivered
-			completed = completed || e.Kind == orders.EventVendorSent && e.Detail["event"] == "order.completed"
+			data, _ := e.Data()
+			sent, ok := data.(orders.VendorWebhookSent)
+			completed = completed || ok && sent.Event == "order.completed"
 		}
 		return delivered && completed
 	}); err != nil {
@@ -351,8 +352,12 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	}
 	out.step("timeline", "order %s is %s, Kombo status %s:", o.ID, view.State, view.Status)
 	for _, e := range view.Timeline {
+		data, err := e.Data()
+		if err != nil {
+			return err
+		}
 		at, _ := time.Parse(time.RFC3339Nano, e.At)
-		out.printf("      %s  %-22s %s\n", at.Local().Format("15:04:05.000"), e.Kind, admin.Describe(orders.Event{Kind: e.Kind, Detail: e.Detail}))
+		out.printf("      %s  %-22s %s\n", at.Local().Format("15:04:05.000"), e.Kind, data.Describe())
 	}
 	return nil
 }

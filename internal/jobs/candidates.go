@@ -178,13 +178,13 @@ func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string,
 // skipAll records on the timelines of the orders of ids that their e-mails
 // were not sent, and why (reasons[i] for ids[i]), in one write.
 func (c *Candidates) skipAll(ctx context.Context, ids []string, kind mail.Kind, reasons []string) error {
-	details := make([]map[string]any, len(ids))
+	skipped := make([]orders.EventData, len(ids))
 	for i, id := range ids {
 		c.Logger.Info("mail skipped", "order_id", id, "mail", string(kind), "reason", reasons[i])
-		details[i] = map[string]any{"mail": string(kind), "reason": reasons[i]}
+		skipped[i] = orders.MailSkipped{Mail: string(kind), Reason: reasons[i]}
 	}
 	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return c.Store.AddEventsTx(ctx, tx, ids, orders.EventMailSkipped, details)
+		return c.Store.AddEventsTx(ctx, tx, ids, skipped)
 	})
 }
 
@@ -237,8 +237,8 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 			}
 			erased = append(erased, o.ID)
 		}
-		return c.Store.AddEventsTx(ctx, tx, erased, orders.EventMailSkipped,
-			repeat(map[string]any{"mail": string(kind), "reason": reasonErased}, len(erased)))
+		return c.Store.AddEventsTx(ctx, tx, erased,
+			repeat[orders.EventData](orders.MailSkipped{Mail: string(kind), Reason: reasonErased}, len(erased)))
 	}); err != nil {
 		return nil, fmt.Errorf("store the links of %d %ss: %w", len(os), kind, err)
 	}
@@ -248,7 +248,7 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 	failed := map[string]error{}
 	var (
 		failedIDs, failedHashes, sentIDs []string
-		failedDetails, sentDetails       []map[string]any
+		failedEvents, sentEvents         []orders.EventData
 		sent                             []*orders.Order
 	)
 	for i, o := range os {
@@ -257,10 +257,10 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		case outcomes[i].err != nil:
 			failed[o.ID] = outcomes[i].err
 			failedIDs, failedHashes = append(failedIDs, o.ID), append(failedHashes, hashes[i])
-			failedDetails = append(failedDetails, outcomes[i].detail)
+			failedEvents = append(failedEvents, outcomes[i].event)
 		default:
 			sent, sentIDs = append(sent, o), append(sentIDs, o.ID)
-			sentDetails = append(sentDetails, outcomes[i].detail)
+			sentEvents = append(sentEvents, outcomes[i].event)
 		}
 	}
 	// Recorded even when the job's time is up: the e-mails went.
@@ -270,10 +270,10 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		if err := c.Store.RemoveLinksTx(ctx, tx, failedHashes); err != nil {
 			return err
 		}
-		if err := c.Store.AddEventsTx(ctx, tx, failedIDs, orders.EventMailFailed, failedDetails); err != nil {
+		if err := c.Store.AddEventsTx(ctx, tx, failedIDs, failedEvents); err != nil {
 			return err
 		}
-		if err := c.Store.AddEventsTx(ctx, tx, sentIDs, orders.EventMailSent, sentDetails); err != nil {
+		if err := c.Store.AddEventsTx(ctx, tx, sentIDs, sentEvents); err != nil {
 			return err
 		}
 		if len(sent) == 0 {
@@ -291,11 +291,11 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 	return failed, nil
 }
 
-// outcome is what became of one e-mail, and the detail of the timeline
-// event that records it.
+// outcome is what became of one e-mail, and the timeline event that
+// records it (orders.MailSent or orders.MailFailed).
 type outcome struct {
-	err    error
-	detail map[string]any
+	err   error
+	event orders.EventData
 }
 
 // mailPerConnection is how many e-mails go over one SMTP connection.
@@ -344,25 +344,24 @@ func (c *Candidates) mailAll(ctx context.Context, job *rivertype.JobRow, kind ma
 }
 
 // mailed logs what became of the e-mail of kind to the candidate of o and
-// returns it with the detail of its timeline event.
+// returns it with its timeline event.
 func (c *Candidates) mailed(job *rivertype.JobRow, o *orders.Order, kind mail.Kind, expiresAt *time.Time, s mail.Sent, latencyMS int64) outcome {
-	detail := map[string]any{"mail": string(kind), "attempt": job.Attempt, "latency_ms": latencyMS}
 	log := c.Logger.With("order_id", o.ID, "mail", string(kind), "attempt", job.Attempt, "job_id", job.ID)
 	if s.Err != nil {
-		detail["error"] = s.Err.Error()
+		failed := orders.MailFailed{Attempt: job.Attempt, Error: s.Err.Error(), LatencyMS: latencyMS, Mail: string(kind)}
 		var me *mail.Error
-		if errors.As(s.Err, &me) && me.Code != 0 {
-			detail["smtp_code"] = me.Code
+		if errors.As(s.Err, &me) {
+			failed.SMTPCode = me.Code
 		}
 		log.Warn("mail failed", "err", s.Err)
-		return outcome{fmt.Errorf("send %s for order %s: %w", kind, o.ID, s.Err), detail}
+		return outcome{fmt.Errorf("send %s for order %s: %w", kind, o.ID, s.Err), failed}
 	}
-	detail["message_id"] = s.MessageID
+	sent := orders.MailSent{Attempt: job.Attempt, LatencyMS: latencyMS, Mail: string(kind), MessageID: s.MessageID}
 	if expiresAt != nil {
-		detail["expires_at"] = orders.FormatTime(*expiresAt)
+		sent.ExpiresAt = orders.FormatTime(*expiresAt)
 	}
 	log.Info("mail sent", "latency_ms", latencyMS)
-	return outcome{nil, detail}
+	return outcome{nil, sent}
 }
 
 // repeat returns n times v.

@@ -237,7 +237,7 @@ func (e *env) vendorEvents(orderID string) []string {
 func events(o *orders.Order, kind string) []orders.Event {
 	var out []orders.Event
 	for _, ev := range o.Timeline {
-		if ev.Kind == kind {
+		if ev.Kind() == kind {
 			out = append(out, ev)
 		}
 	}
@@ -284,7 +284,7 @@ func TestInviteManyWorker(t *testing.T) {
 			if n := len(e.mailer.to("m5@example.com")); n != 0 {
 				t.Errorf("invitations to the cancelled order = %d; want 0", n)
 			}
-			if sk := events(e.find("m5"), orders.EventMailSkipped); len(sk) != 1 || sk[0].Detail["reason"] != "the order is cancelled" {
+			if sk := events(e.find("m5"), orders.EventMailSkipped); len(sk) != 1 || sk[0].Detail()["reason"] != "the order is cancelled" {
 				t.Errorf("m5's mail.skipped events = %+v; want one: the order is cancelled", sk)
 			}
 			for _, id := range ids {
@@ -329,7 +329,7 @@ func TestInviteManyWorker(t *testing.T) {
 				if got := e.vendorEvents(id); strings.Join(got, ",") != "order.created,order.invited" {
 					t.Errorf("%s: vendor events = %v; want order.created, order.invited", id, got)
 				}
-				if sent := events(o, orders.EventMailSent); len(sent) != 1 || sent[0].Detail["attempt"] != float64(1) {
+				if sent := events(o, orders.EventMailSent); len(sent) != 1 || sent[0].Detail()["attempt"] != float64(1) {
 					t.Errorf("%s: mail.sent events = %+v; want one, attempt 1", id, sent)
 				}
 			}
@@ -348,7 +348,7 @@ func TestInviteManyWorker(t *testing.T) {
 				t.Fatal(err)
 			}
 			failed, sent := events(e.find("m3"), orders.EventMailFailed), events(e.find("m3"), orders.EventMailSent)
-			if len(failed) != 1 || failed[0].Detail["attempt"] != float64(1) || len(sent) != 1 || sent[0].Detail["attempt"] != float64(2) {
+			if len(failed) != 1 || failed[0].Detail()["attempt"] != float64(1) || len(sent) != 1 || sent[0].Detail()["attempt"] != float64(2) {
 				t.Errorf("m3's timeline: mail.failed %+v, mail.sent %+v; want attempt 1 failed, attempt 2 sent", failed, sent)
 			}
 
@@ -448,7 +448,7 @@ func TestInviteWorker(t *testing.T) {
 				t.Errorf("vendor events = %v; want order.created, order.invited", got)
 			}
 			sentEvents := events(o, orders.EventMailSent)
-			if len(sentEvents) != 1 || sentEvents[0].Detail["mail"] != "invitation" || sentEvents[0].Detail["attempt"] != float64(1) {
+			if len(sentEvents) != 1 || sentEvents[0].Detail()["mail"] != "invitation" || sentEvents[0].Detail()["attempt"] != float64(1) {
 				t.Errorf("mail.sent events = %+v; want one for the invitation, attempt 1", sentEvents)
 			}
 			b, _ := json.Marshal(o.Timeline)
@@ -508,7 +508,7 @@ func TestInviteWorker(t *testing.T) {
 					if n := len(e.mailer.to(id + "@example.com")); n != 0 {
 						t.Errorf("%s order got %d e-mails; want none", state, n)
 					}
-					if ev := events(e.find(id), orders.EventMailSkipped); len(ev) != 1 || !strings.Contains(ev[0].Detail["reason"].(string), string(state)) {
+					if ev := events(e.find(id), orders.EventMailSkipped); len(ev) != 1 || !strings.Contains(ev[0].Detail()["reason"].(string), string(state)) {
 						t.Errorf("%s order: mail.skipped = %+v; want one naming the state", state, ev)
 					}
 					if _, err := e.st.RequestInvite(e.ctx, id); orders.ErrorCode(err) != orders.ECONFLICT {
@@ -528,7 +528,7 @@ func TestInviteWorker(t *testing.T) {
 				}
 				o := e.find("o3")
 				failed := events(o, orders.EventMailFailed)
-				if o.State != orders.StateReceived || len(failed) != 1 || failed[0].Detail["error"] != "smtp: connect" {
+				if o.State != orders.StateReceived || len(failed) != 1 || failed[0].Detail()["error"] != "smtp: connect" {
 					t.Errorf("after a failed send: state %s, mail.failed %+v; want received and one failure", o.State, failed)
 				}
 				var links int
@@ -553,7 +553,7 @@ func TestInviteWorker(t *testing.T) {
 					t.Fatal(err)
 				}
 				o := e.find("o4")
-				if ev := events(o, orders.EventMailSkipped); o.State != orders.StateReceived || len(ev) != 1 || ev[0].Detail["reason"] != "SMTP is not configured" {
+				if ev := events(o, orders.EventMailSkipped); o.State != orders.StateReceived || len(ev) != 1 || ev[0].Detail()["reason"] != "SMTP is not configured" {
 					t.Errorf("without SMTP: state %s, mail.skipped %+v; want received, skipped", o.State, ev)
 				}
 				// A batch: each order that exists is skipped, one gone is not.
@@ -562,7 +562,7 @@ func TestInviteWorker(t *testing.T) {
 				if err := work[jobs.InviteManyArgs](e, &jobs.InviteManyWorker{C: &c}, batch, 1); err != nil {
 					t.Fatal(err)
 				}
-				if ev := events(e.find("o5"), orders.EventMailSkipped); len(ev) != 1 || ev[0].Detail["reason"] != "SMTP is not configured" {
+				if ev := events(e.find("o5"), orders.EventMailSkipped); len(ev) != 1 || ev[0].Detail()["reason"] != "SMTP is not configured" {
 					t.Errorf("without SMTP, batch: mail.skipped %+v; want one", ev)
 				}
 				var orphans int
@@ -625,7 +625,7 @@ func TestRemindWorker(t *testing.T) {
 					t.Errorf("%s: %d e-mails; want no reminder", id, n)
 				}
 				ev := events(e.find(id), orders.EventMailSkipped)
-				if len(ev) != 1 || ev[0].Detail["reason"] != want || ev[0].Detail["mail"] != "reminder" {
+				if len(ev) != 1 || ev[0].Detail()["reason"] != want || ev[0].Detail()["mail"] != "reminder" {
 					t.Errorf("%s: mail.skipped = %+v; want one reminder skipped because %q", id, ev, want)
 				}
 			}
@@ -720,7 +720,7 @@ func TestExpireWorker(t *testing.T) {
 					t.Errorf("%s: result = %+v %+v; want CANCELLED with a TEXT attribute saying the invitation expired, %s", id, r, a, want)
 				}
 			}
-			if ev := events(e.find("off"), orders.EventWritebackSkip); len(ev) != 1 || ev[0].Detail["reason"] != "expiry write-back is off" {
+			if ev := events(e.find("off"), orders.EventWritebackSkip); len(ev) != 1 || ev[0].Detail()["reason"] != "expiry write-back is off" {
 				t.Errorf("with the write-back off: writeback.skipped = %+v", ev)
 			}
 

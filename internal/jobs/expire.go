@@ -44,7 +44,7 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 			}
 			return err
 		}
-		if o.State.Final() || o.ExpiresAt == nil || o.ExpiresAt.UnixMilli() != job.Args.ExpiresAt {
+		if !orders.Expire.Allows(o.State) || o.ExpiresAt == nil || o.ExpiresAt.UnixMilli() != job.Args.ExpiresAt {
 			return nil
 		}
 		now := c.Store.Now()
@@ -56,9 +56,7 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 			return err
 		}
 		started := o.StartedAt != nil
-		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventExpired, map[string]any{
-			"expires_at": orders.FormatTime(*o.ExpiresAt), "started": started,
-		}); err != nil {
+		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.OrderExpired{ExpiresAt: orders.FormatTime(*o.ExpiresAt), Started: started}); err != nil {
 			return err
 		}
 		if err := tellVendor(ctx, tx, c.Store, c.Vendor, c.Queue, EventOrderExpired, o.ID); err != nil {
@@ -68,10 +66,10 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 		switch {
 		case stopped(ctx, c.Store, o) == reasonIntegrationDeleted:
 			log.Info("order expired; not written back: its integration was deleted")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": reasonIntegrationDeleted})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: reasonIntegrationDeleted})
 		case !c.ExpiryWriteback:
 			log.Info("order expired; not written back (ASSESSGATE_EXPIRY_WRITEBACK=false)")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": "expiry write-back is off"})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: "expiry write-back is off"})
 		}
 		log.Info("order expired; write-back enqueued")
 		// Stored as the vendor's results are; store.ResultAccepted enqueues

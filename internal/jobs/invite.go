@@ -75,7 +75,7 @@ func (c *Candidates) noInvitation(o *orders.Order, args InviteArgs, stopped stri
 	switch {
 	case c.Mailer == nil:
 		return noSMTP
-	case o.State.Final():
+	case !orders.Invite.Allows(o.State):
 		return fmt.Sprintf("the order is %s", o.State)
 	case stopped != "":
 		return stopped

@@ -168,7 +168,7 @@ func TestCandidates_NoMailAfterErasure(t *testing.T) {
 			}
 			for _, id := range []string{"early", "late"} {
 				skipped := events(e.find(id), orders.EventMailSkipped)
-				if len(skipped) != 1 || skipped[0].Detail["reason"] != "the candidate's personal data was erased" {
+				if len(skipped) != 1 || skipped[0].Detail()["reason"] != "the candidate's personal data was erased" {
 					t.Errorf("%s: mail.skipped %+v; want one, saying the data was erased", id, skipped)
 				}
 			}
@@ -212,7 +212,7 @@ func TestCandidates_IntegrationDeleted(t *testing.T) {
 			if n := len(e.mailer.to("waiting@example.com")); n != 0 {
 				t.Errorf("invitations after the integration was deleted = %d; want 0", n)
 			}
-			if s := events(e.find("waiting"), orders.EventMailSkipped); len(s) != 1 || s[0].Detail["reason"] != "the integration was deleted" {
+			if s := events(e.find("waiting"), orders.EventMailSkipped); len(s) != 1 || s[0].Detail()["reason"] != "the integration was deleted" {
 				t.Errorf("mail.skipped = %+v; want one saying the integration was deleted", s)
 			}
 
@@ -222,7 +222,7 @@ func TestCandidates_IntegrationDeleted(t *testing.T) {
 			if err := work[jobs.WritebackArgs](e, wb, jobs.WritebackArgs{OrderID: "invited", IntegrationID: integrationID}, 1); err != nil {
 				t.Errorf("write-back for a deleted integration = %v; want it skipped", err)
 			}
-			if s := events(e.find("invited"), orders.EventWritebackSkip); len(s) != 1 || s[0].Detail["reason"] != "the integration was deleted" {
+			if s := events(e.find("invited"), orders.EventWritebackSkip); len(s) != 1 || s[0].Detail()["reason"] != "the integration was deleted" {
 				t.Errorf("writeback.skipped = %+v; want one saying the integration was deleted", s)
 			}
 
@@ -255,7 +255,7 @@ func TestWritebackWorker_Erased(t *testing.T) {
 			if err := work[jobs.WritebackArgs](e, wb, jobs.WritebackArgs{OrderID: "o1", IntegrationID: integrationID}, 1); err != nil {
 				t.Errorf("write-back of an erased result = %v; want it skipped", err)
 			}
-			if s := events(e.find("o1"), orders.EventWritebackSkip); len(s) != 1 || !strings.Contains(s[0].Detail["reason"].(string), "erased") {
+			if s := events(e.find("o1"), orders.EventWritebackSkip); len(s) != 1 || !strings.Contains(s[0].Detail()["reason"].(string), "erased") {
 				t.Errorf("writeback.skipped = %+v; want one saying the result was erased", s)
 			}
 

@@ -69,7 +69,7 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 // reminded reports whether a reminder was sent since the last invitation.
 func reminded(o *orders.Order) bool {
 	for _, e := range o.Timeline {
-		if e.Kind == orders.EventMailSent && e.Detail["mail"] == string(mail.Reminder) && !e.At.Before(*o.InvitedAt) {
+		if sent, ok := e.Data.(orders.MailSent); ok && sent.Mail == string(mail.Reminder) && !e.At.Before(*o.InvitedAt) {
 			return true
 		}
 	}

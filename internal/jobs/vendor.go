@@ -240,18 +240,19 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 
 	start := time.Now()
 	resp, err := v.HTTPClient.Do(req)
-	detail := map[string]any{"event": a.Event, "webhook_id": a.WebhookID, "attempt": job.Attempt}
+	status := 0 // no answer
 	if err == nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		detail["status"] = resp.StatusCode
+		status = resp.StatusCode
 	}
-	detail["latency_ms"] = time.Since(start).Milliseconds()
+	latency := time.Since(start).Milliseconds()
 	log := v.Logger.With("order_id", a.OrderID, "event", a.Event, "webhook_id", a.WebhookID, "attempt", job.Attempt)
 
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		log.Info("vendor webhook sent", "status", resp.StatusCode)
-		return w.Store.AddEvent(ctx, a.OrderID, orders.EventVendorSent, detail)
+		return w.Store.AddEvent(ctx, a.OrderID, orders.VendorWebhookSent{
+			Attempt: job.Attempt, Event: a.Event, LatencyMS: latency, Status: status, WebhookID: a.WebhookID})
 	}
 	reason := ""
 	if err != nil {
@@ -259,12 +260,10 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 	} else {
 		reason = "HTTP " + strconv.Itoa(resp.StatusCode)
 	}
-	detail["error"] = reason
-	if job.Attempt >= job.MaxAttempts {
-		detail["final"] = true // River discards the job now
-	}
 	log.Warn("vendor webhook failed", "err", reason)
-	if err := w.Store.AddEvent(ctx, a.OrderID, orders.EventVendorFailed, detail); err != nil {
+	if err := w.Store.AddEvent(ctx, a.OrderID, orders.VendorWebhookFailed{Attempt: job.Attempt, Error: reason, Event: a.Event,
+		Final:     job.Attempt >= job.MaxAttempts, // River discards the job now
+		LatencyMS: latency, Status: status, WebhookID: a.WebhookID}); err != nil {
 		return err
 	}
 	return fmt.Errorf("vendor webhook %s of order %s: %s", a.Event, a.OrderID, reason)

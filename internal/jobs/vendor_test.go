@@ -139,17 +139,17 @@ func TestVendorWebhookWorker(t *testing.T) {
 			if len(failed) != fails || len(sent) != 1 {
 				t.Fatalf("timeline: %d vendor_webhook.failed, %d sent; want %d, 1", len(failed), len(sent), fails)
 			}
-			if failed[0].Detail["status"] != float64(500) || failed[0].Detail["attempt"] != float64(1) || failed[0].Detail["error"] != "HTTP 500" ||
-				sent[0].Detail["status"] != float64(204) || sent[0].Detail["attempt"] != float64(fails+1) || sent[0].Detail["webhook_id"] != args.WebhookID {
-				t.Errorf("timeline details: failed %+v, sent %+v", failed[0].Detail, sent[0].Detail)
+			if failed[0].Detail()["status"] != float64(500) || failed[0].Detail()["attempt"] != float64(1) || failed[0].Detail()["error"] != "HTTP 500" ||
+				sent[0].Detail()["status"] != float64(204) || sent[0].Detail()["attempt"] != float64(fails+1) || sent[0].Detail()["webhook_id"] != args.WebhookID {
+				t.Errorf("timeline details: failed %+v, sent %+v", failed[0].Detail(), sent[0].Detail())
 			}
 
 			t.Run("LastAttempt", func(t *testing.T) {
 				rcv.SetFail(100)
 				err := w.Work(e.ctx, &river.Job[jobs.VendorWebhookArgs]{JobRow: &rivertype.JobRow{Attempt: 25, MaxAttempts: 25}, Args: args})
 				failed := events(e.find("o1"), orders.EventVendorFailed)
-				if err == nil || failed[len(failed)-1].Detail["final"] != true {
-					t.Errorf("last attempt = %v, %+v; want an error recorded as final", err, failed[len(failed)-1].Detail)
+				if err == nil || failed[len(failed)-1].Detail()["final"] != true {
+					t.Errorf("last attempt = %v, %+v; want an error recorded as final", err, failed[len(failed)-1].Detail())
 				}
 			})
 
@@ -159,7 +159,7 @@ func TestVendorWebhookWorker(t *testing.T) {
 				v, _ := jobs.NewVendor(e.c.Logger, e.clk, closed.URL+"/hooks?token=s3cret", "raw-secret")
 				err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: v, Store: e.st}, args, 1)
 				failed := events(e.find("o1"), orders.EventVendorFailed)
-				last := failed[len(failed)-1].Detail["error"].(string)
+				last := failed[len(failed)-1].Detail()["error"].(string)
 				if err == nil || strings.Contains(last, "s3cret") || strings.Contains(err.Error(), "s3cret") || !strings.Contains(last, "refused") {
 					t.Errorf("unreachable receiver = %v, recorded %q; want connection refused, without the URL", err, last)
 				}

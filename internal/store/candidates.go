@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
 )
-
-// finalStates is the SQL list of orders.State values that are final.
-const finalStates = "('completed', 'cancelled', 'expired')"
 
 // AddLink stores the hash of a new candidate link token of an order. It
 // returns an ECONFLICT error when the order's personal data was erased, and
@@ -67,7 +65,7 @@ func (s *Store) AddLinksTx(ctx context.Context, tx *sql.Tx, orderIDs, hashes []s
 	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertLinks, len(issued), 3), links...); err != nil {
 		return nil, unavailable(fmt.Errorf("insert links: %w", err))
 	}
-	if err := s.AddEventsTx(ctx, tx, issued, orders.EventLinkIssued, make([]map[string]any, len(issued))); err != nil {
+	if err := s.AddEventsTx(ctx, tx, issued, slices.Repeat([]orders.EventData{orders.LinkIssued{}}, len(issued))); err != nil {
 		return nil, err
 	}
 	return open, nil
@@ -113,9 +111,9 @@ func (s *Store) MarkInvitedManyTx(ctx context.Context, tx *sql.Tx, orderIDs []st
 	}
 	marks, args := inList(orderIDs, 4)
 	rows, err := tx.QueryContext(ctx, `UPDATE orders SET
-			state = CASE WHEN state = 'received' THEN 'invited' ELSE state END,
+			state = `+transitions[orders.Invite].to+`,
 			invited_at = $1, expires_at = $2, updated_at = $3
-		WHERE id IN (`+marks+`) AND state NOT IN `+finalStates+` RETURNING `+orderColumns,
+		WHERE id IN (`+marks+`) AND state IN `+transitions[orders.Invite].from+` RETURNING `+orderColumns,
 		append([]any{at.UnixMilli(), toNullMillis(expiresAt), s.nowMillis()}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("mark orders invited: %w", err)
@@ -130,8 +128,8 @@ func (s *Store) MarkInvitedManyTx(ctx context.Context, tx *sql.Tx, orderIDs []st
 // ExpireTx marks an order expired at at inside tx, unless it is final, and
 // reports whether it did.
 func (s *Store) ExpireTx(ctx context.Context, tx *sql.Tx, orderID string, at time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = 'expired', closed_at = $2, updated_at = $3
-		WHERE id = $1 AND state NOT IN `+finalStates, orderID, at.UnixMilli(), s.nowMillis())
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = `+transitions[orders.Expire].to+`, closed_at = $2, updated_at = $3
+		WHERE id = $1 AND state IN `+transitions[orders.Expire].from, orderID, at.UnixMilli(), s.nowMillis())
 	if err != nil {
 		return false, fmt.Errorf("expire order: %w", err)
 	}
@@ -180,11 +178,10 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			return nil, err
 		}
 		now := s.Now()
-		return &LinkOpen{Order: o, Expired: o.State == orders.StateExpired ||
-			!o.State.Final() && o.ExpiresAt != nil && !now.Before(*o.ExpiresAt)}, nil
+		return &LinkOpen{Order: o, Expired: o.LinkExpired(now)}, nil
 	}
 	open, err := find(s.db.Reader)
-	if err != nil || !record || open.Expired || (open.Order.State != orders.StateReceived && open.Order.State != orders.StateInvited) {
+	if err != nil || !record || open.Expired || !orders.Start.Allows(open.Order.State) {
 		return open, err
 	}
 
@@ -193,8 +190,8 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			return err
 		}
 		now := s.nowMillis()
-		res, err := tx.ExecContext(ctx, `UPDATE orders SET state = 'started', started_at = $2, updated_at = $2
-			WHERE id = $1 AND state IN ('received', 'invited')`, open.Order.ID, now)
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET state = `+transitions[orders.Start].to+`, started_at = $2, updated_at = $2
+			WHERE id = $1 AND state IN `+transitions[orders.Start].from, open.Order.ID, now)
 		if err != nil {
 			return fmt.Errorf("mark order started: %w", err)
 		}
@@ -203,7 +200,7 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			open.Order, err = s.findOrder(ctx, tx, open.Order.ID)
 			return err
 		}
-		if err := s.addEvent(ctx, tx, open.Order.ID, orders.EventStarted, nil); err != nil {
+		if err := s.addEvent(ctx, tx, open.Order.ID, orders.OrderStarted{}); err != nil {
 			return err
 		}
 		if open.Order, err = s.findOrder(ctx, tx, open.Order.ID); err != nil {
@@ -240,7 +237,7 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
 			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
-		if err := s.addEvent(ctx, tx, o.ID, orders.EventInviteRequested, nil); err != nil {
+		if err := s.addEvent(ctx, tx, o.ID, orders.InviteRequested{}); err != nil {
 			return err
 		}
 		return s.happened(ctx, tx, InvitationRequested{Order: o})

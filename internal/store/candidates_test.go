@@ -276,7 +276,7 @@ func TestStore_RequestInvite(t *testing.T) {
 func countEvents(o *orders.Order, kind string) int {
 	n := 0
 	for _, e := range o.Timeline {
-		if e.Kind == kind {
+		if e.Kind() == kind {
 			n++
 		}
 	}

@@ -120,7 +120,7 @@ func (s *Store) eraseOrders(ctx context.Context, tx *sql.Tx, ids []string, reaso
 		if _, err := tx.ExecContext(ctx, "UPDATE orders SET data = $1 WHERE id = $2", s.sealOrderData(r.id, kept), r.id); err != nil {
 			return nil, 0, unavailable(fmt.Errorf("erase order %s: %w", r.id, err))
 		}
-		if err := s.addEvent(ctx, tx, r.id, orders.EventErased, map[string]any{"reason": reason}); err != nil {
+		if err := s.addEvent(ctx, tx, r.id, orders.OrderErased{Reason: reason}); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -306,7 +306,7 @@ func TestGroupCommit_AddEventShares(t *testing.T) {
 		var fns []func() error
 		for i := range n {
 			fns = append(fns, func() error {
-				return st.AddEvent(context.Background(), "events", "test.event", map[string]any{"i": i})
+				return st.AddEvent(context.Background(), "events", orders.UnknownEvent{Name: "test.event", Detail: map[string]any{"i": i}})
 			})
 		}
 		for i, err := range together(t, st, fns) {

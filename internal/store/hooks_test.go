@@ -32,7 +32,7 @@ func TestStore_Hooks(t *testing.T) {
 					if _, err := st.FindOrderByID(ctx, o.ID); orders.ErrorCode(err) != orders.ENOTFOUND {
 						t.Errorf("FindOrderByID outside the hook's transaction = %v; want not found before the commit", err)
 					}
-					if err := st.AddEventTx(ctx, tx, o.ID, "hook.ran", nil); err != nil {
+					if err := st.AddEventTx(ctx, tx, o.ID, orders.UnknownEvent{Name: "hook.ran"}); err != nil {
 						return err
 					}
 				}

@@ -203,15 +203,11 @@ func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, da
 
 	switch {
 	case created:
-		detail := map[string]any{"source": string(source)}
-		if eventID != "" {
-			detail["event_id"] = eventID
-		}
-		if err := s.addEvent(ctx, tx, ko.ID, orders.EventReceived, detail); err != nil {
+		if err := s.addEvent(ctx, tx, ko.ID, orders.OrderReceived{EventID: eventID, Source: source}); err != nil {
 			return nil, false, err
 		}
 	case newEvent && eventID != "":
-		if err := s.addEvent(ctx, tx, ko.ID, orders.EventDuplicate, map[string]any{"event_id": eventID, "source": string(source)}); err != nil {
+		if err := s.addEvent(ctx, tx, ko.ID, orders.OrderDuplicate{EventID: eventID, Source: source}); err != nil {
 			return nil, false, err
 		}
 		if err := s.forgetIfErased(ctx, tx, ko.ID, eventID); err != nil {
@@ -235,7 +231,7 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 		tokenHash, orderID, s.nowMillis()); err != nil {
 		return unavailable(fmt.Errorf("insert link: %w", err))
 	}
-	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
+	return s.addEvent(ctx, tx, orderID, orders.LinkIssued{})
 }
 
 // inserted reports whether an INSERT … ON CONFLICT DO NOTHING inserted its

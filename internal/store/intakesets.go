@@ -128,11 +128,12 @@ func (s *Store) intakeSets(ctx context.Context, tx *sql.Tx, batch []*pendingWrit
 			continue
 		}
 		source := webhookSource(it.w)
-		detail, err := json.Marshal(map[string]any{"source": string(source), "event_id": it.w.ID})
+		ev := orders.OrderReceived{EventID: it.w.ID, Source: source}
+		detail, err := encodeEvent(ev)
 		if err != nil {
-			return nil, fmt.Errorf("encode event detail: %w", err)
+			return nil, err
 		}
-		received = append(received, o.ID, now, orders.EventReceived, string(detail))
+		received = append(received, o.ID, now, ev.Kind(), detail)
 		stored := &orders.Order{Order: *o, State: orders.StateReceived, Source: source, EventID: it.w.ID,
 			CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now)}
 		it.p.res = &IntakeResult{Order: stored}
@@ -147,8 +148,7 @@ func (s *Store) intakeSets(ctx context.Context, tx *sql.Tx, batch []*pendingWrit
 		o := it.w.Order
 		if it.p.res == nil { // not the webhook that created the order
 			if it.firstEvent && newEvents[it.w.ID] {
-				if err := s.addEvent(ctx, tx, o.ID, orders.EventDuplicate,
-					map[string]any{"event_id": it.w.ID, "source": string(webhookSource(it.w))}); err != nil {
+				if err := s.addEvent(ctx, tx, o.ID, orders.OrderDuplicate{EventID: it.w.ID, Source: webhookSource(it.w)}); err != nil {
 					return nil, err
 				}
 				if err := s.forgetIfErased(ctx, tx, o.ID, it.w.ID); err != nil {

@@ -49,7 +49,7 @@ func TestStore_CreateOrder(t *testing.T) {
 			if !reflect.DeepEqual(got.Order, *ko) {
 				t.Errorf("stored order = %+v; want %+v", got.Order, *ko)
 			}
-			if len(got.Timeline) != 1 || got.Timeline[0].Detail["source"] != "reconcile" || got.Timeline[0].Detail["event_id"] != nil {
+			if len(got.Timeline) != 1 || got.Timeline[0].Detail()["source"] != "reconcile" || got.Timeline[0].Detail()["event_id"] != nil {
 				t.Errorf("timeline = %+v; want one received event from reconcile, without an event id", got.Timeline)
 			}
 			if created["rec-1"] != 1 {
@@ -148,7 +148,7 @@ func TestStore_FindOrderByID(t *testing.T) {
 		c.Advance(time.Second)
 		mustIntake(t, st, orderIntake(t, "find-ev-2", "find-1", nil))
 		c.Advance(time.Second)
-		if err := st.AddEvent(ctx, "find-1", "mail.sent", map[string]any{"message_id": "m-1"}); err != nil {
+		if err := st.AddEvent(ctx, "find-1", orders.MailSent{MessageID: "m-1"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -162,7 +162,7 @@ func TestStore_FindOrderByID(t *testing.T) {
 				if e.OrderID != "find-1" || e.ID == 0 {
 					t.Errorf("event %+v: want order find-1 and an id", e)
 				}
-				got = append(got, fmt.Sprintf("%s@%d", e.Kind, e.At.Sub(baseTime)/time.Second))
+				got = append(got, fmt.Sprintf("%s@%d", e.Kind(), e.At.Sub(baseTime)/time.Second))
 			}
 			want := []string{orders.EventReceived + "@0", orders.EventDuplicate + "@1", "mail.sent@2"}
 			if !slices.Equal(got, want) {
@@ -199,10 +199,10 @@ func TestStore_AddEvent(t *testing.T) {
 		ctx := context.Background()
 		mustIntake(t, st, orderIntake(t, "add-ev", "add-1", nil))
 
-		if err := st.AddEvent(ctx, "add-1", "mail.sent", map[string]any{"message_id": "m-1", "ms": 12}); err != nil {
+		if err := st.AddEvent(ctx, "add-1", orders.MailSent{MessageID: "m-1", LatencyMS: 12}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.AddEvent(ctx, "add-1", "mail.opened", nil); err != nil {
+		if err := st.AddEvent(ctx, "add-1", orders.UnknownEvent{Name: "mail.opened"}); err != nil {
 			t.Fatal(err)
 		}
 		o, err := st.FindOrderByID(ctx, "add-1")
@@ -212,10 +212,10 @@ func TestStore_AddEvent(t *testing.T) {
 		if len(o.Timeline) != 3 {
 			t.Fatalf("timeline = %+v; want 3 events", o.Timeline)
 		}
-		if d := o.Timeline[1].Detail; d["message_id"] != "m-1" || d["ms"] != float64(12) {
-			t.Errorf("detail = %v; want message_id m-1 and ms 12 back", d)
+		if d := o.Timeline[1].Detail(); d["message_id"] != "m-1" || d["latency_ms"] != float64(12) {
+			t.Errorf("detail = %v; want message_id m-1 and latency_ms 12 back", d)
 		}
-		if d := o.Timeline[2].Detail; d == nil || len(d) != 0 {
+		if d := o.Timeline[2].Detail(); d == nil || len(d) != 0 {
 			t.Errorf("nil detail came back as %#v; want an empty map", d)
 		}
 
@@ -225,7 +225,7 @@ func TestStore_AddEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := st.AddEventTx(ctx, tx, "add-1", fmt.Sprintf("tx.%v", commit), nil); err != nil {
+			if err := st.AddEventTx(ctx, tx, "add-1", orders.UnknownEvent{Name: fmt.Sprintf("tx.%v", commit)}); err != nil {
 				t.Fatal(err)
 			}
 			if commit {

@@ -93,7 +93,7 @@ func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 		orderID, string(r.Status), s.keys.SealString(string(body), resultBodyContext(orderID)), now).Scan(&resultID); err != nil {
 		return nil, unavailable(fmt.Errorf("insert result: %w", err))
 	}
-	if err := s.addEvent(ctx, tx, orderID, orders.EventResultAccepted, map[string]any{"result_id": resultID, "status": string(r.Status)}); err != nil {
+	if err := s.addEvent(ctx, tx, orderID, orders.ResultAccepted{ResultID: resultID, Status: r.Status}); err != nil {
 		return nil, err
 	}
 	res := &orders.Result{ID: resultID, OrderID: orderID, Request: *r, CreatedAt: fromMillis(now)}
@@ -188,9 +188,7 @@ func (s *Store) MarkResultDelivered(ctx context.Context, r *orders.Result, warni
 				return unavailable(fmt.Errorf("update order status: %w", err))
 			}
 		}
-		if err := s.addEvent(ctx, tx, r.OrderID, orders.EventResultDelivered, map[string]any{
-			"result_id": r.ID, "status": string(r.Request.Status), "warnings": warnings,
-		}); err != nil {
+		if err := s.addEvent(ctx, tx, r.OrderID, orders.ResultDelivered{ResultID: r.ID, Status: r.Request.Status, Warnings: warnings}); err != nil {
 			return err
 		}
 		o, err := s.findOrder(ctx, tx, r.OrderID)

@@ -3,9 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -163,81 +161,6 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 		return s.writes.write(ctx, fn)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
-}
-
-// AddEvent appends an event to an order's timeline, through Write.
-func (s *Store) AddEvent(ctx context.Context, orderID, kind string, detail map[string]any) error {
-	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, kind, detail) })
-}
-
-// AddEventTx appends an event to an order's timeline inside tx.
-func (s *Store) AddEventTx(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
-	return s.addEvent(ctx, tx, orderID, kind, detail)
-}
-
-// AddEventsTx appends an event of kind to the timeline of each order of
-// orderIDs, with details[i] for orderIDs[i], inside tx, in one statement.
-func (s *Store) AddEventsTx(ctx context.Context, tx *sql.Tx, orderIDs []string, kind string, details []map[string]any) error {
-	if len(orderIDs) == 0 {
-		return nil
-	}
-	now := s.nowMillis()
-	args := make([]any, 0, 4*len(orderIDs))
-	for i, id := range orderIDs {
-		d := details[i]
-		if d == nil {
-			d = map[string]any{}
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return fmt.Errorf("encode event detail: %w", err)
-		}
-		args = append(args, id, now, kind, string(b))
-	}
-	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(orderIDs), 4), args...); err != nil {
-		return unavailable(fmt.Errorf("insert order events: %w", err))
-	}
-	return nil
-}
-
-func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("encode event detail: %w", err)
-	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
-		orderID, s.nowMillis(), kind, string(b))
-	if err != nil {
-		return unavailable(fmt.Errorf("insert order event: %w", err))
-	}
-	return nil
-}
-
-func (s *Store) findEvents(ctx context.Context, q querier, orderID string) ([]orders.Event, error) {
-	rows, err := q.QueryContext(ctx, "SELECT id, at, kind, detail FROM order_events WHERE order_id = $1 ORDER BY id", orderID)
-	if err != nil {
-		return nil, fmt.Errorf("find events: %w", err)
-	}
-	defer rows.Close()
-	var events []orders.Event
-	for rows.Next() {
-		var e orders.Event
-		var at int64
-		var detail string
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &detail); err != nil {
-			return nil, err
-		}
-		e.OrderID = orderID
-		e.At = fromMillis(at)
-		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
-			return nil, fmt.Errorf("decode event %d: %w", e.ID, err)
-		}
-		events = append(events, e)
-	}
-	return events, rows.Err()
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

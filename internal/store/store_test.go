@@ -233,7 +233,7 @@ func timelineKinds(t testing.TB, st *store.Store, orderID string) []string {
 	}
 	var kinds []string
 	for _, e := range o.Timeline {
-		kinds = append(kinds, e.Kind)
+		kinds = append(kinds, e.Kind())
 	}
 	return kinds
 }
