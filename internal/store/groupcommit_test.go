@@ -17,6 +17,7 @@ import (
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // gcForEachDB runs f with a fresh store on each test database, with an
@@ -50,8 +51,8 @@ func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created fun
 // gcIntake returns an order webhook for order id with event "ev-"+id.
 func gcIntake(t *testing.T, id, integrationID string) *store.Intake {
 	t.Helper()
-	body := fmt.Appendf(nil, `{"id":"ev-%s","type":"assessment:order-received","data":{"id":%q,"integration_id":%q,"package_id":"pkg","status":"OPEN",
-		"candidate":{"email":"%s@example.com"},"application":{"remote_id":null},"job":{"name":"Engineer"}}}`, id, id, integrationID, id)
+	body := kombotest.OrderWebhook("ev-"+id, kombotest.Order(kombotest.WithID(id), kombotest.WithIntegration(integrationID),
+		kombotest.WithPackage("pkg"), kombotest.WithEmail(id+"@example.com")))
 	w, err := kombo.ParseWebhook(body)
 	if err != nil {
 		t.Fatal(err)

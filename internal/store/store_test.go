@@ -11,7 +11,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"testing"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // baseTime is where every test's clock starts.
@@ -61,7 +61,7 @@ func newClock(t time.Time) *clock.Stub { return clock.NewStub(t) }
 // server does, and returns what the server would hand to Intake.
 func webhookIntake(t testing.TB, eventID, typ string, data any) *store.Intake {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"id": eventID, "type": typ, "data": data})
+	body, err := kombotest.Webhook(eventID, typ, data)
 	if err != nil {
 		t.Fatal(err)
 	}
