@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/keyring"
 	"github.com/assessgate/assessgate/internal/store"
 )
@@ -86,13 +85,6 @@ func setUpPersonalData(ctx context.Context, cfg *privacyConfig, st *store.Store,
 	if !stats.Skipped && stats.Orders+stats.WebhookEvents+stats.Results > 0 {
 		logger.Info("personal data encrypted under the first key", "orders", stats.Orders,
 			"webhook_events", stats.WebhookEvents, "results", stats.Results)
-	}
-	n, err := jobs.ScrubLegacyVendorArgs(ctx, st.DB())
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		logger.Info("personal data removed from queued vendor webhooks", "jobs", n)
 	}
 
 	switch {
