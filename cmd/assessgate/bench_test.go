@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,7 +23,6 @@ import (
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
-	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
@@ -493,15 +491,7 @@ func (b *bench) writeback(t *testing.T, db storetest.Database) {
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("wb-%04d", i)
-		body := orderBody(t, "ev-"+id, id, nil)
-		if status, resp := a.webhook(body); status != http.StatusOK {
-			t.Fatalf("POST order = %d %s", status, resp)
-		}
-		var w kombo.Webhook
-		json.Unmarshal(body, &w)
-		var o kombo.Order
-		json.Unmarshal(w.Data, &o)
-		fake.AddOrder(o.IntegrationID, o)
+		placeOrder(t, a, fake, id)
 		ids = append(ids, id)
 	}
 	result := fixture(t, "request-put-order-result-completed.json")
