@@ -45,7 +45,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	adminPassword := defineAdminFlags(f)
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
-	noWrite := f.fs.Bool("bench-no-write-route", getenv("ASSESSGATE_BENCH_NO_WRITE_ROUTE") == "1", "for benchmarks only: also serve POST /bench/no-write/webhooks/kombo, the webhook path without storing (env ASSESSGATE_BENCH_NO_WRITE_ROUTE=1)")
+	noWrite := defineNoWriteFlag(f) // benchroute.go: only with -tags bench
 	debugAddr := f.String("debug-addr", "ASSESSGATE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	if err := f.Parse(args); err != nil {
 		return nil, err

@@ -276,8 +276,7 @@ func logPrivacy(cfg PrivacyConfig, logger *slog.Logger) {
 }
 
 // resealPersonalData brings the database in line with the store's keys
-// (see store.Reseal), and takes personal data out of the job rows of older
-// versions.
+// (see store.Reseal).
 func resealPersonalData(ctx context.Context, st *store.Store, logger *slog.Logger) error {
 	stats, err := st.Reseal(ctx)
 	if err != nil {
@@ -286,13 +285,6 @@ func resealPersonalData(ctx context.Context, st *store.Store, logger *slog.Logge
 	if !stats.Skipped && stats.Orders+stats.WebhookEvents+stats.Results > 0 {
 		logger.Info("personal data encrypted under the first key", "orders", stats.Orders,
 			"webhook_events", stats.WebhookEvents, "results", stats.Results)
-	}
-	n, err := jobs.ScrubLegacyVendorArgs(ctx, st.DB())
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		logger.Info("personal data removed from queued vendor webhooks", "jobs", n)
 	}
 	return nil
 }

@@ -281,22 +281,3 @@ func transportError(err error) string {
 	}
 	return err.Error()
 }
-
-// ScrubLegacyVendorArgs removes the order ("data", with the candidate's
-// address and name) from the args of vendor webhook jobs enqueued by
-// versions that kept it there, so that River's job rows hold no personal
-// data; their workers read the order when they send, as new jobs do. It
-// returns how many jobs it changed.
-func ScrubLegacyVendorArgs(ctx context.Context, db *store.DB) (int64, error) {
-	q := `UPDATE river_job SET args = args - 'data' WHERE kind = 'vendor_webhook' AND args -> 'data' IS NOT NULL`
-	if db.Dialect == store.SQLite {
-		// riversqlite keeps args as SQLite's binary JSON.
-		q = `UPDATE river_job SET args = jsonb_remove(args, '$.data')
-			WHERE kind = 'vendor_webhook' AND json_type(args, '$.data') IS NOT NULL`
-	}
-	res, err := db.Writer.ExecContext(ctx, q)
-	if err != nil {
-		return 0, fmt.Errorf("scrub vendor webhook jobs: %w", err)
-	}
-	return res.RowsAffected()
-}

@@ -88,10 +88,6 @@ type committer struct {
 	more    chan struct{} // signalled when the queue reaches MaxItems
 
 	transactions, items, largest, retried, redone atomic.Int64
-
-	// beforeTake, if set, is called by a committer before it takes a batch
-	// from the queue. Tests use it to gather a known batch.
-	beforeTake atomic.Pointer[func()]
 }
 
 // pendingWrite is one webhook, or another write, waiting for its
@@ -198,9 +194,6 @@ func (c *committer) run() {
 // for more when there are fewer. It returns nil, and counts this committer
 // out, when the queue is empty.
 func (c *committer) take() []*pendingWrite {
-	if f := c.beforeTake.Load(); f != nil {
-		(*f)()
-	}
 	c.mu.Lock()
 	if n := len(c.queue); n > 0 && n < c.cfg.MaxItems && c.cfg.MaxWait > 0 {
 		c.mu.Unlock()
@@ -427,11 +420,4 @@ func (c *committer) stats() GroupCommitStats {
 		Retried:      c.retried.Load(),
 		Redone:       c.redone.Load(),
 	}
-}
-
-// queued returns how many webhooks wait for a transaction.
-func (c *committer) queued() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.queue)
 }

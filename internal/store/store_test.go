@@ -12,7 +12,6 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"log/slog"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // baseTime is where every test's clock starts.
@@ -142,7 +142,7 @@ func noEvents(st *store.Store) { on(st, nil) }
 // server does, and returns what the server would hand to Intake.
 func webhookIntake(t testing.TB, eventID, typ string, data any) *store.Intake {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"id": eventID, "type": typ, "data": data})
+	body, err := kombotest.Webhook(eventID, typ, data)
 	if err != nil {
 		t.Fatal(err)
 	}
