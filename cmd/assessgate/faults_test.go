@@ -17,6 +17,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -83,7 +84,7 @@ func (p *switchProxy) off() {
 func (p *switchProxy) on() {
 	p.t.Helper()
 	var ln net.Listener
-	waitFor(p.t, 10*time.Second, "the proxy's port free again", func() bool {
+	wait.For(p.t, 10*time.Second, "the proxy's port free again", func() bool {
 		var err error
 		ln, err = net.Listen("tcp", p.addr)
 		return err == nil
@@ -149,7 +150,7 @@ func TestFaults_Kombo(t *testing.T) {
 				ended := start.Add(outage)
 
 				var last time.Time
-				waitFor(t, 2*time.Minute, "every result at Kombo", func() bool {
+				wait.For(t, 2*time.Minute, "every result at Kombo", func() bool {
 					for _, id := range ids {
 						if len(fake.Results(id)) == 0 {
 							return false
@@ -159,7 +160,7 @@ func TestFaults_Kombo(t *testing.T) {
 					return true
 				})
 				// No write-back left to run: nothing can arrive later.
-				waitFor(t, time.Minute, "every write-back job finished", func() bool {
+				wait.For(t, time.Minute, "every write-back job finished", func() bool {
 					return queryCount(t, db, "SELECT count(*) FROM river_job WHERE kind = 'writeback' AND state NOT IN ('completed', 'cancelled', 'discarded')") == 0
 				})
 				twice := 0
@@ -223,7 +224,7 @@ func TestFaults_SMTP(t *testing.T) {
 		mp.Stop()
 		start := time.Now()
 		send(n/3, n)
-		waitFor(t, time.Minute, "a failed invitation", func() bool {
+		wait.For(t, time.Minute, "a failed invitation", func() bool {
 			return queryCount(t, db, "SELECT count(*) FROM order_events WHERE kind = 'mail.failed'") > 0
 		})
 		time.Sleep(time.Until(start.Add(outage)))
@@ -231,14 +232,14 @@ func TestFaults_SMTP(t *testing.T) {
 		back := time.Now()
 
 		var last time.Time
-		waitFor(t, 2*time.Minute, "every invitation in the mailbox", func() bool {
+		wait.For(t, 2*time.Minute, "every invitation in the mailbox", func() bool {
 			if len(mp.Messages(t)) < n {
 				return false
 			}
 			last = time.Now()
 			return true
 		})
-		waitFor(t, time.Minute, "every invitation job finished", func() bool {
+		wait.For(t, time.Minute, "every invitation job finished", func() bool {
 			return queryCount(t, db, "SELECT count(*) FROM river_job WHERE kind IN ('invite', 'invite_many') AND state NOT IN ('completed', 'cancelled', 'discarded')") == 0
 		})
 		perAddress := map[string]int{}
