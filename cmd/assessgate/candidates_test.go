@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -169,9 +170,15 @@ func (c *candidatesApp) waitIdle() {
 // busyJobs describes the jobs running or due by the clock.
 func (c *candidatesApp) busyJobs() []string {
 	c.t.Helper()
-	rows, err := c.db().Query("SELECT kind, state, attempt, scheduled_at FROM river_job WHERE state IN ('available', 'running')")
+	return dueJobs(c.t, c.db(), c.clk.Now())
+}
+
+// dueJobs describes the jobs running, or available and due at now.
+func dueJobs(t testing.TB, db *sql.DB, now time.Time) []string {
+	t.Helper()
+	rows, err := db.Query("SELECT kind, state, attempt, scheduled_at FROM river_job WHERE state IN ('available', 'running')")
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer rows.Close()
 	var busy []string
@@ -182,7 +189,7 @@ func (c *candidatesApp) busyJobs() []string {
 			raw         any
 		)
 		if err := rows.Scan(&kind, &state, &attempt, &raw); err != nil {
-			c.t.Fatal(err)
+			t.Fatal(err)
 		}
 		at, ok := raw.(time.Time) // Postgres
 		if s, isString := raw.(string); isString {
@@ -190,9 +197,9 @@ func (c *candidatesApp) busyJobs() []string {
 			ok = err == nil
 		}
 		if !ok {
-			c.t.Fatalf("river_job.scheduled_at %T %v: unknown form", raw, raw)
+			t.Fatalf("river_job.scheduled_at %T %v: unknown form", raw, raw)
 		}
-		if state == "running" || !at.After(c.clk.Now()) {
+		if state == "running" || !at.After(now) {
 			busy = append(busy, fmt.Sprintf("%s %s attempt %d at %v", kind, state, attempt, at))
 		}
 	}
