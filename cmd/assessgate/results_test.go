@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs/vendortest"
 	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
@@ -270,12 +271,21 @@ func TestResults_WarningsKept(t *testing.T) {
 	}
 }
 
+// TestResults_HonoursRetryAfter waits out Kombo's Retry-After on a stub
+// clock, which the app, River and the fake Kombo follow.
 func TestResults_HonoursRetryAfter(t *testing.T) {
-	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), nil)
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "a.db")
+	clk := clock.NewStub(time.Now().Truncate(time.Millisecond))
+	fake := kombotest.NewServer()
+	fake.SetClock(clk.Now)
+	t.Cleanup(fake.Close)
+	a := startAppClock(t, clk, dbURL, komboEnv(fake, nil))
 	placeOrder(t, a, fake, "order-429")
 	fake.Fail(1, kombotest.Fault{Status: 429, Code: kombo.CodeRateLimitExceeded, RetryAfter: time.Second})
 	putResult(t, a, "order-429", fixture(t, "request-put-order-result-completed.json"))
-	wait.For(t, 10*time.Second, "delivery after a 429", func() bool { return len(fake.Results("order-429")) == 1 })
+	passTime(t, openDB(t, dbURL), clk, 50*time.Millisecond, 10*time.Second, "delivery after a 429", func() bool {
+		return len(fake.Results("order-429")) == 1
+	})
 	reqs := resultRequests(fake, "order-429")
 	if len(reqs) != 2 {
 		t.Fatalf("result requests = %d; want 2", len(reqs))
