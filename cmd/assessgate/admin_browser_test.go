@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -146,7 +147,7 @@ func TestAdmin_Browser(t *testing.T) {
 	if status, got := putResult(t, a, "order-ada", fixture(t, "request-put-order-result-completed.json")); status != http.StatusAccepted {
 		t.Fatalf("PUT result = %d %v", status, got)
 	}
-	eventually(t, 20*time.Second, "the dead letter", func() bool {
+	wait.For(t, 20*time.Second, "the dead letter", func() bool {
 		kinds, _ := a.timeline("order-ada")
 		return contains(kinds, "dead_letter")
 	})
@@ -223,17 +224,10 @@ func TestAdmin_Browser(t *testing.T) {
 	if flash := text(t, ctx, ".flash"); r.Status != http.StatusOK || !strings.Contains(flash, "Retried 1 dead letter") {
 		t.Errorf("retry = %d %q; want the page saying it retried", r.Status, flash)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	wait.Until(t, 20*time.Second, "result.delivered on the order page after the retry", func() string {
 		do(t, ctx, "open the order", chromedp.Navigate(a.URL+"/admin/orders/order-ada"))
-		if strings.Contains(text(t, ctx, "ol.timeline"), "result.delivered") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no result.delivered on the order page 20s after the retry:\n%s", text(t, ctx, "ol.timeline"))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return text(t, ctx, "ol.timeline")
+	}, func(timeline string) bool { return strings.Contains(timeline, "result.delivered") })
 	if page := text(t, ctx, "main"); !strings.Contains(page, "dead_letter.replayed") || !strings.Contains(page, "HTTP 200") {
 		t.Errorf("order page after the retry lacks the replay and the 200")
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
@@ -396,18 +397,15 @@ func startOnce(t *testing.T, bin string, env []string) (listening, healthy time.
 	listening = time.Since(start)
 	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 	client := &http.Client{Timeout: time.Second}
-	for {
-		if resp, err := client.Get(url + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return listening, time.Since(start)
-			}
+	wait.For(t, 10*time.Second, "/healthz 200", func() bool {
+		resp, err := client.Get(url + "/healthz")
+		if err != nil {
+			return false
 		}
-		if time.Since(start) > 10*time.Second {
-			t.Fatalf("no /healthz 200 within 10s")
-		}
-		time.Sleep(time.Millisecond)
-	}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return listening, time.Since(start)
 }
 
 // invitations: orders at a fixed rate with SMTP (mailpit) configured; the
@@ -427,7 +425,7 @@ func (b *bench) invitations(t *testing.T, db storetest.Database, rate int) {
 	defer sdb.Close()
 	n := int(rep.Acknowledged)
 	start := time.Now()
-	waitFor(t, 5*time.Minute, "every invitation sent", func() bool {
+	wait.For(t, 5*time.Minute, "every invitation sent", func() bool {
 		return queryCount(t, sdb.Reader, "SELECT count(*) FROM order_events WHERE kind = 'mail.sent'") >= n
 	})
 	drain := time.Since(start)
@@ -508,7 +506,7 @@ func (b *bench) writeback(t *testing.T, db storetest.Database) {
 		accepted[id] = time.Now()
 	}
 	tick.Stop()
-	waitFor(t, time.Minute, "every result at Kombo", func() bool {
+	wait.For(t, time.Minute, "every result at Kombo", func() bool {
 		for _, id := range ids {
 			if len(fake.Results(id)) != 1 {
 				return false

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/assessgate/assessgate/internal/jobs/vendortest"
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -150,20 +152,10 @@ func (o orderView) has(kind string, want map[string]any) bool {
 	return false
 }
 
-// waitOrder polls the order until ok says yes.
+// waitOrder polls the order until ok says yes, and returns it.
 func (c *candidatesApp) waitOrder(id, what string, ok func(o orderView) bool) orderView {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		o := c.get(id)
-		if ok(o) {
-			return o
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("order %s: not %s within 30s; it is %s with timeline %+v", id, what, o.State, o.Timeline)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return wait.Until(c.t, 30*time.Second, "order "+id+" "+what, func() orderView { return c.get(id) }, ok)
 }
 
 // waitIdle waits until no job is running or due, so that moving the clock
@@ -171,25 +163,22 @@ func (c *candidatesApp) waitOrder(id, what string, ok func(o orderView) bool) or
 // retried soon "available" with a later scheduled_at.)
 func (c *candidatesApp) waitIdle() {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		busy := c.busyJobs()
-		if len(busy) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("jobs still due or running after 30s (clock %v): %v", c.clk.Now(), busy)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.Until(c.t, 30*time.Second, fmt.Sprintf("no job due or running (clock %v)", c.clk.Now()), c.busyJobs,
+		func(busy []string) bool { return len(busy) == 0 })
 }
 
 // busyJobs describes the jobs running or due by the clock.
 func (c *candidatesApp) busyJobs() []string {
 	c.t.Helper()
-	rows, err := c.db().Query("SELECT kind, state, attempt, scheduled_at FROM river_job WHERE state IN ('available', 'running')")
+	return dueJobs(c.t, c.db(), c.clk.Now())
+}
+
+// dueJobs describes the jobs running, or available and due at now.
+func dueJobs(t testing.TB, db *sql.DB, now time.Time) []string {
+	t.Helper()
+	rows, err := db.Query("SELECT kind, state, attempt, scheduled_at FROM river_job WHERE state IN ('available', 'running')")
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer rows.Close()
 	var busy []string
@@ -200,7 +189,7 @@ func (c *candidatesApp) busyJobs() []string {
 			raw         any
 		)
 		if err := rows.Scan(&kind, &state, &attempt, &raw); err != nil {
-			c.t.Fatal(err)
+			t.Fatal(err)
 		}
 		at, ok := raw.(time.Time) // Postgres
 		if s, isString := raw.(string); isString {
@@ -208,9 +197,9 @@ func (c *candidatesApp) busyJobs() []string {
 			ok = err == nil
 		}
 		if !ok {
-			c.t.Fatalf("river_job.scheduled_at %T %v: unknown form", raw, raw)
+			t.Fatalf("river_job.scheduled_at %T %v: unknown form", raw, raw)
 		}
-		if state == "running" || !at.After(c.clk.Now()) {
+		if state == "running" || !at.After(now) {
 			busy = append(busy, fmt.Sprintf("%s %s attempt %d at %v", kind, state, attempt, at))
 		}
 	}
@@ -425,7 +414,7 @@ func TestCandidates_Lifecycle(t *testing.T) {
 			if !o.has("result.accepted", map[string]any{"status": "CANCELLED"}) {
 				t.Errorf("expired order A: timeline %+v; want a CANCELLED result for Kombo", o.Timeline)
 			}
-			eventually(t, 20*time.Second, "the expiry written back to Kombo", func() bool { return len(c.kombo.Results("order-a")) == 1 })
+			wait.For(t, 20*time.Second, "the expiry written back to Kombo", func() bool { return len(c.kombo.Results("order-a")) == 1 })
 			res := c.kombo.Results("order-a")[0]
 			if res.Status != kombo.OrderStatusCancelled || len(res.Attributes) != 1 || res.Attributes[0].Type != "TEXT" ||
 				!strings.Contains(res.Attributes[0].Value, "expired") {
@@ -462,15 +451,8 @@ func TestCandidates_Lifecycle(t *testing.T) {
 			}
 			// The receiver failed the first two requests: River retries them
 			// (the clock moved on since).
-			deadline := time.Now().Add(30 * time.Second)
-			var got []string
-			for {
-				got = c.vendor.Delivered()
-				if len(got) >= len(want) || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			got := wait.Until(t, 30*time.Second, fmt.Sprintf("%d vendor webhooks delivered", len(want)), c.vendor.Delivered,
+				func(got []string) bool { return len(got) >= len(want) })
 			slices.Sort(got)
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
@@ -569,21 +551,13 @@ func TestCandidates_NoSMTP(t *testing.T) {
 	if status, resp := a.webhook(orderBody(t, "ev", "order-x", nil)); status != http.StatusOK {
 		t.Fatalf("POST order = %d %s", status, resp)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(vendor.Delivered()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	wait.For(t, 30*time.Second, "a vendor webhook", func() bool { return len(vendor.Delivered()) > 0 })
 	if got := vendor.Delivered(); len(got) != 1 || got[0] != "order.created order-x" || vendor.Requests()[0].VerifyErr != nil {
 		t.Errorf("vendor webhooks = %v; want order.created, signed with the raw secret", got)
 	}
-	var o orderView
-	for time.Now().Before(deadline) {
-		a.api("GET", "/api/v1/orders/order-x", nil, &o)
-		if o.has("mail.skipped", map[string]any{"reason": "SMTP is not configured"}) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	o := (&candidatesApp{app: a}).waitOrder("order-x", "skipped", func(o orderView) bool {
+		return o.has("mail.skipped", map[string]any{"reason": "SMTP is not configured"})
+	})
 	if o.State != "received" || !o.has("mail.skipped", nil) {
 		t.Errorf("order without SMTP = %s, timeline %+v; want received with mail.skipped", o.State, o.Timeline)
 	}

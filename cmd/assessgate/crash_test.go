@@ -13,6 +13,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/loadgen"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/wait"
 )
 
 // EnvCrashScale sets the scale of TestCrash: unset for CI's (1,500 orders,
@@ -88,7 +89,7 @@ func crash(t *testing.T, bin, dbURL string, total, kills, concurrency int) {
 	// start it again at once, as a supervisor would.
 	var downtime time.Duration
 	for k := 1; k <= kills; k++ {
-		waitFor(t, 2*time.Minute, fmt.Sprintf("%d acknowledged orders", k*total/(kills+1)), func() bool {
+		wait.For(t, 2*time.Minute, fmt.Sprintf("%d acknowledged orders", k*total/(kills+1)), func() bool {
 			return gen.Acknowledged() >= k*total/(kills+1)
 		})
 		inFlight := gen.InFlight()
@@ -135,7 +136,7 @@ func crash(t *testing.T, bin, dbURL string, total, kills, concurrency int) {
 	stored := storedOrders(t, db, rep.Integration)
 	drainStart := time.Now()
 	var first string
-	waitFor(t, 3*time.Minute, "every invitation job completed", func() bool {
+	wait.For(t, 3*time.Minute, "every invitation job completed", func() bool {
 		jobs := inviteJobs(t, db)
 		completed, missing := 0, 0
 		states := map[string]int{}

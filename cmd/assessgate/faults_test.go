@@ -15,15 +15,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // EnvFaultScale sets the scale of the fault tests: unset for CI's (30
 // orders a fault, 1.5s outages), "full" for 300 orders and 5s outages.
+//
+// An outage lasts that long on the app's stub clock, not on the wall clock:
+// the test moves the clock on in steps of outage/outageSteps, each once the
+// jobs due have run (passTime), so that River retries as often as it would
+// in that time, and the test waits only for the work, not for the time.
 const EnvFaultScale = "ASSESSGATE_FAULT_SCALE"
+
+const outageSteps = 15
 
 func faultScale() (orders int, outage time.Duration) {
 	if os.Getenv(EnvFaultScale) == "full" {
@@ -83,7 +92,7 @@ func (p *switchProxy) off() {
 func (p *switchProxy) on() {
 	p.t.Helper()
 	var ln net.Listener
-	waitFor(p.t, 10*time.Second, "the proxy's port free again", func() bool {
+	wait.For(p.t, 10*time.Second, "the proxy's port free again", func() bool {
 		var err error
 		ln, err = net.Listen("tcp", p.addr)
 		return err == nil
@@ -99,11 +108,16 @@ func (p *switchProxy) on() {
 // Full scale: ASSESSGATE_FAULT_SCALE=full go test -run TestFaults -v ./cmd/assessgate
 func TestFaults_Kombo(t *testing.T) {
 	n, outage := faultScale()
+	step := outage / outageSteps
 	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		clk := clock.NewStub(time.Now().Truncate(time.Millisecond))
 		fake := kombotest.NewServer()
+		fake.SetClock(clk.Now) // FailFor lasts on the stub clock
 		t.Cleanup(fake.Close)
 		proxy := newSwitchProxy(t, fake.URL)
-		a := startApp(t, dbURL, map[string]string{
+		// KOMBO_TIMEOUT stays a wall-clock timeout: it bounds a real HTTP
+		// request, which the stub clock cannot shorten.
+		a := startAppClock(t, clk, dbURL, map[string]string{
 			"KOMBO_API_KEY":                 kombotest.DefaultAPIKey,
 			"KOMBO_API_URL":                 proxy.URL(),
 			"KOMBO_TIMEOUT":                 "300ms",
@@ -136,30 +150,30 @@ func TestFaults_Kombo(t *testing.T) {
 					ids = append(ids, id)
 				}
 				fault.start()
-				start := time.Now()
+				end := clk.Now().Add(outage)
 				for _, id := range ids {
 					if status, got := putResult(t, a, id, result); status != http.StatusAccepted {
 						t.Fatalf("PUT result %s = %d %v", id, status, got)
 					}
 				}
+				passTime(t, db, clk, step, 2*time.Minute, "the end of the outage", func() bool { return !clk.Now().Before(end) })
 				if fault.end != nil {
-					time.Sleep(time.Until(start.Add(outage)))
 					fault.end()
 				}
-				ended := start.Add(outage)
+				ended := clk.Now()
 
 				var last time.Time
-				waitFor(t, 2*time.Minute, "every result at Kombo", func() bool {
+				passTime(t, db, clk, step, 2*time.Minute, "every result at Kombo", func() bool {
 					for _, id := range ids {
 						if len(fake.Results(id)) == 0 {
 							return false
 						}
 					}
-					last = time.Now()
+					last = clk.Now()
 					return true
 				})
 				// No write-back left to run: nothing can arrive later.
-				waitFor(t, time.Minute, "every write-back job finished", func() bool {
+				passTime(t, db, clk, step, time.Minute, "every write-back job finished", func() bool {
 					return queryCount(t, db, "SELECT count(*) FROM river_job WHERE kind = 'writeback' AND state NOT IN ('completed', 'cancelled', 'discarded')") == 0
 				})
 				twice := 0
@@ -186,7 +200,7 @@ func TestFaults_Kombo(t *testing.T) {
 				if fault.reachesIt && reached != calls {
 					t.Errorf("the fake saw %d PUTs; the timelines record %d calls", reached, calls)
 				}
-				t.Logf("%s: %d results, Kombo failing for %v: %d calls (%d failed, %.1f per result), all delivered %v after Kombo was back, %d twice",
+				t.Logf("%s: %d results, Kombo failing for %v on the clock: %d calls (%d failed, %.1f per result), all delivered %v on the clock after Kombo was back, %d twice",
 					fault.name, n, outage, calls, failed, float64(calls)/float64(n), last.Sub(ended).Round(time.Millisecond), twice)
 			})
 		}
@@ -198,9 +212,11 @@ func TestFaults_Kombo(t *testing.T) {
 // and none twice.
 func TestFaults_SMTP(t *testing.T) {
 	n, outage := faultScale()
+	step := outage / outageSteps
 	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		clk := clock.NewStub(time.Now().Truncate(time.Millisecond))
 		mp := mailtest.Start(t, nil)
-		a := startApp(t, dbURL, map[string]string{
+		a := startAppClock(t, clk, dbURL, map[string]string{
 			"ASSESSGATE_SMTP_URL":   mp.SMTPURL(),
 			"ASSESSGATE_MAIL_FROM":  "Acme Assessments <noreply@acme-assess.example>",
 			"ASSESSGATE_PUBLIC_URL": "https://assess.vendor.example",
@@ -221,24 +237,24 @@ func TestFaults_SMTP(t *testing.T) {
 		// A third arrives while SMTP is up, the rest while it is down.
 		send(0, n/3)
 		mp.Stop()
-		start := time.Now()
+		start := clk.Now()
 		send(n/3, n)
-		waitFor(t, time.Minute, "a failed invitation", func() bool {
+		passTime(t, db, clk, step, time.Minute, "a failed invitation", func() bool {
 			return queryCount(t, db, "SELECT count(*) FROM order_events WHERE kind = 'mail.failed'") > 0
 		})
-		time.Sleep(time.Until(start.Add(outage)))
+		passTime(t, db, clk, step, 2*time.Minute, "the end of the outage", func() bool { return !clk.Now().Before(start.Add(outage)) })
 		mp.Start()
-		back := time.Now()
+		back := clk.Now()
 
 		var last time.Time
-		waitFor(t, 2*time.Minute, "every invitation in the mailbox", func() bool {
+		passTime(t, db, clk, step, 2*time.Minute, "every invitation in the mailbox", func() bool {
 			if len(mp.Messages(t)) < n {
 				return false
 			}
-			last = time.Now()
+			last = clk.Now()
 			return true
 		})
-		waitFor(t, time.Minute, "every invitation job finished", func() bool {
+		passTime(t, db, clk, step, time.Minute, "every invitation job finished", func() bool {
 			return queryCount(t, db, "SELECT count(*) FROM river_job WHERE kind IN ('invite', 'invite_many') AND state NOT IN ('completed', 'cancelled', 'discarded')") == 0
 		})
 		perAddress := map[string]int{}
@@ -259,8 +275,25 @@ func TestFaults_SMTP(t *testing.T) {
 		if sent != n {
 			t.Errorf("mail.sent events = %d; want %d", sent, n)
 		}
-		t.Logf("SMTP down for %v while %d of %d orders arrived: %d failed attempts, all %d invitations delivered %v after SMTP was back, %d twice",
+		t.Logf("SMTP down for %v on the clock while %d of %d orders arrived: %d failed attempts, all %d invitations delivered %v on the clock after SMTP was back, %d twice",
 			back.Sub(start).Round(time.Millisecond), n-n/3, n, failed, n, last.Sub(back).Round(time.Millisecond), twice)
+	})
+}
+
+// passTime waits until cond holds, moving clk on by step whenever no job is
+// running or due by it: the app sees time pass only once it has done what
+// was due, as if it were that fast, so River retries a failing job as often
+// as it would in that time, and a running job is never taken for stuck.
+func passTime(t testing.TB, db *sql.DB, clk *clock.Stub, step, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	wait.For(t, timeout, what, func() bool {
+		if cond() {
+			return true
+		}
+		if len(dueJobs(t, db, clk.Now())) == 0 {
+			clk.Advance(step)
+		}
+		return false
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assessgate/assessgate/internal/wait"
 )
 
 func TestServe_JobSettings(t *testing.T) {
@@ -43,7 +45,7 @@ func TestServe_JobSettings(t *testing.T) {
 func TestServe_Heartbeat(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dbURL string) {
 		a := startApp(t, dbURL, map[string]string{"ASSESSGATE_HEARTBEAT_INTERVAL": "1s", "ASSESSGATE_REPLICA_NAME": "solo"})
-		waitFor(t, 20*time.Second, "a completed heartbeat", func() bool {
+		wait.For(t, 20*time.Second, "a completed heartbeat", func() bool {
 			return a.count("river_job", "kind = 'heartbeat' AND state = 'completed'") > 0
 		})
 		var leader string

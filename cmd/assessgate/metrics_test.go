@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assessgate/assessgate/internal/wait"
 )
 
 func TestMetrics(t *testing.T) {
@@ -13,7 +15,7 @@ func TestMetrics(t *testing.T) {
 	placeOrder(t, a, fake, "order-m")
 	placeOrder(t, a, fake, "order-m2")
 	putResult(t, a, "order-m", fixture(t, "request-put-order-result-completed.json"))
-	eventually(t, 10*time.Second, "the write-back job completed", func() bool {
+	wait.For(t, 10*time.Second, "the write-back job completed", func() bool {
 		return a.count("river_job", "kind = 'writeback' AND state = 'completed'") == 1
 	})
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -160,9 +161,9 @@ func TestPrivacy_OrderFlow(t *testing.T) {
 		if status, got := putResult(t, c.app, id, []byte(result)); status != http.StatusAccepted {
 			t.Fatalf("PUT result = %d %v", status, got)
 		}
-		eventually(t, 30*time.Second, "the result written back to Kombo", func() bool { return len(c.kombo.Results(id)) == 1 })
+		wait.For(t, 30*time.Second, "the result written back to Kombo", func() bool { return len(c.kombo.Results(id)) == 1 })
 		c.waitOrder(id, "delivered", func(o orderView) bool { return o.has("result.delivered", nil) })
-		eventually(t, 30*time.Second, "order.completed at the vendor", func() bool {
+		wait.For(t, 30*time.Second, "order.completed at the vendor", func() bool {
 			return slices.Contains(c.vendor.Delivered(), "order.completed "+id)
 		})
 
@@ -265,7 +266,7 @@ func TestPrivacy_OrderFlow(t *testing.T) {
 		})
 
 		t.Run("VendorTold", func(t *testing.T) {
-			eventually(t, 30*time.Second, "order.erased at the vendor", func() bool {
+			wait.For(t, 30*time.Second, "order.erased at the vendor", func() bool {
 				return slices.Contains(c.vendor.Delivered(), "order.erased "+id)
 			})
 			for _, r := range c.vendor.Requests() {
@@ -376,8 +377,8 @@ func TestPrivacy_RetentionPeriodic(t *testing.T) {
 		if status, got := putResult(t, a, "ord-periodic", []byte(`{"status": "CANCELLED", "result_url": "https://vendor.example/r/1"}`)); status != http.StatusAccepted {
 			t.Fatalf("PUT result = %d %v", status, got)
 		}
-		eventually(t, 30*time.Second, "the order erased by the periodic job", func() bool { return a.order("ord-periodic")["erased"] == true })
-		eventually(t, 30*time.Second, "a completed retention job", func() bool {
+		wait.For(t, 30*time.Second, "the order erased by the periodic job", func() bool { return a.order("ord-periodic")["erased"] == true })
+		wait.For(t, 30*time.Second, "a completed retention job", func() bool {
 			return a.count("river_job", "kind = 'retention' AND state = 'completed'") > 0
 		})
 	})

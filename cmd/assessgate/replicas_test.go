@@ -18,21 +18,9 @@ import (
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 )
-
-// waitFor polls cond until it holds, and fails the test when it does not
-// within d.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // buildAssessgate builds the assessgate binary into a temporary directory,
 // with the race detector when the tests have it: the packages are then in
@@ -89,7 +77,7 @@ func startReplica(t *testing.T, bin, name string, env []string) *replica {
 			t.Logf("%s stderr:\n%s", name, r.stderr)
 		}
 	})
-	waitFor(t, 30*time.Second, name+" listening", func() bool {
+	wait.For(t, 30*time.Second, name+" listening", func() bool {
 		select {
 		case <-r.exited:
 			t.Fatalf("%s exited: %v\n%s", name, r.err, r.stderr)
@@ -289,7 +277,7 @@ func TestReplicas(t *testing.T) {
 	}
 	leader := func() (id string, electedAt time.Time) {
 		t.Helper()
-		waitFor(t, 30*time.Second, "River leader", func() bool {
+		wait.For(t, 30*time.Second, "River leader", func() bool {
 			return pgCount(t, pgdb, "SELECT count(*) FROM river_leader WHERE expires_at > now()") == 1
 		})
 		pgQuery(t, pgdb, []any{&id, &electedAt}, "SELECT leader_id, elected_at FROM river_leader")
@@ -343,7 +331,7 @@ func TestReplicas(t *testing.T) {
 	if invites != total || jobOrders != total {
 		t.Errorf("orders in invite jobs = %d, %d distinct; want each of %d once", invites, jobOrders, total)
 	}
-	waitFor(t, 60*time.Second, "completion of every invite job", func() bool {
+	wait.For(t, 60*time.Second, "completion of every invite job", func() bool {
 		return pgCount(t, pgdb, "SELECT count(*) FROM river_job WHERE kind IN ('invite', 'invite_many') AND state <> 'completed'") == 0
 	})
 	t.Logf("phase 1: all %d invite jobs (%d orders) completed %v after the first webhook", jobs, total, time.Since(sendStart).Round(time.Millisecond))
@@ -360,7 +348,7 @@ func TestReplicas(t *testing.T) {
 	// One heartbeat per period, not one per replica: River's leader alone
 	// schedules periodic jobs. With the leader unchanged, the periods have
 	// no gaps either.
-	waitFor(t, 30*time.Second, "five heartbeat periods", func() bool {
+	wait.For(t, 30*time.Second, "five heartbeat periods", func() bool {
 		return pgCount(t, pgdb, "SELECT count(DISTINCT scheduled_at) FROM river_job WHERE kind = 'heartbeat'") >= 5
 	})
 	periods := heartbeats(t, pgdb)
@@ -408,7 +396,7 @@ func TestReplicas(t *testing.T) {
 	victimID, _ := leader()
 	victim := byClient(victimID)
 	runningOnVictim := "SELECT count(*) FROM river_job WHERE kind = 'invite_many' AND state = 'running' AND " + lastAttemptedBy + " = $1"
-	waitFor(t, 20*time.Second, "invite jobs running on the leader", func() bool {
+	wait.For(t, 20*time.Second, "invite jobs running on the leader", func() bool {
 		return pgCount(t, pgdb, runningOnVictim, victimID) > 0
 	})
 	victim.kill(t)
@@ -434,7 +422,7 @@ func TestReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	waitFor(t, 90*time.Second, "completion of every invite job after the kill", func() bool {
+	wait.For(t, 90*time.Second, "completion of every invite job after the kill", func() bool {
 		return pgCount(t, pgdb, "SELECT count(*) FROM river_job WHERE kind IN ('invite', 'invite_many') AND state <> 'completed'") == 0
 	})
 	t.Logf("phase 2: all invite jobs (%d orders) completed %v after the kill", total+slow, time.Since(killed).Round(time.Millisecond))
@@ -474,7 +462,7 @@ func TestReplicas(t *testing.T) {
 	if newLeader == victimID {
 		t.Errorf("leader after the kill = %s; want another replica", newLeader)
 	}
-	waitFor(t, 30*time.Second, "a heartbeat after the kill", func() bool {
+	wait.For(t, 30*time.Second, "a heartbeat after the kill", func() bool {
 		return pgCount(t, pgdb, "SELECT count(*) FROM river_job WHERE kind = 'heartbeat' AND state = 'completed' AND scheduled_at > $1", killed) > 0
 	})
 	periods = heartbeats(t, pgdb)

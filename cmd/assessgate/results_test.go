@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs/vendortest"
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -69,18 +71,6 @@ func putResult(t *testing.T, a *app, orderID string, body []byte) (int, map[stri
 	return status, got
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // order fetches an order through the API.
 func (a *app) order(id string) map[string]any {
 	a.t.Helper()
@@ -125,7 +115,7 @@ func TestResults_Delivered(t *testing.T) {
 		if status != http.StatusAccepted || got["order"].(map[string]any)["state"] != "completed" {
 			t.Fatalf("PUT result = %d %v; want 202 with the order completed", status, got)
 		}
-		eventually(t, 10*time.Second, "the result at Kombo", func() bool { return len(fake.Results("order-1")) == 1 })
+		wait.For(t, 10*time.Second, "the result at Kombo", func() bool { return len(fake.Results("order-1")) == 1 })
 
 		reqs := resultRequests(fake, "order-1")
 		if len(reqs) != 1 {
@@ -140,7 +130,7 @@ func TestResults_Delivered(t *testing.T) {
 		json.Unmarshal(r.Body, &received)
 		assertSubset(t, "result", sent, received)
 
-		eventually(t, 5*time.Second, "Kombo status COMPLETED", func() bool { return a.order("order-1")["status"] == "COMPLETED" })
+		wait.For(t, 5*time.Second, "Kombo status COMPLETED", func() bool { return a.order("order-1")["status"] == "COMPLETED" })
 		kinds, events := a.timeline("order-1")
 		if !contains(kinds, "result.accepted") || !contains(kinds, "result.delivered") {
 			t.Errorf("timeline = %v; want result.accepted and result.delivered", kinds)
@@ -204,7 +194,7 @@ func TestResults_Validation(t *testing.T) {
 	if status != http.StatusAccepted {
 		t.Fatalf("PUT without completed_at = %d %v; want 202", status, got)
 	}
-	eventually(t, 10*time.Second, "the result at Kombo", func() bool { return len(fake.Results("order-v")) == 1 })
+	wait.For(t, 10*time.Second, "the result at Kombo", func() bool { return len(fake.Results("order-v")) == 1 })
 	res := fake.Results("order-v")[0]
 	if res.CompletedAt == nil || !strings.HasSuffix(*res.CompletedAt, "Z") {
 		t.Errorf("completed_at sent = %v; want a UTC time filled in", res.CompletedAt)
@@ -238,8 +228,8 @@ func TestResults_RetriesUntilDelivered(t *testing.T) {
 		if status, got := putResult(t, a, "order-r", fixture(t, "request-put-order-result-completed.json")); status != 202 {
 			t.Fatalf("PUT result = %d %v", status, got)
 		}
-		eventually(t, 20*time.Second, "delivery after three 500s", func() bool { return len(fake.Results("order-r")) == 1 })
-		eventually(t, 5*time.Second, "result.delivered", func() bool {
+		wait.For(t, 20*time.Second, "delivery after three 500s", func() bool { return len(fake.Results("order-r")) == 1 })
+		wait.For(t, 5*time.Second, "result.delivered", func() bool {
 			kinds, _ := a.timeline("order-r")
 			return contains(kinds, "result.delivered")
 		})
@@ -267,7 +257,7 @@ func TestResults_WarningsKept(t *testing.T) {
 	placeOrder(t, a, fake, "order-w")
 	fake.Fail(1, kombotest.Fault{Status: 200, Body: `{"status":"success","data":{},"warnings":[{"message":"The ATS ignored attachment 2."}]}`})
 	putResult(t, a, "order-w", fixture(t, "request-put-order-result-completed.json"))
-	eventually(t, 10*time.Second, "result.delivered", func() bool {
+	wait.For(t, 10*time.Second, "result.delivered", func() bool {
 		kinds, _ := a.timeline("order-w")
 		return contains(kinds, "result.delivered")
 	})
@@ -281,12 +271,21 @@ func TestResults_WarningsKept(t *testing.T) {
 	}
 }
 
+// TestResults_HonoursRetryAfter waits out Kombo's Retry-After on a stub
+// clock, which the app, River and the fake Kombo follow.
 func TestResults_HonoursRetryAfter(t *testing.T) {
-	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), nil)
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "a.db")
+	clk := clock.NewStub(time.Now().Truncate(time.Millisecond))
+	fake := kombotest.NewServer()
+	fake.SetClock(clk.Now)
+	t.Cleanup(fake.Close)
+	a := startAppClock(t, clk, dbURL, komboEnv(fake, nil))
 	placeOrder(t, a, fake, "order-429")
 	fake.Fail(1, kombotest.Fault{Status: 429, Code: kombo.CodeRateLimitExceeded, RetryAfter: time.Second})
 	putResult(t, a, "order-429", fixture(t, "request-put-order-result-completed.json"))
-	eventually(t, 10*time.Second, "delivery after a 429", func() bool { return len(fake.Results("order-429")) == 1 })
+	passTime(t, openDB(t, dbURL), clk, 50*time.Millisecond, 10*time.Second, "delivery after a 429", func() bool {
+		return len(fake.Results("order-429")) == 1
+	})
 	reqs := resultRequests(fake, "order-429")
 	if len(reqs) != 2 {
 		t.Fatalf("result requests = %d; want 2", len(reqs))
@@ -316,7 +315,7 @@ func TestResults_DeadLetterAndReplay(t *testing.T) {
 			} `json:"data"`
 		}
 		var dl deadLetters
-		eventually(t, 10*time.Second, "two dead letters", func() bool {
+		wait.For(t, 10*time.Second, "two dead letters", func() bool {
 			a.api("GET", "/api/v1/dead-letters", nil, &dl)
 			return len(dl.Data) == 2
 		})
@@ -350,11 +349,11 @@ func TestResults_DeadLetterAndReplay(t *testing.T) {
 			t.Fatalf("retry one = %d %+v", status, retried)
 		}
 		first := dl.Data[0].OrderID
-		eventually(t, 10*time.Second, "the replayed result at Kombo", func() bool { return len(fake.Results(first)) == 1 })
+		wait.For(t, 10*time.Second, "the replayed result at Kombo", func() bool { return len(fake.Results(first)) == 1 })
 		if status := a.api("POST", "/api/v1/dead-letters/retry", []byte(`{"kind":"writeback"}`), &retried); status != 200 || retried.Retried != 1 {
 			t.Fatalf("retry kind = %d %+v", status, retried)
 		}
-		eventually(t, 10*time.Second, "both results at Kombo", func() bool {
+		wait.For(t, 10*time.Second, "both results at Kombo", func() bool {
 			return len(fake.Results("order-dl")) == 1 && len(fake.Results("order-dl2")) == 1
 		})
 		kinds, _ = a.timeline(first)
@@ -392,7 +391,7 @@ func TestResults_ConcurrencyCap(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	eventually(t, 20*time.Second, "all results at Kombo", func() bool {
+	wait.For(t, 20*time.Second, "all results at Kombo", func() bool {
 		for i := range n {
 			if len(fake.Results(fmt.Sprintf("order-c%d", i))) != 1 {
 				return false
@@ -416,13 +415,13 @@ func TestResults_SurviveRestart(t *testing.T) {
 		if status, got := putResult(t, a, "order-restart", fixture(t, "request-put-order-result-completed.json")); status != 202 {
 			t.Fatalf("PUT result = %d %v", status, got)
 		}
-		eventually(t, 10*time.Second, "a failed attempt", func() bool { return len(resultRequests(fake, "order-restart")) >= 1 })
+		wait.For(t, 10*time.Second, "a failed attempt", func() bool { return len(resultRequests(fake, "order-restart")) >= 1 })
 		a.stop()
 
 		fake.ClearFaults()
 		b := startApp(t, dbURL, komboEnv(fake, nil))
-		eventually(t, 20*time.Second, "delivery after the restart", func() bool { return len(fake.Results("order-restart")) == 1 })
-		eventually(t, 5*time.Second, "Kombo status COMPLETED", func() bool { return b.order("order-restart")["status"] == "COMPLETED" })
+		wait.For(t, 20*time.Second, "delivery after the restart", func() bool { return len(fake.Results("order-restart")) == 1 })
+		wait.For(t, 5*time.Second, "Kombo status COMPLETED", func() bool { return b.order("order-restart")["status"] == "COMPLETED" })
 	})
 }
 
@@ -504,7 +503,7 @@ func TestPackages(t *testing.T) {
 		json.Unmarshal(fixture(t, "request-put-assessment-packages.json"), &want)
 		const gh = "greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f"
 		a.webhook(fixture(t, "webhook-integration-created.json"))
-		eventually(t, 10*time.Second, "packages pushed on integration-created", func() bool { return len(fake.Packages(gh)) == len(want.Packages) })
+		wait.For(t, 10*time.Second, "packages pushed on integration-created", func() bool { return len(fake.Packages(gh)) == len(want.Packages) })
 
 		// A new catalogue through the API goes to every active integration.
 		second := []byte(`{"packages":[{"id":"go-90","type":"SKILLS_TEST","name":"Go (90 min)","description":"Backend"}]}`)
@@ -512,11 +511,11 @@ func TestPackages(t *testing.T) {
 		if status := a.api("PUT", "/api/v1/packages", second, &put); status != 202 || put["pushes"] != float64(1) {
 			t.Fatalf("PUT /api/v1/packages = %d %v; want 202 with 1 push", status, put)
 		}
-		eventually(t, 10*time.Second, "the new catalogue at Kombo", func() bool {
+		wait.For(t, 10*time.Second, "the new catalogue at Kombo", func() bool {
 			p := fake.Packages(gh)
 			return len(p) == 1 && p[0].ID == "go-90"
 		})
-		eventually(t, 5*time.Second, "the push recorded", func() bool {
+		wait.For(t, 5*time.Second, "the push recorded", func() bool {
 			var ints struct {
 				Data []struct {
 					ID              string `json:"id"`
@@ -549,7 +548,7 @@ func TestPackages(t *testing.T) {
 			return n
 		}
 		b := startApp(t, dbURL, env)
-		eventually(t, 10*time.Second, "the file's catalogue pushed at start-up", func() bool { return len(fake.Packages(gh)) == len(want.Packages) })
+		wait.For(t, 10*time.Second, "the file's catalogue pushed at start-up", func() bool { return len(fake.Packages(gh)) == len(want.Packages) })
 		b.stop()
 		before := pushes()
 		c := startApp(t, dbURL, env)
@@ -573,7 +572,7 @@ func TestReconcile_Periodic(t *testing.T) {
 	}
 	json.Unmarshal(fixture(t, "response-get-assessment-orders.json"), &list)
 	fake.AddOrder("greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f", list.Data.Results[0])
-	eventually(t, 20*time.Second, "the missed order reconciled by the periodic job", func() bool {
+	wait.For(t, 20*time.Second, "the missed order reconciled by the periodic job", func() bool {
 		return a.count("orders", "id = $1 AND source = 'reconcile'", list.Data.Results[0].ID) == 1
 	})
 }
@@ -599,7 +598,7 @@ func TestResults_VendorEvents(t *testing.T) {
 		"order.created order-bad", "order.created order-ok",
 		"order.completed order-ok", "order.cancelled order-bad", "writeback.failed order-bad",
 	}
-	eventually(t, 20*time.Second, "the vendor events", func() bool { return len(vendor.Delivered()) >= len(want) })
+	wait.For(t, 20*time.Second, "the vendor events", func() bool { return len(vendor.Delivered()) >= len(want) })
 	got := vendor.Delivered()
 	slices.Sort(got)
 	slices.Sort(want)

@@ -25,7 +25,7 @@ var allowedImports = map[string][]string{
 	"internal/orders":          {"kombo"},
 	"internal/mail":            {},
 	"internal/mail/catcher":    {},
-	"internal/mail/mailtest":   {"internal/store/storetest"}, // RequireInCI
+	"internal/mail/mailtest":   {"internal/store/storetest", "internal/wait"}, // RequireInCI
 	"internal/metrics":         {},
 	"internal/store":           {"kombo", "internal/orders", "internal/keyring", "internal/clock", "internal/store/stmtcache"},
 	"internal/store/stmtcache": {},
@@ -35,6 +35,7 @@ var allowedImports = map[string][]string{
 	"internal/admin":           {"kombo", "internal/orders", "internal/store", "internal/jobs"},
 	"internal/server":          {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/metrics"},
 	"internal/loadgen":         {"kombo", "kombo/kombotest"}, // a tool: never imported by the product
+	"internal/wait":            {},                           // tests only
 	"internal/assessgate": {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/mail",
 		"internal/metrics", "internal/server", "internal/admin", "internal/keyring", "internal/clock"},
 }

@@ -111,7 +111,7 @@ func NewClient(cfg Config) (*Client, error) {
 		// A job whose replica died is handed to another after this long.
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           jobTimeout(cfg.RescueAfter),
-		RetryPolicy:          cfg.Retry,
+		RetryPolicy:          RetryPolicy{Base: cfg.Retry.Base, Max: cfg.Retry.Max, Clock: cfg.Clock},
 		Test:                 river.TestConfig{Time: timeGenerator(cfg.Clock)},
 	})
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/assessgate/assessgate/internal/clock"
 )
 
 // RetryPolicy backs off exponentially with jitter: the first retry after
@@ -15,11 +17,15 @@ import (
 type RetryPolicy struct {
 	Base time.Duration
 	Max  time.Duration
+	// Clock is the time retries are scheduled from: River's (Config.Clock),
+	// so that a test's stub clock moves retries as it moves every other job.
+	// Nil is the wall clock.
+	Clock clock.Clock
 }
 
 // NextRetry implements river.ClientRetryPolicy.
 func (p RetryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
-	return time.Now().Add(p.Delay(job.Attempt))
+	return clock.Or(p.Clock).Now().Add(p.Delay(job.Attempt))
 }
 
 // Delay is the wait after the given failed attempt (1 for the first): up to

@@ -13,6 +13,7 @@ package mailtest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/internal/wait"
 )
 
 // EnvMailpit names the environment variable that locates mailpit.
@@ -138,18 +140,22 @@ func (s *Server) Start() {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for !s.ready() {
+	ready := false
+	defer func() {
+		if !ready { // the wait failed the test
+			cmd.Process.Kill()
+			s.t.Logf("mailpit's output:\n%s", out)
+		}
+	}()
+	wait.For(s.t, 30*time.Second, "mailpit to take mail", func() bool {
 		select {
 		case err := <-done:
 			s.t.Fatalf("mailpit exited at start: %v\n%s", err, out)
-		case <-time.After(20 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			s.t.Fatalf("mailpit not ready after 30s:\n%s", out)
-		}
-	}
+		return s.ready()
+	})
+	ready = true
 	s.cmd, s.done, s.out = cmd, done, out
 }
 
@@ -253,17 +259,9 @@ func (s *Server) Raw(t testing.TB, id string) string {
 // timeout.
 func (s *Server) WaitFor(t testing.TB, address string, n int, timeout time.Duration) []Message {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		msgs := s.MessagesTo(t, address)
-		if len(msgs) >= n {
-			return msgs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mailpit: %d messages to %s after %s; want %d", len(msgs), address, timeout, n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return wait.Until(t, timeout, fmt.Sprintf("%d messages to %s in mailpit", n, address),
+		func() []Message { return s.MessagesTo(t, address) },
+		func(msgs []Message) bool { return len(msgs) >= n })
 }
 
 func (s *Server) get(t testing.TB, path string, v any) {
