@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -99,7 +100,42 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 		}
 		return w.Store.MarkResultDelivered(ctx, res, warnings)
 	}
+	if job.Attempt > 1 && refusedAsClosed(err) && w.landedEarlier(ctx, job, res) {
+		w.Logger.Info("writeback: an earlier attempt reached Kombo", "order_id", orderID, "result_id", res.ID, "attempt", job.Attempt)
+		return w.Store.MarkResultDelivered(ctx, res, nil)
+	}
 	return komboFailure(ctx, w.deadLetter, job.Attempt, job.MaxAttempts, job.CreatedAt, orderID, err)
+}
+
+// refusedAsClosed reports whether Kombo refused a result as it refuses one
+// for an order that is no longer OPEN (400, not to be retried).
+func refusedAsClosed(err error) bool {
+	var kerr *kombo.Error
+	return errors.As(err, &kerr) && kerr.StatusCode == http.StatusBadRequest && !kombo.IsRetryable(err)
+}
+
+// landedEarlier reports whether Kombo's order already has the status res
+// gives it, read back with GET /assessment/orders?ids=: an earlier attempt
+// whose answer was lost (a timeout) went through, and the refusal of this
+// one is Kombo's answer to a second status change (API.md §9.4). The read
+// is on the order's timeline like any Kombo call.
+func (w *WritebackWorker) landedEarlier(ctx context.Context, job *river.Job[WritebackArgs], res *orders.Result) bool {
+	if res.Request.Status == kombo.OrderStatusOpen {
+		return false
+	}
+	release, err := w.Limiter.Acquire(ctx, job.Args.IntegrationID)
+	if err != nil {
+		return false
+	}
+	start := time.Now()
+	found, err := w.Kombo.ListOrders(ctx, job.Args.IntegrationID, kombo.ListOrdersFilter{IDs: []string{res.OrderID}})
+	release()
+	call := komboCall("GET /assessment/orders", job.Attempt, start, err)
+	call.ResultID = res.ID
+	if aerr := w.Store.AddEvent(ctx, res.OrderID, call); aerr != nil {
+		w.Logger.Error("record kombo call", "order_id", res.OrderID, "err", aerr)
+	}
+	return err == nil && len(found) == 1 && found[0].ID == res.OrderID && found[0].Status == res.Request.Status
 }
 
 // skipReason returns why a result is not written back, or "": Kombo
