@@ -72,7 +72,7 @@ type GroupCommitStats struct {
 	// broke a deadlock or a serialization conflict in their savepoint.
 	Retried int64
 	// Redone counts batches written again one webhook at a time after
-	// writing them a table at a time failed (see intakeSets).
+	// writing them a table at a time failed (see Store.intakeBatch).
 	Redone int64
 }
 
@@ -235,9 +235,10 @@ func (c *committer) take() []*pendingWrite {
 	return batch
 }
 
-// commit stores a batch in one transaction: its order webhooks a table at a
-// time when it can (see intakeSets), otherwise each webhook in a savepoint
-// of its own, so that one webhook's failure rolls back only its own writes.
+// commit stores a batch in one transaction: its webhooks a table at a time
+// (Store.intakeBatch) when there are several, otherwise, or if that fails,
+// each webhook as a batch of one in a savepoint of its own, so that one
+// webhook's failure rolls back only its own writes.
 // Every webhook is answered after the commit: with its own outcome if the
 // commit succeeded, and with an unavailable error if it did not, since then
 // nothing of the batch is stored.
@@ -261,15 +262,26 @@ func (c *committer) commit(batch []*pendingWrite) {
 			break
 		}
 	}
-	if setsEligible(batch) && c.commitOnce(batch, true) {
+	if webhooks(batch) > 1 && c.commitOnce(batch, true) {
 		return
 	}
 	c.commitOnce(batch, false)
 }
 
+// webhooks returns how many of batch are webhooks.
+func webhooks(batch []*pendingWrite) int {
+	n := 0
+	for _, p := range batch {
+		if p.in != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // commitOnce writes batch in one transaction and answers every write of it.
-// With sets, the order webhooks are written a table at a time
-// (Store.intakeSets), the other writes one by one; if that fails, the
+// With sets, the webhooks are written a table at a time
+// (Store.intakeBatch), the other writes one by one; if that fails, the
 // transaction is rolled back, nothing is answered, and commitOnce returns
 // false for the batch to be written again one by one, each write in a
 // savepoint of its own, so that one write's failure rolls back only its own
@@ -317,7 +329,7 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 			err error
 		)
 		if p.in != nil {
-			res, err = c.s.intake(context.WithoutCancel(p.ctx), tx, p.in)
+			res, err = c.s.intakeOne(context.WithoutCancel(p.ctx), tx, p.in)
 		} else {
 			err = p.fn(context.WithoutCancel(p.ctx), tx)
 		}
@@ -350,7 +362,13 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 		}
 	}
 	if sets {
-		made, err := c.s.intakeSets(ctx, tx, batch)
+		var ins []*Intake
+		for _, p := range batch {
+			if p.in != nil {
+				ins = append(ins, p.in)
+			}
+		}
+		out, made, err := c.s.intakeBatch(ctx, tx, ins)
 		if err != nil {
 			tx.Rollback()
 			c.redone.Add(1)
@@ -359,9 +377,12 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 			return false
 		}
 		created = append(created, made...)
+		i := 0
 		for _, p := range batch {
 			if p.in != nil {
+				p.res, p.err = out[i].res, out[i].err
 				done = append(done, p)
+				i++
 			}
 		}
 	}
