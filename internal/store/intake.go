@@ -49,7 +49,11 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // error for which IsUnavailable is true when the database cannot commit.
 func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
 	if s.group.cfg.MaxItems > 1 {
-		return s.group.intake(ctx, in)
+		w := &intakeWrite{s: s, in: in}
+		if err := s.group.do(ctx, w); err != nil {
+			return nil, err
+		}
+		return w.res, nil
 	}
 	var res *IntakeResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -113,7 +117,7 @@ type intakeOutcome struct {
 // intakeOne stores one webhook in tx: a batch of one. Its error is the
 // webhook's, refusal or failure.
 func (s *Store) intakeOne(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResult, error) {
-	out, _, err := s.intakeBatch(ctx, tx, []*Intake{in})
+	out, err := s.intakeBatch(ctx, tx, []*Intake{in})
 	if err != nil {
 		return nil, err
 	}
@@ -121,13 +125,13 @@ func (s *Store) intakeOne(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeR
 }
 
 // intakeBatch stores the webhooks of ins in tx and returns what came of each
-// one, in the order of ins, and the orders they created. What it stores and
+// one, in the order of ins. What it stores and
 // answers is what storing them one by one would: the webhooks other than
 // orders first (an integration's event decides whether the integration
 // takes the orders after it), then the orders, each kind in the order of
 // ins. An error means tx must be rolled back and nothing of the batch
 // answered with it, but for a batch of one, whose error it is.
-func (s *Store) intakeBatch(ctx context.Context, tx *sql.Tx, ins []*Intake) ([]intakeOutcome, []*orders.Order, error) {
+func (s *Store) intakeBatch(ctx context.Context, tx *sql.Tx, ins []*Intake) ([]intakeOutcome, error) {
 	out := make([]intakeOutcome, len(ins))
 	var (
 		others    []*Intake
@@ -143,13 +147,12 @@ func (s *Store) intakeBatch(ctx context.Context, tx *sql.Tx, ins []*Intake) ([]i
 		ords = append(ords, orderIntake{order: w.Order, data: w.Data, source: webhookSource(w), in: in, out: &out[i]})
 	}
 	if err := s.intakeOthers(ctx, tx, others, othersOut); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	created, err := s.storeOrders(ctx, tx, ords)
-	if err != nil {
-		return nil, nil, err
+	if _, err := s.storeOrders(ctx, tx, ords); err != nil {
+		return nil, err
 	}
-	return out, created, nil
+	return out, nil
 }
 
 // intakeOthers stores the webhooks of ins, none about an order, setting
@@ -430,5 +433,68 @@ const (
 	orderCols      = 11
 	insertTimeline = `INSERT INTO order_events (order_id, at, kind, detail) VALUES %s`
 )
+
+// Group commit (see committer) writes the store's writes: intakeWrite, a
+// webhook, and writeFunc, a job's write (Store.Write). storeBatch tells it
+// how they go together.
+
+// intakeWrite is a webhook for group commit, and what came of it.
+type intakeWrite struct {
+	s   *Store
+	in  *Intake
+	res *IntakeResult
+}
+
+// alone stores the webhook as a batch of one.
+func (w *intakeWrite) alone(ctx context.Context, tx *sql.Tx) (err error) {
+	w.res, err = w.s.intakeOne(ctx, tx, w.in)
+	return err
+}
+
+// storeBatch is the store's groupBatch: a transaction's webhooks go after
+// its other writes, by order and event id, and are written together by
+// intakeBatch; the orders they created are handed to the OrdersCreated
+// hook, once per transaction.
+type storeBatch struct{ s *Store }
+
+// newCommitter returns a committer of the store's writes.
+func newCommitter(s *Store, g GroupCommit, pool *sql.DB) *committer {
+	return newGroupCommitter(g, pool, s.db.Dialect, s.logger, storeBatch{s})
+}
+
+func (b storeBatch) key(w groupWrite) (groupKey, bool) {
+	iw, ok := w.(*intakeWrite)
+	if !ok {
+		return groupKey{}, false
+	}
+	orderID, _ := webhookRefs(iw.in.Webhook)
+	return groupKey{orderID, iw.in.Webhook.ID}, true
+}
+
+func (b storeBatch) together(ctx context.Context, tx *sql.Tx, ws []groupWrite) ([]error, error) {
+	ins := make([]*Intake, len(ws))
+	for i, w := range ws {
+		ins[i] = w.(*intakeWrite).in
+	}
+	out, err := b.s.intakeBatch(ctx, tx, ins)
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		w.(*intakeWrite).res, errs[i] = out[i].res, out[i].err
+	}
+	return errs, nil
+}
+
+func (b storeBatch) committing(ctx context.Context, tx *sql.Tx, ws []groupWrite) error {
+	var created []*orders.Order
+	for _, w := range ws {
+		if iw, ok := w.(*intakeWrite); ok && iw.res.created() {
+			created = append(created, iw.res.Order)
+		}
+	}
+	return b.s.ordersCreated(ctx, tx, created)
+}
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
