@@ -104,8 +104,8 @@ func (s *Store) CreateOrder(ctx context.Context, o *kombo.Order, source orders.S
 // what a webhook cost the database (docs/benchmarks.md). A single webhook is
 // a batch of one: there is no other path.
 //
-// Anything unusual for one webhook (a redelivery, an inline order's link,
-// an integration's event) is done for it alone, after or before the sets.
+// Anything unusual for one webhook (an integration's event, a redelivery,
+// an inline order's link) is done for it alone, around those statements.
 
 // intakeOutcome is what storing one webhook of a batch came to: its result,
 // or the reason it was refused, in which case nothing of it is stored.
@@ -125,12 +125,12 @@ func (s *Store) intakeOne(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeR
 }
 
 // intakeBatch stores the webhooks of ins in tx and returns what came of each
-// one, in the order of ins. What it stores and
-// answers is what storing them one by one would: the webhooks other than
-// orders first (an integration's event decides whether the integration
-// takes the orders after it), then the orders, each kind in the order of
-// ins. An error means tx must be rolled back and nothing of the batch
-// answered with it, but for a batch of one, whose error it is.
+// one, in the order of ins. What it stores and answers is what storing them
+// one by one would: the webhooks other than orders first (an integration's
+// event decides whether the integration takes the orders after it), then
+// the orders, each kind in the order of ins. An error means tx must be
+// rolled back and nothing of the batch answered with it, but for a batch of
+// one, whose error it is.
 func (s *Store) intakeBatch(ctx context.Context, tx *sql.Tx, ins []*Intake) ([]intakeOutcome, error) {
 	out := make([]intakeOutcome, len(ins))
 	var (
