@@ -172,7 +172,7 @@ func (s *Store) intakeOthers(ctx context.Context, tx *sql.Tx, ins []*Intake, out
 			rows = s.appendEvent(rows, in, now)
 		}
 	}
-	newEvents, err := s.insertReturningIDs(ctx, tx, insertEvents, rows, eventCols)
+	newEvents, err := s.insertIDs(ctx, tx, insertEvents, rows, eventCols)
 	if err != nil {
 		return unavailable(fmt.Errorf("insert webhook events: %w", err))
 	}
@@ -305,11 +305,11 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 	var newEvents map[string]bool
 	if len(events) > 0 {
 		var err error
-		if newEvents, err = s.insertReturningIDs(ctx, tx, insertEvents, events, eventCols); err != nil {
+		if newEvents, err = s.insertIDs(ctx, tx, insertEvents, events, eventCols); err != nil {
 			return nil, unavailable(fmt.Errorf("insert webhook events: %w", err))
 		}
 	}
-	created, err := s.insertReturningIDs(ctx, tx, insertOrders, ords, orderCols)
+	created, err := s.insertIDs(ctx, tx, insertOrders, ords, orderCols)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("insert orders: %w", err))
 	}
@@ -421,15 +421,15 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
 }
 
-// The statements of the intake, without their VALUES rows, and their
-// columns.
+// The statements of the intake, without their VALUES rows (and, for
+// insertIDs, without RETURNING), and their columns.
 const (
 	insertEvents = `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES %s
-		ON CONFLICT (id) DO NOTHING RETURNING id`
+		ON CONFLICT (id) DO NOTHING`
 	eventCols    = 6
 	insertOrders = `INSERT INTO orders
 		(id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at) VALUES %s
-		ON CONFLICT (id) DO NOTHING RETURNING id`
+		ON CONFLICT (id) DO NOTHING`
 	orderCols      = 11
 	insertTimeline = `INSERT INTO order_events (order_id, at, kind, detail) VALUES %s`
 )
