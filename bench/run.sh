@@ -36,9 +36,9 @@ echo "== go test -bench: signature, decoding, one intake, 64 concurrent intakes"
 go test -run XXX -bench . -benchtime 2s ./kombo | grep -E '^Benchmark'
 go test -run XXX -bench 'Intake' -benchtime 5000x ./internal/store | grep -E '^Benchmark'
 
-echo "== end to end (TestBench in cmd/assessgate)"
+echo "== end to end (TestBench in cmd/assessgate, built with -tags bench for the no-write route)"
 out=$(mktemp)
-if ! ASSESSGATE_BENCH=1 go test -count=1 -run TestBench -v -timeout 60m ./cmd/assessgate >"$out" 2>&1; then
+if ! ASSESSGATE_BENCH=1 go test -tags bench -count=1 -run TestBench -v -timeout 60m ./cmd/assessgate >"$out" 2>&1; then
   cat "$out"
   exit 1
 fi

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -114,16 +113,10 @@ func location(t *testing.T, ctx context.Context) *url.URL {
 // order otherwise), and gives the fake Kombo the same order.
 func placeCandidateOrder(t *testing.T, a *app, fake *kombotest.Server, orderID, first, last, email string) {
 	t.Helper()
-	body := orderBody(t, "ev-"+orderID, orderID, func(d map[string]any) {
+	placeEditedOrder(t, a, fake, orderID, func(d map[string]any) {
 		c := d["candidate"].(map[string]any)
 		c["first_name"], c["last_name"], c["email"] = first, last, email
 	})
-	if status, resp := a.webhook(body); status != http.StatusOK {
-		t.Fatalf("POST order %s = %d %s", orderID, status, resp)
-	}
-	var w struct{ Data kombo.Order }
-	json.Unmarshal(body, &w)
-	fake.AddOrder(w.Data.IntegrationID, w.Data)
 }
 
 // TestAdmin_Browser drives the admin pages in Chromium as a support engineer

@@ -1,10 +1,11 @@
+//go:build bench
+
 package main
 
 import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,10 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/loadgen"
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
-	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
@@ -144,32 +145,25 @@ func (b *bench) server(t *testing.T, db storetest.Database, name string, env ...
 
 // load runs the load generator against url and returns its report, after
 // the check through the API when check is set.
-func (b *bench) load(t *testing.T, url string, cfg loadConfig, check bool) *loadReport {
+func (b *bench) load(t *testing.T, url string, cfg loadgen.Config, check bool) *loadgen.Report {
 	t.Helper()
 	cfg.URL, cfg.Secret = url, testSecret
-	cfg.APIURL = url[:strings.Index(url[len("http://"):], "/")+len("http://")]
 	if check {
 		cfg.APIToken = testToken
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = b.d
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 30 * time.Second
+	g, err := loadgen.New(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = 10000
-	}
-	if len(cfg.Packages) == 0 {
-		cfg.Packages = []string{"typescript_test", "go_test", "react_test", "sql_test"}
-	}
-	g := newLoadGen(&cfg)
-	rep, err := g.run(context.Background())
+	rep, err := g.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if check {
-		if err := g.check(context.Background(), rep); err != nil {
+		if err := g.Check(context.Background(), rep); err != nil {
 			t.Fatal(err)
 		}
 		if !rep.Check.OK {
@@ -196,10 +190,10 @@ func median(xs []float64) float64 {
 func (b *bench) intake64(t *testing.T, db storetest.Database) {
 	r := b.server(t, db, "intake64-"+db.Name)
 	var nowrite, write, ratios []float64
-	var last *loadReport
+	var last *loadgen.Report
 	for round := 1; round <= 3; round++ {
-		nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadConfig{Concurrency: 64}, false)
-		w := b.load(t, r.url+"/webhooks/kombo", loadConfig{Concurrency: 64, Duplicates: 0.02}, true)
+		nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadgen.Config{Concurrency: 64}, false)
+		w := b.load(t, r.url+"/webhooks/kombo", loadgen.Config{Concurrency: 64, Duplicates: 0.02}, true)
 		nowrite, write = append(nowrite, nw.Throughput), append(write, w.Throughput)
 		ratios = append(ratios, w.Throughput/nw.Throughput)
 		t.Logf("%s round %d: no-write %.0f/s (p99 %.1fms), write %.0f/s (p99 %.1fms): %.0f%%",
@@ -248,9 +242,9 @@ func groupCommitFigures(t *testing.T, url string) string {
 // of the process is sampled while it writes.
 func (b *bench) steady(t *testing.T, db storetest.Database, rate int) {
 	r := b.server(t, db, "steady-"+db.Name)
-	nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadConfig{Rate: rate}, false)
+	nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadgen.Config{Rate: rate}, false)
 	stop := sampleRSS(r.cmd.Process.Pid)
-	w := b.load(t, r.url+"/webhooks/kombo", loadConfig{Rate: rate, Duplicates: 0.02}, true)
+	w := b.load(t, r.url+"/webhooks/kombo", loadgen.Config{Rate: rate, Duplicates: 0.02}, true)
 	rss, hwm := stop()
 	b.figure(t, "steady %d/s, %-8s  write p50 %.2fms p99 %.2fms p99.9 %.2fms  no-write p50 %.2fms p99 %.2fms  (%d and %d answered, %d missed)",
 		rate, db.Name, w.Latency.P50, w.Latency.P99, w.Latency.P999, nw.Latency.P50, nw.Latency.P99, w.Acknowledged, nw.Acknowledged, w.Missed+nw.Missed)
@@ -336,8 +330,8 @@ func (b *bench) node(t *testing.T) {
 	var nodes, ours, ratios []float64
 	var nodeP99, ourP99 []float64
 	for round := 1; round <= 2; round++ {
-		n := b.load(t, nodeURL, loadConfig{Concurrency: 64, Duplicates: 0.02}, false)
-		a := b.load(t, r.url+"/webhooks/kombo", loadConfig{Concurrency: 64, Duplicates: 0.02}, true)
+		n := b.load(t, nodeURL, loadgen.Config{Concurrency: 64, Duplicates: 0.02}, false)
+		a := b.load(t, r.url+"/webhooks/kombo", loadgen.Config{Concurrency: 64, Duplicates: 0.02}, true)
 		nodes, ours = append(nodes, n.Throughput), append(ours, a.Throughput)
 		nodeP99, ourP99 = append(nodeP99, n.Latency.P99), append(ourP99, a.Latency.P99)
 		ratios = append(ratios, a.Throughput/n.Throughput)
@@ -424,7 +418,7 @@ func (b *bench) invitations(t *testing.T, db storetest.Database, rate int) {
 	r := b.server(t, db, "invitations-"+db.Name,
 		"ASSESSGATE_SMTP_URL="+mp.SMTPURL(), "ASSESSGATE_MAIL_FROM=Acme Assessments <noreply@acme-assess.example>",
 		"ASSESSGATE_PUBLIC_URL=https://assess.vendor.example")
-	rep := b.load(t, r.url+"/webhooks/kombo", loadConfig{Rate: rate}, false)
+	rep := b.load(t, r.url+"/webhooks/kombo", loadgen.Config{Rate: rate}, false)
 	dbURL := envOf(r, "ASSESSGATE_DATABASE_URL")
 	sdb, err := store.Open(context.Background(), dbURL)
 	if err != nil {
@@ -476,12 +470,12 @@ func timelineLatencies(t *testing.T, db *sql.DB, from, to string) []float64 {
 	return out
 }
 
-func summarizeMillis(ms []float64) latencySummary {
+func summarizeMillis(ms []float64) loadgen.Latency {
 	d := make([]time.Duration, len(ms))
 	for i, m := range ms {
 		d[i] = time.Duration(m * float64(time.Millisecond))
 	}
-	return summarize(d)
+	return loadgen.Summarize(d)
 }
 
 // writeback: results posted through the API for orders Kombo knows; the
@@ -497,15 +491,7 @@ func (b *bench) writeback(t *testing.T, db storetest.Database) {
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("wb-%04d", i)
-		body := orderBody(t, "ev-"+id, id, nil)
-		if status, resp := a.webhook(body); status != http.StatusOK {
-			t.Fatalf("POST order = %d %s", status, resp)
-		}
-		var w kombo.Webhook
-		json.Unmarshal(body, &w)
-		var o kombo.Order
-		json.Unmarshal(w.Data, &o)
-		fake.AddOrder(o.IntegrationID, o)
+		placeOrder(t, a, fake, id)
 		ids = append(ids, id)
 	}
 	result := fixture(t, "request-put-order-result-completed.json")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs/vendortest"
@@ -30,12 +27,6 @@ const (
 	testIntegrationID = "greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f" // Acme Corp, in webhook-integration-created.json
 	day               = 24 * time.Hour
 )
-
-// withClock returns a context that makes run use clk instead of the wall
-// clock, for the store and for River.
-func withClock(ctx context.Context, clk rivertype.TimeGenerator) context.Context {
-	return context.WithValue(ctx, clockKey{}, clk)
-}
 
 // candidatesApp is assessgate with everything around the candidate side: a
 // real SMTP server, the vendor's assessment platform (where links redirect
@@ -98,7 +89,7 @@ func startCandidates(t *testing.T, dbURL string, vendorFails int, env map[string
 	for k, v := range env {
 		full[k] = v
 	}
-	c.app = startAppContext(t, withClock(context.Background(), c.clk), dbURL, full)
+	c.app = startAppClock(t, c.clk, dbURL, full)
 	if status, resp := c.webhook(fixture(t, "webhook-integration-created.json")); status != http.StatusOK {
 		t.Fatalf("POST integration-created = %d %s", status, resp)
 	}
@@ -569,7 +560,7 @@ func TestCandidates_SMTPDown(t *testing.T) {
 func TestCandidates_NoSMTP(t *testing.T) {
 	clk := clock.NewStub(time.Now())
 	vendor := vendortest.NewReceiver(t, "raw vendor secret", 0, clk.Now)
-	a := startAppContext(t, withClock(context.Background(), clk), storetest.SQLite(t).URL, map[string]string{
+	a := startAppClock(t, clk, storetest.SQLite(t).URL, map[string]string{
 		"ASSESSGATE_VENDOR_WEBHOOK_URL": vendor.URL, "ASSESSGATE_VENDOR_WEBHOOK_SECRET": "raw vendor secret",
 	})
 	if !strings.Contains(a.logs.String(), "invitations are not e-mailed") {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/assessgate"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -98,7 +99,7 @@ func (f *envFlags) Duration(name, env string, def time.Duration, help string) *t
 			f.badEnv = append(f.badEnv, fmt.Errorf("%s=%q: %v", env, raw, err))
 		}
 	}
-	f.fs.Func(name, help+" (env "+env+", default "+formatDuration(def)+")", func(s string) error {
+	f.fs.Func(name, help+" (env "+env+", default "+assessgate.FormatDuration(def)+")", func(s string) error {
 		v, err := parseDuration(s)
 		if err != nil {
 			return err
@@ -130,13 +131,6 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid duration %q: must not be negative", s)
 	}
 	return d, nil
-}
-
-func formatDuration(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		return strconv.Itoa(int(d/(24*time.Hour))) + "d"
-	}
-	return d.String()
 }
 
 // splitList splits a comma-separated list, dropping blanks.

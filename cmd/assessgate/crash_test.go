@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/loadgen"
 	"github.com/assessgate/assessgate/internal/store"
 )
 
@@ -63,20 +64,23 @@ func crash(t *testing.T, bin, dbURL string, total, kills, concurrency int) {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 
-	gen := newLoadGen(&loadConfig{
+	gen, err := loadgen.New(loadgen.Config{
 		URL: "http://" + addr + "/webhooks/kombo", APIURL: "http://" + addr, Secret: testSecret, APIToken: testToken,
 		Concurrency: concurrency, Count: total, Duration: 5 * time.Minute, Duplicates: 0.05, Retries: 10,
 		Packages: []string{"typescript_test", "go_test"}, Timeout: 10 * time.Second, MaxInFlight: 1000,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	type result struct {
-		rep *loadReport
+		rep *loadgen.Report
 		err error
 	}
 	done := make(chan result, 1)
 	started := time.Now()
 	proc := startReplica(t, bin, "crash-0", env)
 	go func() {
-		rep, err := gen.run(context.Background())
+		rep, err := gen.Run(context.Background())
 		done <- result{rep, err}
 	}()
 
@@ -85,12 +89,12 @@ func crash(t *testing.T, bin, dbURL string, total, kills, concurrency int) {
 	var downtime time.Duration
 	for k := 1; k <= kills; k++ {
 		waitFor(t, 2*time.Minute, fmt.Sprintf("%d acknowledged orders", k*total/(kills+1)), func() bool {
-			return gen.acknowledged() >= k*total/(kills+1)
+			return gen.Acknowledged() >= k*total/(kills+1)
 		})
-		inFlight := gen.inFlight.Load()
+		inFlight := gen.InFlight()
 		proc.kill(t)
 		killed := time.Now()
-		t.Logf("kill %d: SIGKILL with %d acknowledged and %d requests in flight", k, gen.acknowledged(), inFlight)
+		t.Logf("kill %d: SIGKILL with %d acknowledged and %d requests in flight", k, gen.Acknowledged(), inFlight)
 		proc = startReplica(t, bin, fmt.Sprintf("crash-%d", k), env)
 		downtime += time.Since(killed)
 	}
@@ -112,7 +116,7 @@ func crash(t *testing.T, bin, dbURL string, total, kills, concurrency int) {
 	}
 
 	// Every acknowledged order is stored exactly once (through the API).
-	if err := gen.check(context.Background(), rep); err != nil {
+	if err := gen.Check(context.Background(), rep); err != nil {
 		t.Fatal(err)
 	}
 	if !rep.Check.OK {

@@ -21,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/assessgate/assessgate/internal/admin"
 	"github.com/assessgate/assessgate/internal/mail/catcher"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/kombo"
@@ -243,9 +242,11 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	integ := o.IntegrationID
 
 	// 1. Kombo announces the integration; assessgate pushes the catalogue.
-	created, _ := json.Marshal(map[string]any{"id": "demo-integration-created", "type": kombo.EventIntegrationCreated,
-		"data": map[string]any{"id": integ, "tool": strings.Split(integ, ":")[0], "category": "ASSESSMENT",
-			"end_user": map[string]any{"organization_name": demoOrganization, "creator_email": nil, "origin_id": "acme-1"}}})
+	created, err := kombotest.IntegrationWebhook("demo-integration-created", kombo.EventIntegrationCreated,
+		kombotest.Integration{ID: integ, Organization: demoOrganization, OriginID: "acme-1"})
+	if err != nil {
+		return err
+	}
 	status, body, err := d.webhook(ctx, created)
 	if err != nil {
 		return err
@@ -308,7 +309,7 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 		"attributes": [{"type": "TEXT", "label": "Recommendation", "value": "Strong hire"},
 			{"type": "SUB_RESULT", "id": "async", "label": "Async programming", "score": {"value": 44, "max": 50}, "status": "COMPLETED"}]}`, o.ID)
 	status, answer, err := d.do(ctx, http.MethodPut, "/api/v1/orders/"+o.ID+"/result", []byte(result),
-		map[string]string{"Authorization": "Bearer " + d.apiToken})
+		http.Header{"Authorization": {"Bearer " + d.apiToken}})
 	if err != nil {
 		return err
 	}
@@ -336,14 +337,16 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	// 7. The order's timeline, once Kombo's answer is recorded.
 	var view orders.View
 	if err := demoWait(ctx, "result.delivered on the timeline", func() bool {
-		status, body, err := d.do(ctx, http.MethodGet, "/api/v1/orders/"+o.ID, nil, map[string]string{"Authorization": "Bearer " + d.apiToken})
+		status, body, err := d.do(ctx, http.MethodGet, "/api/v1/orders/"+o.ID, nil, http.Header{"Authorization": {"Bearer " + d.apiToken}})
 		if err != nil || status != http.StatusOK || json.Unmarshal(body, &view) != nil {
 			return false
 		}
 		delivered, completed := false, false
 		for _, e := range view.Timeline {
 			delivered = delivered || e.Kind == orders.EventResultDelivered
-			completed = completed || e.Kind == orders.EventVendorSent && e.Detail["event"] == "order.completed"
+			data, _ := e.Data()
+			sent, ok := data.(orders.VendorWebhookSent)
+			completed = completed || ok && sent.Event == "order.completed"
 		}
 		return delivered && completed
 	}); err != nil {
@@ -351,26 +354,30 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	}
 	out.step("timeline", "order %s is %s, Kombo status %s:", o.ID, view.State, view.Status)
 	for _, e := range view.Timeline {
+		data, err := e.Data()
+		if err != nil {
+			return err
+		}
 		at, _ := time.Parse(time.RFC3339Nano, e.At)
-		out.printf("      %s  %-22s %s\n", at.Local().Format("15:04:05.000"), e.Kind, admin.Describe(orders.Event{Kind: e.Kind, Detail: e.Detail}))
+		out.printf("      %s  %-22s %s\n", at.Local().Format("15:04:05.000"), e.Kind, data.Describe())
 	}
 	return nil
 }
 
 // webhook posts body to assessgate signed as Kombo signs it.
 func (d *demo) webhook(ctx context.Context, body []byte) (int, string, error) {
-	status, b, err := d.do(ctx, http.MethodPost, "/webhooks/kombo", body, map[string]string{kombo.SignatureHeader: kombo.Sign(d.secret, body)})
+	status, b, err := d.do(ctx, http.MethodPost, "/webhooks/kombo", body, kombotest.Header(d.secret, body))
 	return status, strings.TrimSpace(string(b)), err
 }
 
-func (d *demo) do(ctx context.Context, method, path string, body []byte, headers map[string]string) (int, []byte, error) {
+func (d *demo) do(ctx context.Context, method, path string, body []byte, headers http.Header) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, d.baseURL+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range headers {
-		req.Header.Set(k, v)
+		req.Header[k] = v
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)

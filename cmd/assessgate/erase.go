@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/assessgate/assessgate/internal/assessgate"
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
@@ -25,6 +27,12 @@ import (
 // when the database holds personal data sealed or hashed under keys it was
 // not given.
 func runErase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return erase(ctx, args, getenv, stdout, stderr, nil)
+}
+
+// erase is runErase on clk (nil: the wall clock), which the erasure is
+// dated by.
+func erase(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clk clock.Clock) error {
 	f := newEnvFlags("erase", getenv, stderr)
 	email := f.fs.String("email", "", "the candidate's e-mail address (required)")
 	dbURL := f.String("database-url", "ASSESSGATE_DATABASE_URL", "sqlite:assessgate.db", "database: sqlite:PATH or postgres://…")
@@ -48,31 +56,27 @@ func runErase(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
-	db, err := openDatabase(ctx, *dbURL, false, logger)
+	vendor, err := jobs.NewVendor(logger, clk, *vendorURL, *vendorSecret)
+	if err != nil {
+		return err
+	}
+	db, err := assessgate.OpenDatabase(ctx, *dbURL, false, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	st := store.New(db, logger)
-	if clk := clockFrom(ctx); clk != nil {
-		st.Now = clk.Now
-	}
-	st.SetKeyring(keyring)
-	if err := st.CheckKeys(ctx); err != nil {
-		return err
-	}
-
-	vendor, err := jobs.NewVendor(st, logger, *vendorURL, *vendorSecret)
+	// The erasure's vendor webhooks (order.erased) are jobs that the
+	// running replicas work.
+	queue, err := jobs.NewQueue(db, logger, clk)
 	if err != nil {
 		return err
 	}
-	if vendor.Enabled() {
-		client, err := jobs.NewInsertClient(db, logger)
-		if err != nil {
-			return err
-		}
-		c := &jobs.Candidates{Store: st, Logger: logger, Vendor: vendor, Client: client}
-		st.SetHooks(c.Hooks(store.Hooks{}))
+	st := store.New(db, store.Config{
+		Logger: logger, Clock: clk, Keyring: keyring,
+		Events: jobs.NewEvents(jobs.EventsConfig{Queue: queue, Vendor: vendor, Clock: clk}),
+	})
+	if err := st.CheckKeys(ctx); err != nil {
+		return err
 	}
 
 	e, err := st.EraseCandidate(ctx, *email, orders.ActorCLI)

@@ -1,27 +1,33 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/assessgate/assessgate/internal/loadgen"
 )
 
-// runLoadJSON runs "assessgate load" with args and returns its report.
-func runLoadJSON(t *testing.T, args ...string) *loadReport {
+// runLoad runs the load generator (internal/loadgen, the command
+// assessgate-load) with cfg, signed with testSecret, and returns its report,
+// checked through the API when cfg has an API token.
+func runLoad(t *testing.T, cfg loadgen.Config) *loadgen.Report {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	args = append([]string{"load", "--json", "--quiet", "--secret", testSecret}, args...)
-	if err := run(t.Context(), args, func(string) string { return "" }, &out, &errOut); err != nil {
-		t.Fatalf("run(%q) = %v\n%s%s", args, err, errOut.String(), out.String())
+	cfg.Secret = testSecret
+	g, err := loadgen.New(cfg)
+	if err != nil {
+		t.Fatalf("loadgen.New(%+v) = %v", cfg, err)
 	}
-	var rep loadReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("report %q: %v", out.String(), err)
+	rep, err := g.Run(t.Context())
+	if err != nil {
+		t.Fatalf("Run = %v", err)
 	}
-	return &rep
+	if cfg.APIToken != "" {
+		if err := g.Check(t.Context(), rep); err != nil {
+			t.Fatalf("Check = %v", err)
+		}
+	}
+	return rep
 }
 
 func TestLoad(t *testing.T) {
@@ -29,8 +35,8 @@ func TestLoad(t *testing.T) {
 		a := startApp(t, dbURL, map[string]string{"ASSESSGATE_LOG_LEVEL": "warn"})
 
 		t.Run("Concurrent", func(t *testing.T) {
-			rep := runLoadJSON(t, "--url", a.URL+"/webhooks/kombo", "--api-token", testToken,
-				"--count", "300", "--concurrency", "16", "--duplicates", "0.1", "--bad-signatures", "0.05", "--seed", "7")
+			rep := runLoad(t, loadgen.Config{URL: a.URL + "/webhooks/kombo", APIToken: testToken,
+				Count: 300, Concurrency: 16, Duplicates: 0.1, BadSignatures: 0.05, Seed: 7})
 			if rep.Sent != 300 || rep.Unexpected != 0 || rep.Check == nil || !rep.Check.OK {
 				t.Fatalf("report = %+v, check %+v; want 300 sent, nothing unexpected, the check ok", rep, rep.Check)
 			}
@@ -53,7 +59,7 @@ func TestLoad(t *testing.T) {
 		})
 
 		t.Run("Rate", func(t *testing.T) {
-			rep := runLoadJSON(t, "--url", a.URL+"/webhooks/kombo", "--api-token", testToken, "--rate", "200", "--count", "100")
+			rep := runLoad(t, loadgen.Config{URL: a.URL + "/webhooks/kombo", APIToken: testToken, Rate: 200, Count: 100})
 			if rep.Mode != "rate" || rep.Acknowledged != 100 || rep.Missed != 0 || !rep.Check.OK {
 				t.Fatalf("report = %+v, check %+v; want 100 acknowledged on schedule, the check ok", rep, rep.Check)
 			}
@@ -65,45 +71,15 @@ func TestLoad(t *testing.T) {
 	})
 }
 
-func TestLoad_NoWriteRoute(t *testing.T) {
-	dir := t.TempDir()
-	off := startApp(t, "sqlite:"+filepath.Join(dir, "off.db"), nil)
+// TestNoWriteRoute_Off: without ASSESSGATE_BENCH_NO_WRITE_ROUTE there is no
+// no-write route, in any build.
+func TestNoWriteRoute_Off(t *testing.T) {
+	off := startApp(t, "sqlite:"+filepath.Join(t.TempDir(), "off.db"), nil)
 	if status, _ := off.webhook(orderBody(t, "e", "o", nil)); status != http.StatusOK {
 		t.Fatalf("webhook = %d", status)
 	}
 	status, _ := off.post("/bench/no-write/webhooks/kombo", orderBody(t, "e", "o", nil), nil)
 	if status != http.StatusNotFound {
 		t.Errorf("no-write route without ASSESSGATE_BENCH_NO_WRITE_ROUTE = %d; want 404", status)
-	}
-
-	on := startApp(t, "sqlite:"+filepath.Join(dir, "on.db"), map[string]string{"ASSESSGATE_BENCH_NO_WRITE_ROUTE": "1"})
-	if !strings.Contains(on.logs.String(), "without storing") {
-		t.Errorf("start-up log does not warn about the benchmark route:\n%s", on.logs)
-	}
-	rep := runLoadJSON(t, "--url", on.URL+"/bench/no-write/webhooks/kombo", "--count", "50", "--bad-signatures", "0.2")
-	if rep.Unexpected != 0 || rep.Acknowledged == 0 || rep.Statuses["401"] != int(rep.BadSignatures) {
-		t.Errorf("report = %+v; want 2xx for good signatures, 401 for bad ones", rep)
-	}
-	for _, table := range []string{"webhook_events", "orders", "river_job"} {
-		if n := on.count(table, ""); n != 0 {
-			t.Errorf("%s has %d rows after the no-write route; want 0", table, n)
-		}
-	}
-}
-
-func TestLoad_Refuses(t *testing.T) {
-	for _, args := range [][]string{
-		{"--url", "http://example.com/webhooks/kombo"},
-		{"--url", "http://10.0.0.1:8080/webhooks/kombo"},
-		{"--url", "http://127.0.0.1:8080/webhooks/kombo", "--api-url", "https://api.example.com"},
-		{"--url", "http://127.0.0.1:8080/webhooks/kombo", "--duration", "11m"},
-		{"--url", "http://127.0.0.1:8080/webhooks/kombo", "--count", "99999999"},
-		{"--url", "http://127.0.0.1:8080/webhooks/kombo", "--duplicates", "1.5"},
-	} {
-		args = append([]string{"load", "--secret", "s"}, args...)
-		err := run(t.Context(), args, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{})
-		if err == nil {
-			t.Errorf("run(%q) = nil; want an error", args)
-		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
@@ -60,12 +61,12 @@ func (b *syncBuffer) String() string {
 // is stopped when the test ends.
 func startApp(t testing.TB, dbURL string, env map[string]string, args ...string) *app {
 	t.Helper()
-	return startAppContext(t, context.Background(), dbURL, env, args...)
+	return startAppClock(t, nil, dbURL, env, args...)
 }
 
-// startAppContext is startApp with run's context derived from parent, which
-// may carry a test clock (see withClock).
-func startAppContext(t testing.TB, parent context.Context, dbURL string, env map[string]string, args ...string) *app {
+// startAppClock is startApp on clk, which the store, River and the admin
+// pages go by; nil runs "serve" through run, as main does.
+func startAppClock(t testing.TB, clk *clock.Stub, dbURL string, env map[string]string, args ...string) *app {
 	t.Helper()
 	full := map[string]string{
 		"KOMBO_WEBHOOK_SECRET":      testSecret,
@@ -84,11 +85,16 @@ func startAppContext(t testing.TB, parent context.Context, dbURL string, env map
 	if strings.HasPrefix(dbURL, "postgres") && !slices.Contains(args, "--migrate=false") {
 		args = append(args, "--migrate")
 	}
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	a := &app{t: t, DBURL: dbURL, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	go func() {
-		err := run(ctx, append([]string{"serve"}, args...), getenv, pw, a.logs)
+		var err error
+		if clk == nil {
+			err = run(ctx, append([]string{"serve"}, args...), getenv, pw, a.logs)
+		} else {
+			err = serve(ctx, args, getenv, pw, a.logs, clk)
+		}
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		a.done <- err
 	}()

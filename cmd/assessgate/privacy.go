@@ -1,29 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/assessgate"
 	"github.com/assessgate/assessgate/internal/keyring"
-	"github.com/assessgate/assessgate/internal/store"
 )
-
-// privacyConfig is how "serve" keeps personal data: the keys that seal it,
-// and how long it is kept.
-type privacyConfig struct {
-	Keys *keyring.Keyring // nil: stored in clear
-	// Retention is how long after an order closed its personal data is
-	// kept; 0 keeps it.
-	Retention time.Duration
-	// DeletedIntegrationGrace is how long after Kombo deleted an
-	// integration its orders' personal data is kept; 0 keeps it.
-	DeletedIntegrationGrace time.Duration
-	// RetentionInterval is how often the retention job runs.
-	RetentionInterval time.Duration
-}
 
 // Defaults of the retention settings.
 const (
@@ -48,7 +31,7 @@ func defineKeyFlag(f *envFlags) func() (*keyring.Keyring, error) {
 
 // definePrivacyFlags defines the flags of personal data; the function it
 // returns gives the configuration once f is parsed.
-func definePrivacyFlags(f *envFlags) func() (*privacyConfig, error) {
+func definePrivacyFlags(f *envFlags) func() (*assessgate.PrivacyConfig, error) {
 	keys := defineKeyFlag(f)
 	retention := f.Duration("retention", "ASSESSGATE_RETENTION", defaultRetention,
 		"personal data of an order is erased this long after it reached a final state; 0: kept")
@@ -56,8 +39,8 @@ func definePrivacyFlags(f *envFlags) func() (*privacyConfig, error) {
 		"personal data of a deleted integration's orders is erased this long after the deletion; 0: kept")
 	interval := f.Duration("retention-interval", "ASSESSGATE_RETENTION_INTERVAL", defaultRetentionInterval,
 		"how often the retention job looks for personal data to erase, at least 1s")
-	return func() (*privacyConfig, error) {
-		c := &privacyConfig{Retention: *retention, DeletedIntegrationGrace: *grace, RetentionInterval: *interval}
+	return func() (*assessgate.PrivacyConfig, error) {
+		c := &assessgate.PrivacyConfig{Retention: *retention, DeletedIntegrationGrace: *grace, RetentionInterval: *interval}
 		var err error
 		if c.Keys, err = keys(); err != nil {
 			return nil, err
@@ -67,45 +50,4 @@ func definePrivacyFlags(f *envFlags) func() (*privacyConfig, error) {
 		}
 		return c, nil
 	}
-}
-
-// setUpPersonalData gives the store its keys and brings the database in
-// line with them (see store.Reseal), and takes personal data out of the
-// job rows of older versions. It says at start-up how personal data is kept.
-func setUpPersonalData(ctx context.Context, cfg *privacyConfig, st *store.Store, logger *slog.Logger) error {
-	st.SetKeyring(cfg.Keys)
-	if cfg.Keys.Enabled() {
-		logger.Info("personal data is encrypted at rest", "key_ids", cfg.Keys.KeyIDs())
-	} else {
-		logger.Warn("ASSESSGATE_ENCRYPTION_KEY is not set: personal data is stored in clear; make a key with: openssl rand -base64 32")
-	}
-	stats, err := st.Reseal(ctx)
-	if err != nil {
-		return fmt.Errorf("personal data: %w", err)
-	}
-	if !stats.Skipped && stats.Orders+stats.WebhookEvents+stats.Results > 0 {
-		logger.Info("personal data encrypted under the first key", "orders", stats.Orders,
-			"webhook_events", stats.WebhookEvents, "results", stats.Results)
-	}
-	n, err := jobs.ScrubLegacyVendorArgs(ctx, st.DB())
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		logger.Info("personal data removed from queued vendor webhooks", "jobs", n)
-	}
-
-	switch {
-	case cfg.Retention == 0 && cfg.DeletedIntegrationGrace == 0:
-		logger.Warn("ASSESSGATE_RETENTION and ASSESSGATE_DELETED_INTEGRATION_GRACE are 0: personal data is kept until erased on request")
-	default:
-		logger.Info("personal data is erased after", "retention", formatDuration(cfg.Retention),
-			"deleted_integration_grace", formatDuration(cfg.DeletedIntegrationGrace), "every", formatDuration(cfg.RetentionInterval))
-	}
-	return nil
-}
-
-// policy is the store's retention policy of cfg.
-func (cfg *privacyConfig) policy() store.Retention {
-	return store.Retention{AfterClose: cfg.Retention, AfterIntegrationDeleted: cfg.DeletedIntegrationGrace}
 }

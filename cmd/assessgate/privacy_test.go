@@ -450,7 +450,7 @@ func TestErase_Command(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dbURL string) {
 		clk := clock.NewStub(time.Now().Truncate(time.Millisecond))
 		env := map[string]string{"ASSESSGATE_ENCRYPTION_KEY": testEncryptionKey}
-		a := startAppContext(t, withClock(context.Background(), clk), dbURL, env)
+		a := startAppClock(t, clk, dbURL, env)
 		for i, id := range []string{"ord-c1", "ord-c2"} {
 			if status, resp := a.webhook(personOrderBody(t, fmt.Sprint("ev-c", i), id, erika)); status != http.StatusOK {
 				t.Fatalf("POST order = %d %s", status, resp)
@@ -462,7 +462,7 @@ func TestErase_Command(t *testing.T) {
 				full[k] = v
 			}
 			var out strings.Builder
-			err := run(withClock(context.Background(), clk), append([]string{"erase"}, args...), func(k string) string { return full[k] }, &out, io.Discard)
+			err := erase(context.Background(), args, func(k string) string { return full[k] }, &out, io.Discard, clk)
 			return out.String(), err
 		}
 

@@ -44,6 +44,9 @@ func buildAssessgate(t testing.TB) string {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
+	if benchTag {
+		args = append(args, "-tags", "bench")
+	}
 	start := time.Now()
 	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 	if err != nil {

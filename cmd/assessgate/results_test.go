@@ -45,15 +45,20 @@ func komboEnv(fake *kombotest.Server, env map[string]string) map[string]string {
 // Kombo would have it.
 func placeOrder(t *testing.T, a *app, fake *kombotest.Server, orderID string) {
 	t.Helper()
-	body := orderBody(t, "ev-"+orderID, orderID, nil)
+	placeEditedOrder(t, a, fake, orderID, nil)
+}
+
+// placeEditedOrder is placeOrder with the seed order changed by edit (see
+// orderBody).
+func placeEditedOrder(t *testing.T, a *app, fake *kombotest.Server, orderID string, edit func(data map[string]any)) {
+	t.Helper()
+	body := orderBody(t, "ev-"+orderID, orderID, edit)
 	if status, resp := a.webhook(body); status != http.StatusOK {
 		t.Fatalf("POST order %s = %d %s", orderID, status, resp)
 	}
-	var w kombo.Webhook
+	var w struct{ Data kombo.Order }
 	json.Unmarshal(body, &w)
-	var o kombo.Order
-	json.Unmarshal(w.Data, &o)
-	fake.AddOrder(o.IntegrationID, o)
+	fake.AddOrder(w.Data.IntegrationID, w.Data)
 }
 
 // putResult posts a result and returns the status and decoded answer.

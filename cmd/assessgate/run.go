@@ -16,7 +16,6 @@ Usage:
   assessgate erase --email A   erase the personal data of the candidate with address A
   assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
   assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
-  assessgate load [flags]      send signed order webhooks to a local assessgate and measure it
   assessgate help              show this help
 
 Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
@@ -43,8 +42,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		err = runSimulate(ctx, rest, getenv, stdout, stderr)
-	case "load":
-		err = runLoad(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

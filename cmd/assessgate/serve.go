@@ -2,65 +2,24 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-
+	"github.com/assessgate/assessgate/internal/assessgate"
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs"
-	"github.com/assessgate/assessgate/internal/metrics"
-	"github.com/assessgate/assessgate/internal/orders"
-	"github.com/assessgate/assessgate/internal/server"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
 
-// serveConfig is the configuration of "assessgate serve".
-type serveConfig struct {
-	Addr           string
-	DatabaseURL    string
-	WebhookSecrets []string
-	APITokens      []string
-	PackagesFile   string
-	AssessmentURL  string
-	LogLevel       string
-	LogFormat      string
-	Migrate        bool
-
-	KomboAPIKey       string
-	KomboAPIURL       string
-	KomboConcurrency  int
-	KomboTimeout      time.Duration
-	ReconcileInterval time.Duration
-	RetryBase         time.Duration
-
-	// Several replicas on one Postgres: see the README's "Postgres and
-	// replicas".
-	ReplicaName       string
-	RescueAfter       time.Duration
-	HeartbeatInterval time.Duration
-	JobWorkers        int
-	Candidates        *candidatesConfig
-	Privacy           *privacyConfig
-	AdminPassword     string
-
-	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
-	DebugAddr string
-	// GroupCommit is how concurrent webhooks share transactions.
-	GroupCommit store.GroupCommit
-	// NoWriteRoute mounts the benchmarks' no-write webhook route.
-	NoWriteRoute bool
-}
-
-const defaultAssessmentURL = "http://localhost:8080/assessment/{order_id}?token={token}"
-
-func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+// parseServeConfig reads the configuration of "assessgate serve" from
+// its flags and the environment, with the logger it asks for; it refuses a
+// configuration that could not run, naming the setting.
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*assessgate.Config, error) {
 	f := newEnvFlags("serve", getenv, stderr)
 	addr := f.String("addr", "ASSESSGATE_ADDR", ":8080", "address to listen on")
 	dbURL := f.String("database-url", "ASSESSGATE_DATABASE_URL", "sqlite:assessgate.db", "database: sqlite:PATH or postgres://…")
@@ -86,14 +45,14 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	adminPassword := defineAdminFlags(f)
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
-	noWrite := f.fs.Bool("bench-no-write-route", getenv("ASSESSGATE_BENCH_NO_WRITE_ROUTE") == "1", "for benchmarks only: also serve POST /bench/no-write/webhooks/kombo, the webhook path without storing (env ASSESSGATE_BENCH_NO_WRITE_ROUTE=1)")
+	noWrite := defineNoWriteFlag(f) // benchroute.go: only with -tags bench
 	debugAddr := f.String("debug-addr", "ASSESSGATE_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	if err := f.Parse(args); err != nil {
 		return nil, err
 	}
-	cfg := &serveConfig{
+	cfg := &assessgate.Config{
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
-		PackagesFile: *packages, AssessmentURL: *assessURL, LogLevel: *logLevel, LogFormat: *logFormat, Migrate: *migrate,
+		PackagesFile: *packages, AssessmentURL: *assessURL, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency, KomboTimeout: *komboTimeout,
 		ReconcileInterval: *reconcile, RetryBase: *retryBase,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat, JobWorkers: *jobWorkers,
@@ -124,19 +83,29 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if cfg.HeartbeatInterval < time.Second {
 		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)
 	}
-	var err error
-	if cfg.Candidates, err = candidates(); err != nil {
+	c, err := candidates()
+	if err != nil {
 		return nil, err
 	}
-	if cfg.Privacy, err = privacy(); err != nil {
+	p, err := privacy()
+	if err != nil {
 		return nil, err
 	}
+	cfg.Candidates, cfg.Privacy = *c, *p
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
 	}
 	if cfg.AssessmentURL != "" {
 		if err := checkLinkTemplate(cfg.AssessmentURL); err != nil {
 			return nil, fmt.Errorf("ASSESSGATE_ASSESSMENT_URL: %w", err)
+		}
+	}
+	if cfg.Logger, err = newLogger(stderr, *logLevel, *logFormat); err != nil {
+		return nil, err
+	}
+	if cfg.PackagesFile != "" {
+		if cfg.Packages, err = loadPackages(cfg.PackagesFile); err != nil {
+			return nil, err
 		}
 	}
 	return cfg, nil
@@ -155,247 +124,22 @@ func checkLinkTemplate(t string) error {
 	return nil
 }
 
+// runServe is "assessgate serve": the configuration, then a wired
+// assessgate run until ctx is done.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return serve(ctx, args, getenv, stdout, stderr, nil)
+}
+
+// serve is runServe on clk (nil: the wall clock); tests pass a stub.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clk clock.Clock) error {
 	cfg, err := parseServeConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	logger, err := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	cfg.Stdout, cfg.Clock = stdout, clk
+	a, err := assessgate.New(ctx, *cfg)
 	if err != nil {
 		return err
 	}
-
-	var filePackages []kombo.Package
-	if cfg.PackagesFile != "" {
-		if filePackages, err = loadPackages(cfg.PackagesFile); err != nil {
-			return err
-		}
-	}
-	if cfg.AssessmentURL == "" {
-		cfg.AssessmentURL = defaultAssessmentURL
-		logger.Warn("ASSESSGATE_ASSESSMENT_URL is not set: candidate links point at a placeholder", "template", cfg.AssessmentURL)
-	}
-	if len(cfg.APITokens) == 0 {
-		logger.Warn("ASSESSGATE_API_TOKEN is not set: the vendor API refuses every request")
-	}
-
-	db, err := openDatabase(ctx, cfg.DatabaseURL, cfg.Migrate, logger)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
-	m := metrics.New(db.Reader, logger)
-	var komboClient *kombo.Client
-	if cfg.KomboAPIKey != "" {
-		komboClient = kombo.NewClient(cfg.KomboAPIKey)
-		komboClient.BaseURL = cfg.KomboAPIURL
-		komboClient.HTTPClient.Timeout = cfg.KomboTimeout
-		komboClient.HTTPClient.Transport = m.Transport(komboClient.HTTPClient.Transport)
-	} else {
-		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
-	}
-
-	st := store.New(db, logger)
-	clk := clockFrom(ctx)
-	if clk != nil {
-		st.Now = clk.Now
-	}
-	st.SetGroupCommit(cfg.GroupCommit)
-	m.GroupCommit(func() (int64, int64) {
-		s := st.GroupCommitStats()
-		return s.Transactions, s.Items
-	})
-	if err := setUpPersonalData(ctx, cfg.Privacy, st, logger); err != nil {
-		return err
-	}
-	catalogue := orders.NewCatalogue(nil)
-	candidates, err := newCandidates(cfg.Candidates, st, catalogue, logger)
-	if err != nil {
-		return err
-	}
-	limiter := jobs.NewLimiter(cfg.KomboConcurrency)
-	reconciler := &jobs.Reconciler{Store: st, Kombo: komboClient, Catalogue: catalogue, Limiter: limiter, Logger: logger}
-	writeback := &jobs.WritebackWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger, Vendor: candidates.Vendor}
-	retry := jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour}
-	candidates.Retry = retry
-	workers := river.NewWorkers()
-	candidates.AddWorkers(workers)
-	river.AddWorker(workers, writeback)
-	river.AddWorker(workers, &jobs.PushPackagesWorker{Store: st, Kombo: komboClient, Limiter: limiter, Logger: logger})
-	river.AddWorker(workers, &jobs.ReconcileWorker{Reconciler: reconciler})
-	river.AddWorker(workers, &jobs.ReconcileIntegrationWorker{Reconciler: reconciler})
-	river.AddWorker(workers, &jobs.HeartbeatWorker{Logger: logger})
-	retention := &jobs.Retention{Store: st, Policy: cfg.Privacy.policy(), Logger: logger}
-	river.AddWorker(workers, &jobs.RetentionWorker{Retention: retention})
-	periodic := []*river.PeriodicJob{jobs.Heartbeat(cfg.HeartbeatInterval), jobs.RetentionPeriodic(cfg.Privacy.RetentionInterval)}
-	if cfg.ReconcileInterval > 0 && komboClient != nil {
-		periodic = append(periodic, jobs.ReconcilePeriodic(cfg.ReconcileInterval))
-	}
-	jobClient, err := jobs.NewClient(jobs.Config{
-		DB: db, Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic, Clock: clk,
-		Retry:       retry,
-		Name:        cfg.ReplicaName,
-		RescueAfter: cfg.RescueAfter,
-		MaxWorkers:  cfg.JobWorkers,
-	})
-	if err != nil {
-		return err
-	}
-	candidates.Client, writeback.Client = jobClient, jobClient
-	// An expired order is written back to Kombo as CANCELLED through the
-	// same results and write-back job as the vendor's results.
-	candidates.EnqueueResult = func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error {
-		_, err := st.RecordResultTx(ctx, tx, orderID, r)
-		return err
-	}
-	st.SetHooks(candidates.Hooks(jobs.Hooks(jobClient)))
-
-	if err := loadCatalogue(ctx, st, catalogue, filePackages, cfg.PackagesFile, logger); err != nil {
-		return err
-	}
-
-	adminPages, err := newAdmin(cfg.AdminPassword, cfg.Candidates.PublicURL, st, jobClient, clk, logger)
-	if err != nil {
-		return err
-	}
-	srv := server.New(server.Config{
-		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
-		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: jobClient, Reconciler: reconciler, Metrics: m,
-		NoWriteRoute: cfg.NoWriteRoute,
-		Retention:    retention,
-		Admin:        adminPages,
-	})
-	if cfg.NoWriteRoute {
-		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
-	}
-	if err := srv.Open(cfg.Addr); err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	if err := jobClient.Start(ctx); err != nil {
-		srv.Shutdown(context.Background())
-		return fmt.Errorf("start jobs: %w", err)
-	}
-	logger.Info("assessgate serving", "addr", srv.Addr().String(), "database", string(db.Dialect), "replica", jobClient.ID())
-	fmt.Fprintf(stdout, "listening on http://%s\n", srv.Addr())
-
-	if cfg.DebugAddr != "" {
-		stopDebug, err := serveDebug(cfg.DebugAddr, logger)
-		if err != nil {
-			srv.Shutdown(context.Background())
-			jobClient.Stop(context.Background())
-			return fmt.Errorf("debug listener on %s: %w", cfg.DebugAddr, err)
-		}
-		defer stopDebug()
-	}
-
-	go refreshCatalogue(ctx, st, catalogue, 10*time.Second, logger)
-	<-ctx.Done()
-	logger.Info("shutting down")
-	err = shutdown(srv, jobClient, logger)
-	gc := st.GroupCommitStats()
-	logger.Info("group commit", "transactions", gc.Transactions, "writes", gc.Items, "largest", gc.Largest, "retried", gc.Retried)
-	return err
-}
-
-// loadCatalogue brings the stored catalogue in line with the packages file,
-// which pushes it to every active integration when it changed, and loads
-// the result. Without a file the stored catalogue (set through the API)
-// stands.
-func loadCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, filePackages []kombo.Package, file string, logger *slog.Logger) error {
-	if file != "" {
-		changed, pushes, err := st.SetCatalogue(ctx, filePackages)
-		if err != nil {
-			return fmt.Errorf("store package catalogue: %w", err)
-		}
-		logger.Info("package catalogue loaded", "file", file, "packages", len(filePackages), "changed", changed, "pushes", pushes)
-	}
-	pkgs, _, err := st.FindCatalogue(ctx)
-	if err != nil {
-		return err
-	}
-	c.Set(pkgs)
-	if len(pkgs) == 0 {
-		logger.Warn("no package catalogue (ASSESSGATE_PACKAGES_FILE or PUT /api/v1/packages): orders for every package are accepted")
-	}
-	return nil
-}
-
-// refreshCatalogue reloads the stored catalogue every interval, so that a
-// change made through one replica's API reaches every replica.
-func refreshCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, interval time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	last := ""
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pkgs, hash, err := st.FindCatalogue(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				logger.Warn("reload package catalogue", "err", err)
-			}
-			continue
-		}
-		if hash != last {
-			c.Set(pkgs)
-			last = hash
-		}
-	}
-}
-
-// shutdown stops in order: HTTP first (no new work, in-flight requests
-// finish), then jobs (running ones get a grace period, then are cancelled
-// and retried later), then the caller closes the database.
-func shutdown(srv *server.Server, jobClient *jobs.Client, logger *slog.Logger) error {
-	httpCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	var errs []error
-	if err := srv.Shutdown(httpCtx); err != nil {
-		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
-	}
-	softCtx, cancelSoft := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancelSoft()
-	if err := jobClient.Stop(softCtx); err != nil {
-		logger.Warn("jobs did not stop in time; cancelling them", "err", err)
-		hardCtx, cancelHard := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancelHard()
-		if err := jobClient.StopAndCancel(hardCtx); err != nil {
-			errs = append(errs, fmt.Errorf("stop jobs: %w", err))
-		}
-	}
-	logger.Info("jobs stopped")
-	return errors.Join(errs...)
-}
-
-// openDatabase opens the database and brings its schema up to date: always
-// on SQLite (one process owns the file), and on Postgres only when asked,
-// since several replicas share it and an operator decides when it changes.
-func openDatabase(ctx context.Context, dsn string, migrate bool, logger *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	if db.Dialect == store.SQLite || migrate {
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("migrate %s: %w", store.Redact(dsn), err)
-		}
-		return db, nil
-	}
-	pending, err := db.Pending(ctx)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("check migrations: %w", err)
-	}
-	if len(pending) > 0 {
-		db.Close()
-		return nil, fmt.Errorf("the database schema is behind (%d pending: %s): run \"assessgate migrate\" or start with --migrate",
-			len(pending), strings.Join(pending, ", "))
-	}
-	logger.Debug("database schema up to date")
-	return db, nil
+	return a.Run(ctx)
 }

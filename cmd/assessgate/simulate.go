@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -91,38 +90,41 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 
-	var data any
+	var body []byte
 	var what string
 	switch typ {
 	case kombo.EventOrderReceived, kombo.EventInlineOrderReceived:
-		var o *kombo.Order
+		var o kombo.Order
 		if *file != "" {
 			if o, err = readOrderFile(*file); err != nil {
 				return err
 			}
 		} else {
-			o = fakeOrder(rand.New(rand.NewPCG(rand.Uint64(), uint64(time.Now().UnixNano()))), *integrationID, *packageID)
+			o = kombotest.Order(kombotest.WithIntegration(*integrationID), kombotest.WithPackage(*packageID))
 		}
 		if *email != "" {
 			o.Candidate.Email = *email
 		}
-		data = o
+		body, err = kombotest.Webhook("", typ, o)
 		what = fmt.Sprintf("order %s for %s <%s>, %s", o.ID, candidateLabel(o.Candidate), o.Candidate.Email, deref(o.Job.Name))
 	default:
-		data, what = integrationData(typ, *integrationID, *org, strings.ToUpper(*state))
-		if typ == kombo.EventIntegrationStateChanged {
-			switch s := strings.ToUpper(*state); s {
+		st := strings.ToUpper(*state)
+		switch typ {
+		case kombo.EventIntegrationDeleted:
+			what = fmt.Sprintf("integration %s (%s) deleted", *integrationID, *org)
+		case kombo.EventIntegrationStateChanged:
+			switch st {
 			case kombo.IntegrationStateActive, kombo.IntegrationStateInvalid, kombo.IntegrationStateInactive:
 			default:
 				return fmt.Errorf("simulate: --state %q: want ACTIVE, INVALID or INACTIVE", *state)
 			}
+			what = fmt.Sprintf("integration %s (%s) is now %s", *integrationID, *org, st)
+		default:
+			tool, _, _ := strings.Cut(*integrationID, ":")
+			what = fmt.Sprintf("integration %s (%s, %s) created", *integrationID, *org, tool)
 		}
+		body, err = kombotest.IntegrationWebhook("", typ, kombotest.Integration{ID: *integrationID, Organization: *org, State: st})
 	}
-	d, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(map[string]any{"id": kombotest.NewID(), "type": typ, "data": json.RawMessage(d)})
 	if err != nil {
 		return err
 	}
@@ -130,8 +132,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(kombo.SignatureHeader, kombo.Sign(secret, body))
+	req.Header = kombotest.Header(secret, body)
 	fmt.Fprintf(stdout, "POST %s\n  %s: %s\n", webhookURL, typ, what)
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
@@ -169,47 +170,25 @@ func webhookURL(s string) (string, error) {
 
 // readOrderFile reads an order from a webhook body ({"id", "type", "data"})
 // or from an order alone.
-func readOrderFile(path string) (*kombo.Order, error) {
+func readOrderFile(path string) (kombo.Order, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("simulate: %w", err)
+		return kombo.Order{}, fmt.Errorf("simulate: %w", err)
 	}
 	var envelope struct {
 		Data json.RawMessage `json:"data"`
 	}
 	if err := json.Unmarshal(b, &envelope); err != nil {
-		return nil, fmt.Errorf("simulate: %s is not JSON: %v", path, err)
+		return kombo.Order{}, fmt.Errorf("simulate: %s is not JSON: %v", path, err)
 	}
 	if len(envelope.Data) > 0 {
 		b = envelope.Data
 	}
 	var o kombo.Order
 	if err := json.Unmarshal(b, &o); err != nil || o.ID == "" {
-		return nil, fmt.Errorf("simulate: %s holds no order (want a webhook body or an order with an id)", path)
+		return kombo.Order{}, fmt.Errorf("simulate: %s holds no order (want a webhook body or an order with an id)", path)
 	}
-	return &o, nil
-}
-
-// integrationData is the data of an integration webhook, as Kombo sends it.
-func integrationData(typ, id, org, state string) (map[string]any, string) {
-	tool, _, _ := strings.Cut(id, ":")
-	endUser := map[string]any{"organization_name": org, "creator_email": "it@" + domainOf(org), "origin_id": "simulated-" + strings.ToLower(strings.ReplaceAll(org, " ", "-"))}
-	now := kombo.FormatTime(time.Now())
-	switch typ {
-	case kombo.EventIntegrationDeleted:
-		return map[string]any{"id": id, "tool": tool, "category": "ASSESSMENT", "end_user": endUser, "deleted_at": now},
-			fmt.Sprintf("integration %s (%s) deleted", id, org)
-	case kombo.EventIntegrationStateChanged:
-		return map[string]any{"integration_id": id, "integration_tool": tool, "integration_category": "ASSESSMENT", "end_user": endUser,
-				"qa_status": "PASSED", "setup_status": "COMPLETED", "state": state, "updated_at": now},
-			fmt.Sprintf("integration %s (%s) is now %s", id, org, state)
-	}
-	return map[string]any{"id": id, "tool": tool, "category": "ASSESSMENT", "end_user": endUser},
-		fmt.Sprintf("integration %s (%s, %s) created", id, org, tool)
-}
-
-func domainOf(org string) string {
-	return strings.ToLower(strings.Join(strings.Fields(org), "-")) + ".example"
+	return o, nil
 }
 
 func candidateLabel(c kombo.Candidate) string {
@@ -224,69 +203,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// Made-up data for orders: plausible, and never a real address (every
-// e-mail is at example.com or a .example domain).
-var (
-	simFirstNames = []string{"Ada", "Grace", "Linus", "Margaret", "Alan", "Hedy", "Tim", "Barbara", "Dennis", "Radia", "Ken", "Frances", "Jürgen", "Amélie", "Chidi", "Priya", "Mei", "Olusegun", "Sofía", "Mateusz"}
-	simLastNames  = []string{"Lovelace", "Hopper", "Torvalds", "Hamilton", "Turing", "Lamarr", "Berners-Lee", "Liskov", "Ritchie", "Perlman", "Thompson", "Allen", "Schmidt", "Dubois", "Okafor", "Sharma", "Chen", "Adeyemi", "García", "Kowalski"}
-	simJobs       = []struct{ Name, Code, Description string }{
-		{"Senior Backend Engineer", "ENG-BE", "<p>Design and run the services behind our product.</p><ul><li>Go or Java</li><li>SQL and queues</li></ul>"},
-		{"Frontend Developer", "ENG-FE", "<p>Build fast, accessible interfaces in <b>TypeScript</b> and React.</p>"},
-		{"Data Analyst", "DATA-AN", "<p>Turn our data into decisions. SQL, Python and a curious mind.</p>"},
-		{"Site Reliability Engineer", "ENG-SRE", "<p>Keep production healthy: observability, incident response, automation.</p>"},
-		{"Product Designer", "DES-PD", "<p>Shape how recruiters and candidates use our product.</p>"},
-	}
-	simPlaces = []struct{ Street, City, State, Zip, Country, Raw string }{
-		{"Lohmühlenstraße 65", "Berlin", "Berlin", "12435", "DE", "Berlin, Germany"},
-		{"1 Market St", "San Francisco", "CA", "94105", "US", "San Francisco, CA, USA"},
-		{"12 Rue de Rivoli", "Paris", "Île-de-France", "75004", "FR", "Paris, France"},
-		{"221B Baker Street", "London", "England", "NW1 6XE", "GB", "London, United Kingdom"},
-		{"Herengracht 182", "Amsterdam", "North Holland", "1016 BR", "NL", "Amsterdam, Netherlands"},
-	}
-)
-
-// fakeOrder makes up an order with realistic data.
-func fakeOrder(r *rand.Rand, integrationID, packageID string) *kombo.Order {
-	pick := func(list []string) string { return list[r.IntN(len(list))] }
-	ptr := func(s string) *string { return &s }
-	first, last := pick(simFirstNames), pick(simLastNames)
-	job := simJobs[r.IntN(len(simJobs))]
-	place := simPlaces[r.IntN(len(simPlaces))]
-	member := func(role string) kombo.HiringTeamMember {
-		f, l := pick(simFirstNames), pick(simLastNames)
-		return kombo.HiringTeamMember{RemoteID: ptr(fmt.Sprint(10000 + r.IntN(90000))), FirstName: ptr(f), LastName: ptr(l),
-			Email: ptr(emailLocal(f) + "." + emailLocal(l) + "@acme-corp.example"), HiringTeamRoles: []string{role}}
-	}
-	return &kombo.Order{
-		ID: kombotest.NewID(), IntegrationID: integrationID, PackageID: packageID, Status: kombo.OrderStatusOpen,
-		Candidate: kombo.Candidate{
-			RemoteID: ptr(fmt.Sprint(100000 + r.IntN(900000))), FirstName: ptr(first), LastName: ptr(last),
-			Email: fmt.Sprintf("%s.%s+%d@example.com", emailLocal(first), emailLocal(last), r.IntN(1000)),
-			Phone: ptr(fmt.Sprintf("+49 30 %07d", r.IntN(10000000))),
-		},
-		Application: kombo.Application{RemoteID: ptr(fmt.Sprint(100000 + r.IntN(900000)))},
-		Job: kombo.Job{
-			RemoteID: ptr(fmt.Sprint(1000 + r.IntN(9000))), Name: ptr(job.Name),
-			JobCode: ptr(fmt.Sprintf("%s-%d", job.Code, 100+r.IntN(900))), Description: ptr(job.Description),
-			Location: &kombo.Location{Street1: ptr(place.Street), City: ptr(place.City), State: ptr(place.State),
-				ZipCode: ptr(place.Zip), Country: ptr(place.Country), Raw: ptr(place.Raw)},
-			HiringTeam: []kombo.HiringTeamMember{member("RECRUITER"), member("HIRING_MANAGER")},
-		},
-	}
-}
-
-// emailLocal makes a name fit the local part of an address: ASCII letters
-// and hyphens, lower case.
-func emailLocal(s string) string {
-	r := strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "é", "e", "è", "e", "á", "a", "í", "i", "ó", "o", "ñ", "n", "ł", "l")
-	s = r.Replace(strings.ToLower(s))
-	var b strings.Builder
-	for _, c := range s {
-		if c >= 'a' && c <= 'z' || c == '-' {
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
 }

@@ -35,9 +35,8 @@ type testAdmin struct {
 func newTestAdmin(t *testing.T, secure bool) *testAdmin {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(storetest.Open(t, storetest.SQLite(t)), logger)
 	clk := clock.NewStub(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	st.Now = clk.Now
+	st := store.New(storetest.Open(t, storetest.SQLite(t)), store.Config{Logger: logger, Clock: clk})
 	client, err := jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: river.NewWorkers()})
 	if err != nil {
 		t.Fatal(err)

@@ -17,10 +17,6 @@ import (
 // pageSize is how many orders or dead letters a page lists.
 const pageSize = 50
 
-// allStates lists the order states in the order orders usually pass them.
-var allStates = []orders.State{orders.StateReceived, orders.StateInvited, orders.StateStarted,
-	orders.StateCompleted, orders.StateCancelled, orders.StateExpired}
-
 // --- Sign-in
 
 type loginData struct {
@@ -101,7 +97,7 @@ type overviewData struct {
 	Oldest      *jobs.WaitingJob
 	DeadLetters int
 	DeadByKind  []kindCount
-	Errors      []orders.Event
+	Errors      []writebackError
 	ErrorTotal  int
 	Since       time.Time
 }
@@ -114,7 +110,7 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		return
 	}
 	d := overviewData{Since: h.now().Add(-24 * time.Hour)}
-	for _, st := range allStates {
+	for _, st := range orders.States() {
 		d.States = append(d.States, stateCount{st, counts[st]})
 		d.Total += counts[st]
 	}
@@ -128,10 +124,15 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		return
 	}
 	d.DeadByKind, d.DeadLetters = sortedKinds(dead)
-	if d.Errors, d.ErrorTotal, err = h.cfg.Store.FindWritebackErrors(ctx, d.Since, 10); err != nil {
+	errs, total, err := h.cfg.Store.FindWritebackErrors(ctx, d.Since, 10)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	for _, e := range errs {
+		d.Errors = append(d.Errors, newWritebackError(e))
+	}
+	d.ErrorTotal = total
 	h.page(w, r, s, "overview", "Overview", "overview", d)
 }
 
@@ -180,7 +181,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 	if form.State != "" {
 		st := orders.State(form.State)
 		if !st.Valid() {
-			h.errorPage(w, r, http.StatusBadRequest, "Bad filter", fmt.Sprintf("state %q: choose received, invited, started, completed, cancelled or expired.", form.State))
+			h.errorPage(w, r, http.StatusBadRequest, "Bad filter", fmt.Sprintf("state %q: choose %s.", form.State, orders.StateNames()))
 			return
 		}
 		f.State = &st
@@ -198,7 +199,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 		h.fail(w, r, err)
 		return
 	}
-	d := ordersData{Filter: form, Orders: list, States: allStates,
+	d := ordersData{Filter: form, Orders: list, States: orders.States(),
 		Statuses: []kombo.OrderStatus{kombo.OrderStatusOpen, kombo.OrderStatusCompleted, kombo.OrderStatusCancelled, kombo.OrderStatusRejected}}
 	if next != "" {
 		nq := url.Values{}
@@ -255,7 +256,7 @@ func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s session)
 		d.Result = res
 	}
 	d.Link = linkState{InvitedAt: o.InvitedAt, StartedAt: o.StartedAt, ExpiresAt: o.ExpiresAt,
-		Expired: o.State == orders.StateExpired || (!o.State.Final() && o.ExpiresAt != nil && !h.now().Before(*o.ExpiresAt))}
+		Expired: o.LinkExpired(h.now())}
 	for _, e := range o.Timeline {
 		d.Events = append(d.Events, newEventRow(e))
 	}

@@ -5,6 +5,7 @@ import (
 	"html"
 	"html/template"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,78 +188,11 @@ type eventRow struct {
 
 type detail struct{ Key, Value string }
 
-// newEventRow describes a timeline event in words.
+// newEventRow describes a timeline event in words (its Describe) and lists
+// the fields of its detail.
 func newEventRow(e orders.Event) eventRow {
-	d := e.Detail
-	str := func(k string) string {
-		if v, ok := d[k]; ok && v != nil {
-			return fmt.Sprint(v)
-		}
-		return ""
-	}
-	num := func(k string) (int, bool) {
-		f, ok := d[k].(float64)
-		return int(f), ok
-	}
-	row := eventRow{At: e.At, Kind: e.Kind}
-	switch e.Kind {
-	case orders.EventReceived:
-		row.Summary, row.Tone = "Order received from Kombo ("+str("source")+")", "ok"
-	case orders.EventDuplicate:
-		row.Summary = "Order delivered again (" + str("source") + "); nothing changed"
-	case orders.EventLinkIssued:
-		row.Summary = "Candidate link made (only a hash of its token is kept)"
-	case orders.EventMailSent:
-		row.Summary, row.Tone = "E-mail sent: "+str("mail"), "ok"
-	case orders.EventMailFailed:
-		row.Summary, row.Tone = "E-mail failed: "+str("mail")+" — "+str("error"), "err"
-	case orders.EventMailSkipped:
-		row.Summary, row.Tone = "E-mail not sent: "+str("mail")+" — "+str("reason"), "warn"
-	case orders.EventStarted:
-		row.Summary, row.Tone = "Candidate opened the link", "ok"
-	case orders.EventExpired:
-		row.Summary, row.Tone = "Invitation expired", "warn"
-	case orders.EventInviteRequested:
-		row.Summary = "New invitation requested"
-	case orders.EventWritebackSkip:
-		row.Summary, row.Tone = "Not written back to Kombo: "+str("reason"), "warn"
-	case orders.EventVendorSent:
-		row.Summary, row.Tone = fmt.Sprintf("Vendor webhook %s delivered (HTTP %s)", str("event"), str("status")), "ok"
-	case orders.EventVendorFailed:
-		row.Summary, row.Tone = fmt.Sprintf("Vendor webhook %s failed: %s", str("event"), str("error")), "err"
-	case orders.EventResultAccepted:
-		row.Summary = "Result " + str("status") + " accepted from the vendor's platform"
-	case orders.EventKomboCall:
-		status, _ := num("status")
-		s := fmt.Sprintf("Kombo %s → ", str("endpoint"))
-		if status == 0 {
-			s += "no answer"
-		} else {
-			s += fmt.Sprintf("HTTP %d", status)
-		}
-		if c := str("error_code"); c != "" {
-			s += " " + c
-		}
-		if ms, ok := num("latency_ms"); ok {
-			s += fmt.Sprintf(" in %d ms", ms)
-		}
-		row.Summary, row.Tone = s, "ok"
-		if status == 0 || status >= 400 {
-			row.Tone = "err"
-		}
-	case orders.EventResultDelivered:
-		row.Summary, row.Tone = "Result "+str("status")+" delivered to Kombo", "ok"
-		if w, ok := d["warnings"].([]any); ok && len(w) > 0 {
-			row.Summary += fmt.Sprintf(", with %d warning%s", len(w), plural(len(w)))
-			row.Tone = "warn"
-		}
-	case orders.EventDeadLetter:
-		row.Summary, row.Tone = "Dead letter: "+str("kind")+" stopped ("+str("reason")+")", "err"
-	case orders.EventReplayed:
-		row.Summary = "Dead letter " + str("kind") + " retried by hand"
-	default:
-		row.Summary = e.Kind
-	}
+	row := eventRow{At: e.At, Kind: e.Kind(), Summary: e.Data.Describe(), Tone: string(e.Data.Outcome())}
+	d := e.Detail()
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
@@ -290,6 +224,24 @@ func newEventRow(e orders.Event) eventRow {
 	return row
 }
 
-// Describe says in words what a timeline event records, as the order page
-// shows it: "Kombo PUT /assessment/orders/{id}/result → HTTP 200 in 12 ms".
-func Describe(e orders.Event) string { return newEventRow(e).Summary }
+// writebackError is a write-back error (see Store.FindWritebackErrors) as
+// the overview lists it: its HTTP status, Kombo's error code and the error,
+// each empty when the event has none.
+type writebackError struct {
+	orders.Event
+	Status, ErrorCode, Error string
+}
+
+func newWritebackError(e orders.Event) writebackError {
+	w := writebackError{Event: e}
+	switch d := e.Data.(type) {
+	case orders.KomboCall:
+		w.Status, w.ErrorCode, w.Error = strconv.Itoa(d.Status), deref(d.ErrorCode), deref(d.Error)
+	case orders.DeadLetter:
+		if d.Status != nil {
+			w.Status = strconv.Itoa(*d.Status)
+		}
+		w.ErrorCode, w.Error = deref(d.ErrorCode), d.Error
+	}
+	return w
+}

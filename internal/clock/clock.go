@@ -1,8 +1,8 @@
-// Package clock lets tests move assessgate's time forward. In production
-// nothing uses it: the store reads time.Now and River its own wall clock.
-// Tests hand one Stub to both (store.Store.Now and jobs.Config.Clock), so
-// that a reminder due in 48 hours runs when the test says 48 hours passed,
-// without sleeping.
+// Package clock is the time assessgate goes by: the wall clock in
+// production, and a Stub that tests move forward. Every part that reads the
+// time is given one Clock when it is made (the store, River, the admin
+// pages), so that a reminder due in 48 hours runs when a test says 48 hours
+// passed, without sleeping.
 package clock
 
 import (

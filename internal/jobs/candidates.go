@@ -17,7 +17,6 @@ import (
 	"github.com/assessgate/assessgate/internal/mail"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
-	"github.com/assessgate/assessgate/kombo"
 )
 
 // Mailer sends candidate e-mails; *mail.Mailer is one. SendMany sends
@@ -31,8 +30,8 @@ var _ Mailer = (*mail.Mailer)(nil)
 
 // Candidates is the candidate side of assessgate: it invites candidates by
 // e-mail, reminds those who have not opened their link, expires invitations
-// and tells the vendor's platform. Its workers (AddWorkers) and store hooks
-// (Hooks) share it.
+// and tells the vendor's platform. Its workers are registered by
+// AddWorkers.
 type Candidates struct {
 	Store  *store.Store
 	Logger *slog.Logger
@@ -54,19 +53,15 @@ type Candidates struct {
 	ReminderAfter time.Duration
 
 	// ExpiryWriteback, when true, writes an expired order back to Kombo as
-	// CANCELLED with a TEXT attribute saying the invitation expired.
+	// CANCELLED with a TEXT attribute saying the invitation expired, through
+	// the same result and write-back job as the vendor's results.
 	ExpiryWriteback bool
-	// EnqueueResult enqueues, in tx, the write-back of a result to Kombo. If
-	// it is nil, expired orders are recorded on the timeline as not written
-	// back ("writeback.skipped").
-	EnqueueResult func(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) error
 
 	// Vendor sends events to the vendor's platform; nil sends none.
 	Vendor *Vendor
 
-	// Client inserts the jobs that jobs and hooks cause. Set it once the
-	// client is made (it needs the workers first), before it starts.
-	Client *Client
+	// Queue inserts the jobs that these jobs cause (NewQueue).
+	Queue *Client
 
 	// MaxParallel bounds the invitations of new orders (InviteManyArgs
 	// jobs) in flight at once; zero means DefaultMaxParallel.
@@ -85,7 +80,7 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 	river.AddWorker(workers, &InviteManyWorker{C: c})
 	river.AddWorker(workers, &RemindWorker{C: c})
 	river.AddWorker(workers, &ExpireWorker{C: c})
-	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor})
+	river.AddWorker(workers, &VendorWebhookWorker{Vendor: c.Vendor, Store: c.Store})
 	n := c.MaxParallel
 	if n <= 0 {
 		n = DefaultMaxParallel
@@ -93,69 +88,17 @@ func (c *Candidates) AddWorkers(workers *river.Workers) {
 	c.parallel = NewLimiter(n)
 }
 
-// Hooks returns h with the candidate side added: a new order, a first link
-// open and an erasure become vendor webhooks (order.created, order.started,
-// order.erased), and a re-invitation asked through the API becomes an
-// invitation job when assessgate e-mails candidates. The hooks insert jobs
-// with c.Client.
-func (c *Candidates) Hooks(h store.Hooks) store.Hooks {
-	// The order.created webhooks of a transaction's orders go in one
-	// insert, as their invitations do (see Hooks).
-	created := h.OrdersCreated
-	h.OrdersCreated = func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
-		if created != nil {
-			if err := created(ctx, tx, os); err != nil {
-				return err
-			}
-		}
-		return c.Vendor.EnqueueMany(ctx, tx, c.Client, EventOrderCreated, os)
-	}
-	started := h.OrderStarted
-	h.OrderStarted = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-		if started != nil {
-			if err := started(ctx, tx, o); err != nil {
-				return err
-			}
-		}
-		return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderStarted, o.ID)
-	}
-	accepted := h.ResultAccepted
-	h.ResultAccepted = func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error {
-		if accepted != nil {
-			if err := accepted(ctx, tx, o, r); err != nil {
-				return err
-			}
-		}
-		// An expired order's CANCELLED result was announced as order.expired.
-		switch o.State {
-		case orders.StateCompleted:
-			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCompleted, o.ID)
-		case orders.StateCancelled:
-			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderCancelled, o.ID)
-		}
+// tellVendor enqueues with q, in tx, the vendor webhook of event for the
+// order id as it stands in tx.
+func tellVendor(ctx context.Context, tx *sql.Tx, st *store.Store, v *Vendor, q *Client, event, id string) error {
+	if !v.Enabled() {
 		return nil
 	}
-	erased := h.OrdersErased
-	h.OrdersErased = func(ctx context.Context, tx *sql.Tx, ids []string) error {
-		if erased != nil {
-			if err := erased(ctx, tx, ids); err != nil {
-				return err
-			}
-		}
-		for _, id := range ids {
-			if err := c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderErased, id); err != nil {
-				return err
-			}
-		}
-		return nil
+	o, err := st.FindOrderByIDTx(ctx, tx, id)
+	if err != nil {
+		return err
 	}
-	if c.Mailer != nil {
-		h.InviteRequested = func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
-			_, err := c.Client.InsertTx(ctx, tx, InviteArgs{OrderID: o.ID, RequestedAt: c.Store.Now().UnixMilli()}, nil)
-			return err
-		}
-	}
-	return h
+	return v.Enqueue(ctx, tx, q, event, o)
 }
 
 // Reasons no more e-mail goes to a candidate.
@@ -235,13 +178,13 @@ func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string,
 // skipAll records on the timelines of the orders of ids that their e-mails
 // were not sent, and why (reasons[i] for ids[i]), in one write.
 func (c *Candidates) skipAll(ctx context.Context, ids []string, kind mail.Kind, reasons []string) error {
-	details := make([]map[string]any, len(ids))
+	skipped := make([]orders.EventData, len(ids))
 	for i, id := range ids {
 		c.Logger.Info("mail skipped", "order_id", id, "mail", string(kind), "reason", reasons[i])
-		details[i] = map[string]any{"mail": string(kind), "reason": reasons[i]}
+		skipped[i] = orders.MailSkipped{Mail: string(kind), Reason: reasons[i]}
 	}
 	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return c.Store.AddEventsTx(ctx, tx, ids, orders.EventMailSkipped, details)
+		return c.Store.AddEventsTx(ctx, tx, ids, skipped)
 	})
 }
 
@@ -294,8 +237,8 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 			}
 			erased = append(erased, o.ID)
 		}
-		return c.Store.AddEventsTx(ctx, tx, erased, orders.EventMailSkipped,
-			repeat(map[string]any{"mail": string(kind), "reason": reasonErased}, len(erased)))
+		return c.Store.AddEventsTx(ctx, tx, erased,
+			repeat[orders.EventData](orders.MailSkipped{Mail: string(kind), Reason: reasonErased}, len(erased)))
 	}); err != nil {
 		return nil, fmt.Errorf("store the links of %d %ss: %w", len(os), kind, err)
 	}
@@ -305,7 +248,7 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 	failed := map[string]error{}
 	var (
 		failedIDs, failedHashes, sentIDs []string
-		failedDetails, sentDetails       []map[string]any
+		failedEvents, sentEvents         []orders.EventData
 		sent                             []*orders.Order
 	)
 	for i, o := range os {
@@ -314,10 +257,10 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		case outcomes[i].err != nil:
 			failed[o.ID] = outcomes[i].err
 			failedIDs, failedHashes = append(failedIDs, o.ID), append(failedHashes, hashes[i])
-			failedDetails = append(failedDetails, outcomes[i].detail)
+			failedEvents = append(failedEvents, outcomes[i].event)
 		default:
 			sent, sentIDs = append(sent, o), append(sentIDs, o.ID)
-			sentDetails = append(sentDetails, outcomes[i].detail)
+			sentEvents = append(sentEvents, outcomes[i].event)
 		}
 	}
 	// Recorded even when the job's time is up: the e-mails went.
@@ -327,10 +270,10 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		if err := c.Store.RemoveLinksTx(ctx, tx, failedHashes); err != nil {
 			return err
 		}
-		if err := c.Store.AddEventsTx(ctx, tx, failedIDs, orders.EventMailFailed, failedDetails); err != nil {
+		if err := c.Store.AddEventsTx(ctx, tx, failedIDs, failedEvents); err != nil {
 			return err
 		}
-		if err := c.Store.AddEventsTx(ctx, tx, sentIDs, orders.EventMailSent, sentDetails); err != nil {
+		if err := c.Store.AddEventsTx(ctx, tx, sentIDs, sentEvents); err != nil {
 			return err
 		}
 		if len(sent) == 0 {
@@ -348,11 +291,11 @@ func (c *Candidates) sendAll(ctx context.Context, job *rivertype.JobRow, kind ma
 	return failed, nil
 }
 
-// outcome is what became of one e-mail, and the detail of the timeline
-// event that records it.
+// outcome is what became of one e-mail, and the timeline event that
+// records it (orders.MailSent or orders.MailFailed).
 type outcome struct {
-	err    error
-	detail map[string]any
+	err   error
+	event orders.EventData
 }
 
 // mailPerConnection is how many e-mails go over one SMTP connection.
@@ -401,25 +344,24 @@ func (c *Candidates) mailAll(ctx context.Context, job *rivertype.JobRow, kind ma
 }
 
 // mailed logs what became of the e-mail of kind to the candidate of o and
-// returns it with the detail of its timeline event.
+// returns it with its timeline event.
 func (c *Candidates) mailed(job *rivertype.JobRow, o *orders.Order, kind mail.Kind, expiresAt *time.Time, s mail.Sent, latencyMS int64) outcome {
-	detail := map[string]any{"mail": string(kind), "attempt": job.Attempt, "latency_ms": latencyMS}
 	log := c.Logger.With("order_id", o.ID, "mail", string(kind), "attempt", job.Attempt, "job_id", job.ID)
 	if s.Err != nil {
-		detail["error"] = s.Err.Error()
+		failed := orders.MailFailed{Attempt: job.Attempt, Error: s.Err.Error(), LatencyMS: latencyMS, Mail: string(kind)}
 		var me *mail.Error
-		if errors.As(s.Err, &me) && me.Code != 0 {
-			detail["smtp_code"] = me.Code
+		if errors.As(s.Err, &me) {
+			failed.SMTPCode = me.Code
 		}
 		log.Warn("mail failed", "err", s.Err)
-		return outcome{fmt.Errorf("send %s for order %s: %w", kind, o.ID, s.Err), detail}
+		return outcome{fmt.Errorf("send %s for order %s: %w", kind, o.ID, s.Err), failed}
 	}
-	detail["message_id"] = s.MessageID
+	sent := orders.MailSent{Attempt: job.Attempt, LatencyMS: latencyMS, Mail: string(kind), MessageID: s.MessageID}
 	if expiresAt != nil {
-		detail["expires_at"] = orders.FormatTime(*expiresAt)
+		sent.ExpiresAt = orders.FormatTime(*expiresAt)
 	}
 	log.Info("mail sent", "latency_ms", latencyMS)
-	return outcome{nil, detail}
+	return outcome{nil, sent}
 }
 
 // repeat returns n times v.

@@ -131,7 +131,7 @@ func RetryDeadLetterIDs(ctx context.Context, client *Client, st *store.Store, id
 			return nil, fmt.Errorf("retry job %d: %w", d.ID, err)
 		}
 		if d.OrderID != "" {
-			if err := st.AddEventTx(ctx, tx, d.OrderID, orders.EventReplayed, map[string]any{"job_id": d.ID, "kind": d.Kind}); err != nil {
+			if err := st.AddEventTx(ctx, tx, d.OrderID, orders.DeadLetterReplayed{JobID: d.ID, Job: d.Kind}); err != nil {
 				return nil, err
 			}
 		}

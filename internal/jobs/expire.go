@@ -36,7 +36,6 @@ type ExpireWorker struct {
 // is no longer the job's.
 func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
 	c := w.C
-	client := c.Client
 	return c.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		o, err := c.Store.FindOrderByIDTx(ctx, tx, job.Args.OrderID)
 		if err != nil {
@@ -45,7 +44,7 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 			}
 			return err
 		}
-		if o.State.Final() || o.ExpiresAt == nil || o.ExpiresAt.UnixMilli() != job.Args.ExpiresAt {
+		if !orders.Expire.Allows(o.State) || o.ExpiresAt == nil || o.ExpiresAt.UnixMilli() != job.Args.ExpiresAt {
 			return nil
 		}
 		now := c.Store.Now()
@@ -57,28 +56,26 @@ func (w *ExpireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) err
 			return err
 		}
 		started := o.StartedAt != nil
-		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.EventExpired, map[string]any{
-			"expires_at": orders.FormatTime(*o.ExpiresAt), "started": started,
-		}); err != nil {
+		if err := c.Store.AddEventTx(ctx, tx, o.ID, orders.OrderExpired{ExpiresAt: orders.FormatTime(*o.ExpiresAt), Started: started}); err != nil {
 			return err
 		}
-		if err := c.Vendor.Enqueue(ctx, tx, client, EventOrderExpired, o.ID); err != nil {
+		if err := tellVendor(ctx, tx, c.Store, c.Vendor, c.Queue, EventOrderExpired, o.ID); err != nil {
 			return err
 		}
 		log := c.Logger.With("order_id", o.ID)
 		switch {
 		case stopped(ctx, c.Store, o) == reasonIntegrationDeleted:
 			log.Info("order expired; not written back: its integration was deleted")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": reasonIntegrationDeleted})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: reasonIntegrationDeleted})
 		case !c.ExpiryWriteback:
 			log.Info("order expired; not written back (ASSESSGATE_EXPIRY_WRITEBACK=false)")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": "expiry write-back is off"})
-		case c.EnqueueResult == nil:
-			log.Warn("order expired; not written back: the write-back to Kombo is not configured")
-			return c.Store.AddEventTx(ctx, tx, o.ID, orders.EventWritebackSkip, map[string]any{"reason": "write-back not configured"})
+			return c.Store.AddEventTx(ctx, tx, o.ID, orders.WritebackSkipped{Reason: "expiry write-back is off"})
 		}
 		log.Info("order expired; write-back enqueued")
-		return c.EnqueueResult(ctx, tx, o.ID, ExpiryResult(o, now, c.PublicURL))
+		// Stored as the vendor's results are; store.ResultAccepted enqueues
+		// the write-back.
+		_, err = c.Store.RecordResultTx(ctx, tx, o.ID, ExpiryResult(o, now, c.PublicURL))
+		return err
 	})
 }
 

@@ -75,7 +75,7 @@ func (c *Candidates) noInvitation(o *orders.Order, args InviteArgs, stopped stri
 	switch {
 	case c.Mailer == nil:
 		return noSMTP
-	case o.State.Final():
+	case !orders.Invite.Allows(o.State):
 		return fmt.Sprintf("the order is %s", o.State)
 	case stopped != "":
 		return stopped
@@ -120,11 +120,11 @@ func (c *Candidates) sendInvitations(ctx context.Context, job *rivertype.JobRow,
 			}
 		}
 		if len(later) > 0 {
-			if _, err := c.Client.InsertManyFastTx(ctx, tx, later); err != nil {
+			if _, err := c.Queue.InsertManyFastTx(ctx, tx, later); err != nil {
 				return fmt.Errorf("schedule reminders and expiries: %w", err)
 			}
 		}
-		return c.Vendor.EnqueueMany(ctx, tx, c.Client, EventOrderInvited, invited)
+		return c.Vendor.Enqueue(ctx, tx, c.Queue, EventOrderInvited, invited...)
 	})
 }
 
@@ -220,7 +220,7 @@ func (w *InviteManyWorker) Work(ctx context.Context, job *river.Job[InviteManyAr
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := c.Store.Write(hctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := c.Client.InsertManyFastTx(ctx, tx, params)
+		_, err := c.Queue.InsertManyFastTx(ctx, tx, params)
 		return err
 	}); err != nil {
 		return fmt.Errorf("hand on %d failed invitations: %w", len(failed), err)

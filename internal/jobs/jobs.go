@@ -1,8 +1,8 @@
 // Package jobs holds assessgate's background work as River jobs: inviting
 // candidates, reminding, expiring, writing results back to Kombo, pushing
 // packages and reconciling orders. Jobs are inserted in the transaction that
-// stores the data causing them (see store.Hooks), so none is lost or run for
-// data that was rolled back.
+// stores the data causing them (Events, the store's store.Events), so none
+// is lost or run for data that was rolled back. New wires them all.
 package jobs
 
 import (
@@ -17,7 +17,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/store"
 )
 
@@ -44,7 +44,7 @@ type Config struct {
 
 	// Clock, if set, is the time River schedules, fetches and retries jobs
 	// by, instead of the wall clock; tests set it (see package clock).
-	Clock rivertype.TimeGenerator
+	Clock clock.Clock
 	// Retry is the backoff of failed jobs (default: 1 s doubling to 1 h).
 	Retry RetryPolicy
 
@@ -112,7 +112,7 @@ func NewClient(cfg Config) (*Client, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		JobTimeout:           jobTimeout(cfg.RescueAfter),
 		RetryPolicy:          cfg.Retry,
-		Test:                 river.TestConfig{Time: cfg.Clock},
+		Test:                 river.TestConfig{Time: timeGenerator(cfg.Clock)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
@@ -120,15 +120,29 @@ func NewClient(cfg Config) (*Client, error) {
 	return client, nil
 }
 
-// NewInsertClient returns a River client that only inserts jobs, for a
-// command (such as "assessgate erase") whose jobs the running replicas
-// work.
-func NewInsertClient(db *store.DB, logger *slog.Logger) (*Client, error) {
-	client, err := river.NewClient(db.RiverDriver(), &river.Config{Logger: quiet(logger).With("component", "river")})
+// NewQueue returns a River client that only inserts jobs: the one that
+// Events and the workers insert with, made before the store (which Events
+// is given to) and the workers (which are given the store). Commands such
+// as "assessgate erase" insert with one too, for the running replicas to
+// work. clk is the time jobs are scheduled by; nil: the wall clock.
+func NewQueue(db *store.DB, logger *slog.Logger, clk clock.Clock) (*Client, error) {
+	client, err := river.NewClient(db.RiverDriver(), &river.Config{
+		Logger: quiet(logger).With("component", "river"),
+		Test:   river.TestConfig{Time: timeGenerator(clk)},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
 	}
 	return client, nil
+}
+
+// timeGenerator returns clk for River, which takes a nil interface, not a
+// nil *clock.Stub, for the wall clock.
+func timeGenerator(clk clock.Clock) rivertype.TimeGenerator {
+	if clk == nil {
+		return nil
+	}
+	return clk
 }
 
 // clientID returns River's client id for a process named name that started
@@ -140,44 +154,6 @@ func clientID(name string, start time.Time) string {
 	}
 	name = strings.NewReplacer(".", "_", ":", "_").Replace(name)
 	return name + "_" + strings.Replace(start.UTC().Format("2006_01_02T15_04_05.000000"), ".", "_", 1)
-}
-
-// Hooks returns the store hooks that enqueue the jobs an order or an
-// integration causes, in the transaction that stores it.
-func Hooks(client *Client) store.Hooks {
-	return store.Hooks{
-		// The orders a transaction created are invited by one job: group
-		// commit puts many orders in one transaction (InviteManyArgs). The
-		// fast insert returns no job row, which halves its cost
-		// (docs/benchmarks.md).
-		OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
-			var ids []string
-			for _, o := range os {
-				if o.Source == orders.SourceInline {
-					// The candidate was redirected to the link already.
-					continue
-				}
-				ids = append(ids, o.ID)
-			}
-			if len(ids) == 0 {
-				return nil
-			}
-			_, err := client.InsertManyFastTx(ctx, tx, []river.InsertManyParams{{Args: InviteManyArgs{OrderIDs: ids}}})
-			return err
-		},
-		IntegrationCreated: func(ctx context.Context, tx *sql.Tx, integrationID string) error {
-			_, err := client.InsertTx(ctx, tx, PushPackagesArgs{IntegrationID: integrationID}, nil)
-			return err
-		},
-		PackagesChanged: func(ctx context.Context, tx *sql.Tx, integrationID string) error {
-			_, err := client.InsertTx(ctx, tx, PushPackagesArgs{IntegrationID: integrationID}, nil)
-			return err
-		},
-		ResultAccepted: func(ctx context.Context, tx *sql.Tx, o *orders.Order, _ *orders.Result) error {
-			_, err := client.InsertTx(ctx, tx, WritebackArgs{OrderID: o.ID, IntegrationID: o.IntegrationID}, nil)
-			return err
-		},
-	}
 }
 
 // quiet returns a logger that passes on warnings and errors only: River logs

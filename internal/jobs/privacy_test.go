@@ -56,7 +56,7 @@ func TestVendorWebhookWorker_ReadsOrderWhenSent(t *testing.T) {
 			if err := e.invite("o1"); err != nil {
 				t.Fatal(err)
 			}
-			w := &jobs.VendorWebhookWorker{Vendor: e.c.Vendor}
+			w := &jobs.VendorWebhookWorker{Vendor: e.c.Vendor, Store: e.st}
 			send := func() map[string]any {
 				t.Helper()
 				if err := work[jobs.VendorWebhookArgs](e, w, created, 1); err != nil {
@@ -97,7 +97,9 @@ type legacyVendorArgs struct {
 
 func (legacyVendorArgs) Kind() string { return "vendor_webhook" }
 
-func TestScrubLegacyVendorArgs(t *testing.T) {
+// TestMigrate_ScrubVendorWebhookArgs: migration 0005 removes the order from
+// the args of vendor webhook jobs enqueued by earlier versions.
+func TestMigrate_ScrubVendorWebhookArgs(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
 			var e *env
@@ -108,9 +110,9 @@ func TestScrubLegacyVendorArgs(t *testing.T) {
 			if _, err := e.client.Insert(e.ctx, legacyVendorArgs{WebhookID: "msg_legacy", Event: "order.created", OrderID: "o1", At: 1, Data: data}, nil); err != nil {
 				t.Fatal(err)
 			}
-			n, err := jobs.ScrubLegacyVendorArgs(e.ctx, e.st.DB())
-			if err != nil || n != 1 {
-				t.Fatalf("ScrubLegacyVendorArgs = %d, %v; want 1 job changed", n, err)
+			// The job was enqueued before migration 0005: run it again.
+			if got := rerunMigration(t, e, 5); len(got) != 1 || got[0] != "assessgate 0005_scrub_vendor_webhook_args.sql" {
+				t.Fatalf("migrations applied again = %q; want 0005 alone", got)
 			}
 			var legacy jobs.VendorWebhookArgs
 			for _, j := range e.jobsOf("vendor_webhook", "o1") {
@@ -125,11 +127,11 @@ func TestScrubLegacyVendorArgs(t *testing.T) {
 			if legacy.WebhookID != "msg_legacy" || legacy.OrderID != "o1" {
 				t.Fatalf("scrubbed job args = %+v; want its ids kept", legacy)
 			}
-			if n, err := jobs.ScrubLegacyVendorArgs(e.ctx, e.st.DB()); err != nil || n != 0 {
-				t.Errorf("ScrubLegacyVendorArgs again = %d, %v; want nothing to do", n, err)
+			if got, err := e.st.DB().MigrateUp(e.ctx); err != nil || len(got) != 0 {
+				t.Errorf("MigrateUp again = %q, %v; want nothing to do", got, err)
 			}
 			// The scrubbed job still sends the order, read when it is sent.
-			if err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: e.c.Vendor}, legacy, 1); err != nil {
+			if err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: e.c.Vendor, Store: e.st}, legacy, 1); err != nil {
 				t.Fatal(err)
 			}
 			if got := rcv.Requests()[0].Event.Data; got["id"] != "o1" || got["candidate"].(map[string]any)["email"] != "o1@example.com" {
@@ -168,7 +170,7 @@ func TestCandidates_NoMailAfterErasure(t *testing.T) {
 			}
 			for _, id := range []string{"early", "late"} {
 				skipped := events(e.find(id), orders.EventMailSkipped)
-				if len(skipped) != 1 || skipped[0].Detail["reason"] != "the candidate's personal data was erased" {
+				if len(skipped) != 1 || skipped[0].Detail()["reason"] != "the candidate's personal data was erased" {
 					t.Errorf("%s: mail.skipped %+v; want one, saying the data was erased", id, skipped)
 				}
 			}
@@ -212,7 +214,7 @@ func TestCandidates_IntegrationDeleted(t *testing.T) {
 			if n := len(e.mailer.to("waiting@example.com")); n != 0 {
 				t.Errorf("invitations after the integration was deleted = %d; want 0", n)
 			}
-			if s := events(e.find("waiting"), orders.EventMailSkipped); len(s) != 1 || s[0].Detail["reason"] != "the integration was deleted" {
+			if s := events(e.find("waiting"), orders.EventMailSkipped); len(s) != 1 || s[0].Detail()["reason"] != "the integration was deleted" {
 				t.Errorf("mail.skipped = %+v; want one saying the integration was deleted", s)
 			}
 
@@ -222,7 +224,7 @@ func TestCandidates_IntegrationDeleted(t *testing.T) {
 			if err := work[jobs.WritebackArgs](e, wb, jobs.WritebackArgs{OrderID: "invited", IntegrationID: integrationID}, 1); err != nil {
 				t.Errorf("write-back for a deleted integration = %v; want it skipped", err)
 			}
-			if s := events(e.find("invited"), orders.EventWritebackSkip); len(s) != 1 || s[0].Detail["reason"] != "the integration was deleted" {
+			if s := events(e.find("invited"), orders.EventWritebackSkip); len(s) != 1 || s[0].Detail()["reason"] != "the integration was deleted" {
 				t.Errorf("writeback.skipped = %+v; want one saying the integration was deleted", s)
 			}
 
@@ -255,7 +257,7 @@ func TestWritebackWorker_Erased(t *testing.T) {
 			if err := work[jobs.WritebackArgs](e, wb, jobs.WritebackArgs{OrderID: "o1", IntegrationID: integrationID}, 1); err != nil {
 				t.Errorf("write-back of an erased result = %v; want it skipped", err)
 			}
-			if s := events(e.find("o1"), orders.EventWritebackSkip); len(s) != 1 || !strings.Contains(s[0].Detail["reason"].(string), "erased") {
+			if s := events(e.find("o1"), orders.EventWritebackSkip); len(s) != 1 || !strings.Contains(s[0].Detail()["reason"].(string), "erased") {
 				t.Errorf("writeback.skipped = %+v; want one saying the result was erased", s)
 			}
 
@@ -302,3 +304,19 @@ func TestRetentionWorker(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// rerunMigration forgets that assessgate's migration version was applied and
+// migrates again, as on a database of the version before it; it returns
+// what MigrateUp applied.
+func rerunMigration(t *testing.T, e *env, version int) []string {
+	t.Helper()
+	db := e.st.DB()
+	if _, err := db.Writer.ExecContext(e.ctx, "DELETE FROM assessgate_migrations WHERE version = $1", version); err != nil {
+		t.Fatal(err)
+	}
+	applied, err := db.MigrateUp(e.ctx)
+	if err != nil {
+		t.Fatalf("MigrateUp = %v", err)
+	}
+	return applied
+}

@@ -58,7 +58,7 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 	expires := func(o *orders.Order) *time.Time { return o.ExpiresAt }
 	failed, err := c.sendAll(ctx, job.JobRow, mail.Reminder, []*orders.Order{o}, expires,
 		func(ctx context.Context, tx *sql.Tx, _ []*orders.Order) error {
-			return c.Vendor.Enqueue(ctx, tx, c.Client, EventOrderReminded, o.ID)
+			return tellVendor(ctx, tx, c.Store, c.Vendor, c.Queue, EventOrderReminded, o.ID)
 		})
 	if err != nil {
 		return err
@@ -69,7 +69,7 @@ func (w *RemindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 // reminded reports whether a reminder was sent since the last invitation.
 func reminded(o *orders.Order) bool {
 	for _, e := range o.Timeline {
-		if e.Kind == orders.EventMailSent && e.Detail["mail"] == string(mail.Reminder) && !e.At.Before(*o.InvitedAt) {
+		if sent, ok := e.Data.(orders.MailSent); ok && sent.Mail == string(mail.Reminder) && !e.At.Before(*o.InvitedAt) {
 			return true
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
@@ -57,8 +58,9 @@ var vendorEvents = map[string]bool{
 type Vendor struct {
 	// URL receives the webhooks; empty sends none.
 	URL    string
-	Store  *store.Store
 	Logger *slog.Logger
+	// Clock stamps each event with when it happened.
+	Clock clock.Clock
 	// HTTPClient makes the calls; NewVendor sets one with a 30s timeout
 	// that does not follow redirects.
 	HTTPClient *http.Client
@@ -70,8 +72,8 @@ type Vendor struct {
 // "whsec_" followed by base64, as the specification has it, or any other
 // string, whose bytes are then the key. An empty webhookURL returns a Vendor
 // that sends nothing.
-func NewVendor(st *store.Store, logger *slog.Logger, webhookURL, secret string) (*Vendor, error) {
-	v := &Vendor{URL: webhookURL, Store: st, Logger: logger, HTTPClient: &http.Client{
+func NewVendor(logger *slog.Logger, clk clock.Clock, webhookURL, secret string) (*Vendor, error) {
+	v := &Vendor{URL: webhookURL, Logger: logger, Clock: clock.Or(clk), HTTPClient: &http.Client{
 		Timeout: 30 * time.Second,
 		// A redirect is not a delivery; the vendor fixes the URL.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -100,31 +102,12 @@ func NewVendor(st *store.Store, logger *slog.Logger, webhookURL, secret string) 
 // Enabled reports whether v sends webhooks.
 func (v *Vendor) Enabled() bool { return v != nil && v.URL != "" }
 
-// Enqueue inserts, in tx, the webhook of event for an order. Its job keeps
-// the order's ids and assessgate's state of it as it stands in tx; Kombo's
-// fields, which hold the personal data, are read when the webhook is sent
-// (see VendorWebhookArgs). It does nothing when v is nil or has no URL.
-// event must be one of the Event constants.
-func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, client *Client, event, orderID string) error {
-	if !v.Enabled() {
-		return nil
-	}
-	if !vendorEvents[event] {
-		return fmt.Errorf("vendor webhook: unknown event %q", event)
-	}
-	o, err := v.Store.FindOrderByIDTx(ctx, tx, orderID)
-	if err != nil {
-		return err
-	}
-	if _, err = client.InsertTx(ctx, tx, v.args(event, o), nil); err != nil {
-		return fmt.Errorf("enqueue vendor webhook %s: %w", event, err)
-	}
-	return nil
-}
-
-// EnqueueMany enqueues a webhook of event for each order of os, inside tx,
-// in one insert, with each order's state as os has it.
-func (v *Vendor) EnqueueMany(ctx context.Context, tx *sql.Tx, client *Client, event string, os []*orders.Order) error {
+// Enqueue inserts with q, in tx, the webhook of event for each order of os,
+// in one insert. Each job keeps the order's ids and assessgate's state of
+// it as os has it; Kombo's fields, which hold the personal data, are read
+// when the webhook is sent (see VendorWebhookArgs). It does nothing when v
+// is nil or has no URL. event must be one of the Event constants.
+func (v *Vendor) Enqueue(ctx context.Context, tx *sql.Tx, q *Client, event string, os ...*orders.Order) error {
 	if !v.Enabled() || len(os) == 0 {
 		return nil
 	}
@@ -135,7 +118,7 @@ func (v *Vendor) EnqueueMany(ctx context.Context, tx *sql.Tx, client *Client, ev
 	for i, o := range os {
 		params[i] = river.InsertManyParams{Args: v.args(event, o)}
 	}
-	if _, err := client.InsertManyFastTx(ctx, tx, params); err != nil {
+	if _, err := q.InsertManyFastTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueue vendor webhooks %s: %w", event, err)
 	}
 	return nil
@@ -146,7 +129,7 @@ func (v *Vendor) args(event string, o *orders.Order) VendorWebhookArgs {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return VendorWebhookArgs{WebhookID: "msg_" + hex.EncodeToString(b), Event: event, OrderID: o.ID,
-		At: v.Store.Now().UnixMilli(), State: newVendorOrderState(o)}
+		At: v.Clock.Now().UnixMilli(), State: newVendorOrderState(o)}
 }
 
 // VendorWebhookArgs is one webhook to the vendor's platform. It holds ids,
@@ -204,6 +187,7 @@ func (VendorWebhookArgs) Kind() string { return "vendor_webhook" }
 type VendorWebhookWorker struct {
 	river.WorkerDefaults[VendorWebhookArgs]
 	Vendor *Vendor
+	Store  *store.Store
 }
 
 // Body returns the webhook's body for the order o, in the specification's
@@ -226,7 +210,7 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 		return river.JobCancel(errors.New("ASSESSGATE_VENDOR_WEBHOOK_URL is no longer set"))
 	}
 	a := job.Args
-	o, err := v.Store.FindOrderByID(ctx, a.OrderID)
+	o, err := w.Store.FindOrderByID(ctx, a.OrderID)
 	if err != nil {
 		if orders.ErrorCode(err) == orders.ENOTFOUND {
 			return river.JobCancel(err)
@@ -237,7 +221,7 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 	if err != nil {
 		return err
 	}
-	now := v.Store.Now()
+	now := v.Clock.Now()
 	signature, err := v.signer.Sign(a.WebhookID, now, body)
 	if err != nil {
 		return err
@@ -256,18 +240,19 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 
 	start := time.Now()
 	resp, err := v.HTTPClient.Do(req)
-	detail := map[string]any{"event": a.Event, "webhook_id": a.WebhookID, "attempt": job.Attempt}
+	status := 0 // no answer
 	if err == nil {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		detail["status"] = resp.StatusCode
+		status = resp.StatusCode
 	}
-	detail["latency_ms"] = time.Since(start).Milliseconds()
+	latency := time.Since(start).Milliseconds()
 	log := v.Logger.With("order_id", a.OrderID, "event", a.Event, "webhook_id", a.WebhookID, "attempt", job.Attempt)
 
 	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		log.Info("vendor webhook sent", "status", resp.StatusCode)
-		return v.Store.AddEvent(ctx, a.OrderID, orders.EventVendorSent, detail)
+		return w.Store.AddEvent(ctx, a.OrderID, orders.VendorWebhookSent{
+			Attempt: job.Attempt, Event: a.Event, LatencyMS: latency, Status: status, WebhookID: a.WebhookID})
 	}
 	reason := ""
 	if err != nil {
@@ -275,12 +260,10 @@ func (w *VendorWebhookWorker) Work(ctx context.Context, job *river.Job[VendorWeb
 	} else {
 		reason = "HTTP " + strconv.Itoa(resp.StatusCode)
 	}
-	detail["error"] = reason
-	if job.Attempt >= job.MaxAttempts {
-		detail["final"] = true // River discards the job now
-	}
 	log.Warn("vendor webhook failed", "err", reason)
-	if err := v.Store.AddEvent(ctx, a.OrderID, orders.EventVendorFailed, detail); err != nil {
+	if err := w.Store.AddEvent(ctx, a.OrderID, orders.VendorWebhookFailed{Attempt: job.Attempt, Error: reason, Event: a.Event,
+		Final:     job.Attempt >= job.MaxAttempts, // River discards the job now
+		LatencyMS: latency, Status: status, WebhookID: a.WebhookID}); err != nil {
 		return err
 	}
 	return fmt.Errorf("vendor webhook %s of order %s: %s", a.Event, a.OrderID, reason)
@@ -297,23 +280,4 @@ func transportError(err error) string {
 		err = ue.Err
 	}
 	return err.Error()
-}
-
-// ScrubLegacyVendorArgs removes the order ("data", with the candidate's
-// address and name) from the args of vendor webhook jobs enqueued by
-// versions that kept it there, so that River's job rows hold no personal
-// data; their workers read the order when they send, as new jobs do. It
-// returns how many jobs it changed.
-func ScrubLegacyVendorArgs(ctx context.Context, db *store.DB) (int64, error) {
-	q := `UPDATE river_job SET args = args - 'data' WHERE kind = 'vendor_webhook' AND args -> 'data' IS NOT NULL`
-	if db.Dialect == store.SQLite {
-		// riversqlite keeps args as SQLite's binary JSON.
-		q = `UPDATE river_job SET args = jsonb_remove(args, '$.data')
-			WHERE kind = 'vendor_webhook' AND json_type(args, '$.data') IS NOT NULL`
-	}
-	res, err := db.Writer.ExecContext(ctx, q)
-	if err != nil {
-		return 0, fmt.Errorf("scrub vendor webhook jobs: %w", err)
-	}
-	return res.RowsAffected()
 }

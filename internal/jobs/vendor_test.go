@@ -29,12 +29,12 @@ func TestNewVendor(t *testing.T) {
 		{"https://vendor.example/hooks", "", "ASSESSGATE_VENDOR_WEBHOOK_SECRET is required"},
 		{"https://vendor.example/hooks", "whsec_not*base64", "not base64"},
 	} {
-		if _, err := jobs.NewVendor(nil, logger, tt.url, tt.secret); err == nil || !strings.Contains(err.Error(), tt.want) ||
+		if _, err := jobs.NewVendor(logger, nil, tt.url, tt.secret); err == nil || !strings.Contains(err.Error(), tt.want) ||
 			(tt.secret != "" && strings.Contains(err.Error(), tt.secret)) {
 			t.Errorf("NewVendor(%q, %q) = %v; want an error containing %q, without the secret", tt.url, tt.secret, err, tt.want)
 		}
 	}
-	if v, err := jobs.NewVendor(nil, logger, "", ""); err != nil || v.Enabled() {
+	if v, err := jobs.NewVendor(logger, nil, "", ""); err != nil || v.Enabled() {
 		t.Errorf("NewVendor without URL = %v, enabled %v; want a disabled vendor", err, v.Enabled())
 	}
 }
@@ -60,7 +60,7 @@ func TestVendor_Enqueue(t *testing.T) {
 			}
 
 			tx, _ := e.st.DB().Writer.Begin()
-			err := e.c.Vendor.Enqueue(e.ctx, tx, e.client, "order.exploded", "o1")
+			err := e.c.Vendor.Enqueue(e.ctx, tx, e.client, "order.exploded", e.find("o1"))
 			tx.Rollback()
 			if err == nil {
 				t.Errorf("Enqueue(unknown event) = nil; want an error")
@@ -75,7 +75,7 @@ func TestVendor_Enqueue(t *testing.T) {
 			tx, _ = off.st.DB().Writer.Begin()
 			defer tx.Rollback()
 			var nilVendor *jobs.Vendor
-			if err := nilVendor.Enqueue(off.ctx, tx, off.client, jobs.EventOrderCompleted, "o2"); err != nil {
+			if err := nilVendor.Enqueue(off.ctx, tx, off.client, jobs.EventOrderCompleted, off.find("o2")); err != nil {
 				t.Errorf("(*Vendor)(nil).Enqueue = %v; want nil", err)
 			}
 		})
@@ -92,7 +92,7 @@ func TestVendorWebhookWorker(t *testing.T) {
 			e.order("o1")
 			var args jobs.VendorWebhookArgs
 			json.Unmarshal(e.jobsOf("vendor_webhook", "o1")[0].EncodedArgs, &args)
-			w := &jobs.VendorWebhookWorker{Vendor: e.c.Vendor}
+			w := &jobs.VendorWebhookWorker{Vendor: e.c.Vendor, Store: e.st}
 
 			// River works a failed job again later; so does this loop.
 			for attempt := 1; attempt <= fails+1; attempt++ {
@@ -139,27 +139,27 @@ func TestVendorWebhookWorker(t *testing.T) {
 			if len(failed) != fails || len(sent) != 1 {
 				t.Fatalf("timeline: %d vendor_webhook.failed, %d sent; want %d, 1", len(failed), len(sent), fails)
 			}
-			if failed[0].Detail["status"] != float64(500) || failed[0].Detail["attempt"] != float64(1) || failed[0].Detail["error"] != "HTTP 500" ||
-				sent[0].Detail["status"] != float64(204) || sent[0].Detail["attempt"] != float64(fails+1) || sent[0].Detail["webhook_id"] != args.WebhookID {
-				t.Errorf("timeline details: failed %+v, sent %+v", failed[0].Detail, sent[0].Detail)
+			if failed[0].Detail()["status"] != float64(500) || failed[0].Detail()["attempt"] != float64(1) || failed[0].Detail()["error"] != "HTTP 500" ||
+				sent[0].Detail()["status"] != float64(204) || sent[0].Detail()["attempt"] != float64(fails+1) || sent[0].Detail()["webhook_id"] != args.WebhookID {
+				t.Errorf("timeline details: failed %+v, sent %+v", failed[0].Detail(), sent[0].Detail())
 			}
 
 			t.Run("LastAttempt", func(t *testing.T) {
 				rcv.SetFail(100)
 				err := w.Work(e.ctx, &river.Job[jobs.VendorWebhookArgs]{JobRow: &rivertype.JobRow{Attempt: 25, MaxAttempts: 25}, Args: args})
 				failed := events(e.find("o1"), orders.EventVendorFailed)
-				if err == nil || failed[len(failed)-1].Detail["final"] != true {
-					t.Errorf("last attempt = %v, %+v; want an error recorded as final", err, failed[len(failed)-1].Detail)
+				if err == nil || failed[len(failed)-1].Detail()["final"] != true {
+					t.Errorf("last attempt = %v, %+v; want an error recorded as final", err, failed[len(failed)-1].Detail())
 				}
 			})
 
 			t.Run("Unreachable", func(t *testing.T) {
 				closed := httptest.NewServer(http.NotFoundHandler())
 				closed.Close()
-				v, _ := jobs.NewVendor(e.st, e.c.Logger, closed.URL+"/hooks?token=s3cret", "raw-secret")
-				err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: v}, args, 1)
+				v, _ := jobs.NewVendor(e.c.Logger, e.clk, closed.URL+"/hooks?token=s3cret", "raw-secret")
+				err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: v, Store: e.st}, args, 1)
 				failed := events(e.find("o1"), orders.EventVendorFailed)
-				last := failed[len(failed)-1].Detail["error"].(string)
+				last := failed[len(failed)-1].Detail()["error"].(string)
 				if err == nil || strings.Contains(last, "s3cret") || strings.Contains(err.Error(), "s3cret") || !strings.Contains(last, "refused") {
 					t.Errorf("unreachable receiver = %v, recorded %q; want connection refused, without the URL", err, last)
 				}
@@ -167,8 +167,8 @@ func TestVendorWebhookWorker(t *testing.T) {
 
 			t.Run("RawSecret", func(t *testing.T) {
 				rcv := vendortest.NewReceiver(t, "a raw secret", 0, e.clk.Now)
-				v, _ := jobs.NewVendor(e.st, e.c.Logger, rcv.URL, "a raw secret")
-				if err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: v}, args, 1); err != nil {
+				v, _ := jobs.NewVendor(e.c.Logger, e.clk, rcv.URL, "a raw secret")
+				if err := work[jobs.VendorWebhookArgs](e, &jobs.VendorWebhookWorker{Vendor: v, Store: e.st}, args, 1); err != nil {
 					t.Fatalf("raw secret: %v", err)
 				}
 				if r := rcv.Requests()[0]; r.VerifyErr != nil {

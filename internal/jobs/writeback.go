@@ -46,9 +46,9 @@ type WritebackWorker struct {
 	Limiter *Limiter
 	Logger  *slog.Logger
 	// Vendor, if enabled, hears writeback.failed when a result is
-	// dead-lettered; Client inserts that event's job.
+	// dead-lettered; Queue inserts that event's job.
 	Vendor *Vendor
-	Client *Client
+	Queue  *Client
 }
 
 // Work delivers the newest undelivered result of the order, unless the
@@ -72,7 +72,7 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 			return err
 		}
 		w.Logger.Info("writeback skipped", "order_id", orderID, "result_id", res.ID, "reason", reason)
-		return w.Store.AddEvent(ctx, orderID, orders.EventWritebackSkip, map[string]any{"result_id": res.ID, "reason": reason})
+		return w.Store.AddEvent(ctx, orderID, orders.WritebackSkipped{Reason: reason, ResultID: res.ID})
 	}
 	if w.Kombo == nil {
 		return errors.New("KOMBO_API_KEY is not set: results cannot be written back")
@@ -85,8 +85,8 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 	resp, err := w.Kombo.UpdateOrderResult(ctx, job.Args.IntegrationID, orderID, &res.Request)
 	release()
 	call := komboCall("PUT /assessment/orders/{id}/result", job.Attempt, start, err)
-	call["result_id"] = res.ID
-	if aerr := w.Store.AddEvent(ctx, orderID, orders.EventKomboCall, call); aerr != nil {
+	call.ResultID = res.ID
+	if aerr := w.Store.AddEvent(ctx, orderID, call); aerr != nil {
 		w.Logger.Error("record kombo call", "order_id", orderID, "err", aerr)
 	}
 	if err == nil {
@@ -125,10 +125,10 @@ func (w *WritebackWorker) skipReason(ctx context.Context, res *orders.Result) (s
 func (w *WritebackWorker) deadLetter(ctx context.Context, orderID, reason string, err error) {
 	w.Logger.Warn("writeback dead-lettered", "order_id", orderID, "reason", reason, "err", err)
 	txErr := w.Store.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := w.Store.AddEventTx(ctx, tx, orderID, orders.EventDeadLetter, deadLetterDetail("writeback", reason, err)); err != nil {
+		if err := w.Store.AddEventTx(ctx, tx, orderID, deadLetterEvent("writeback", reason, err)); err != nil {
 			return err
 		}
-		return w.Vendor.Enqueue(ctx, tx, w.Client, EventWritebackFailed, orderID)
+		return tellVendor(ctx, tx, w.Store, w.Vendor, w.Queue, EventWritebackFailed, orderID)
 	})
 	if txErr != nil {
 		w.Logger.Error("record dead letter", "order_id", orderID, "err", txErr)
@@ -167,35 +167,28 @@ func komboFailure(ctx context.Context, deadLetter func(ctx context.Context, orde
 	return err
 }
 
-// deadLetterDetail describes a dead letter for a timeline.
-func deadLetterDetail(kind, reason string, err error) map[string]any {
-	detail := map[string]any{"kind": kind, "reason": reason, "error": err.Error()}
+// deadLetterEvent describes a dead letter for a timeline.
+func deadLetterEvent(kind, reason string, err error) orders.DeadLetter {
+	d := orders.DeadLetter{Error: err.Error(), Job: kind, Reason: reason}
 	var kerr *kombo.Error
 	if errors.As(err, &kerr) {
-		detail["error_code"], detail["status"] = kerr.Code, kerr.StatusCode
+		d.ErrorCode, d.Status = &kerr.Code, &kerr.StatusCode
 	}
-	return detail
+	return d
 }
 
 // komboCall describes a Kombo call for a timeline: endpoint, HTTP status,
 // Kombo's error code, latency and attempt. Never personal data.
-func komboCall(endpoint string, attempt int, start time.Time, err error) map[string]any {
-	d := map[string]any{
-		"endpoint":   endpoint,
-		"attempt":    attempt,
-		"latency_ms": time.Since(start).Milliseconds(),
-		"status":     200,
-	}
+func komboCall(endpoint string, attempt int, start time.Time, err error) orders.KomboCall {
+	c := orders.KomboCall{Attempt: attempt, Endpoint: endpoint, LatencyMS: time.Since(start).Milliseconds(), Status: 200}
 	var kerr *kombo.Error
 	switch {
 	case err == nil:
 	case errors.As(err, &kerr):
-		d["status"], d["error_code"], d["error"] = kerr.StatusCode, kerr.Code, kerr.Message
-		if kerr.LogURL != "" {
-			d["log_url"] = kerr.LogURL
-		}
+		c.Status, c.ErrorCode, c.Error, c.LogURL = kerr.StatusCode, &kerr.Code, &kerr.Message, kerr.LogURL
 	default:
-		d["status"], d["error"] = 0, err.Error()
+		msg := err.Error()
+		c.Status, c.Error = 0, &msg
 	}
-	return d
+	return c
 }

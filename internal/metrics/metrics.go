@@ -28,9 +28,11 @@ type Metrics struct {
 }
 
 // New returns metrics registered on a registry of their own, with Go's
-// runtime and process metrics, and gauges of orders and jobs per state read
-// from db when scraped.
-func New(db *sql.DB, logger *slog.Logger) *Metrics {
+// runtime and process metrics, gauges of orders and jobs per state read
+// from db when scraped, and what group commit did, read from groupCommit
+// when scraped: transactions committed and the webhooks and other writes
+// they held, whose ratio is the batch size.
+func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writes int64)) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -56,22 +58,14 @@ func New(db *sql.DB, logger *slog.Logger) *Metrics {
 			orders: prometheus.NewDesc("assessgate_orders", "Orders, by assessgate's state.", []string{"state"}, nil),
 			jobs:   prometheus.NewDesc("assessgate_jobs", "Background jobs, by kind and River state.", []string{"kind", "state"}, nil),
 		},
-	)
-	return m
-}
-
-// GroupCommit exports what group commit did, read from stats when scraped:
-// transactions committed and the webhooks and other writes they held, whose
-// ratio is the batch size.
-func (m *Metrics) GroupCommit(stats func() (transactions, writes int64)) {
-	m.registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "assessgate_group_commit_transactions_total", Help: "Transactions begun by group commit.",
-		}, func() float64 { t, _ := stats(); return float64(t) }),
+		}, func() float64 { t, _ := groupCommit(); return float64(t) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "assessgate_group_commit_writes_total", Help: "Webhooks and other writes stored by group commit's transactions.",
-		}, func() float64 { _, w := stats(); return float64(w) }),
+		}, func() float64 { _, w := groupCommit(); return float64(w) }),
 	)
+	return m
 }
 
 // Handler serves the metrics in Prometheus's text format.

@@ -11,34 +11,6 @@ import (
 	"github.com/assessgate/assessgate/kombo"
 )
 
-// State is assessgate's own view of where an order is. Kombo's status (OPEN,
-// COMPLETED, …) is kept beside it in Order.Status.
-type State string
-
-// The states of an order, in the order they are usually passed through.
-const (
-	StateReceived  State = "received"  // stored; nothing sent yet
-	StateInvited   State = "invited"   // invitation e-mailed (or link handed out inline)
-	StateStarted   State = "started"   // the candidate opened the link
-	StateCompleted State = "completed" // a COMPLETED result was accepted
-	StateCancelled State = "cancelled" // a CANCELLED result was accepted
-	StateExpired   State = "expired"   // the invitation expired unused
-)
-
-// Final reports whether no further work is done for an order in state s.
-func (s State) Final() bool {
-	return s == StateCompleted || s == StateCancelled || s == StateExpired
-}
-
-// Valid reports whether s is a known state.
-func (s State) Valid() bool {
-	switch s {
-	case StateReceived, StateInvited, StateStarted, StateCompleted, StateCancelled, StateExpired:
-		return true
-	}
-	return false
-}
-
 // Source says how assessgate learnt of an order.
 type Source string
 
@@ -70,36 +42,6 @@ type Order struct {
 	// Timeline is filled in by FindOrderByID only.
 	Timeline []Event
 }
-
-// Event is one entry on an order's timeline.
-type Event struct {
-	ID      int64
-	OrderID string
-	At      time.Time
-	Kind    string         // e.g. "webhook.received", "kombo.call", "mail.sent"
-	Detail  map[string]any // ids, status codes, latencies; never personal data
-}
-
-// Event kinds written by the intake.
-const (
-	EventReceived   = "order.received"
-	EventDuplicate  = "order.duplicate"
-	EventLinkIssued = "link.issued"
-)
-
-// Event kinds written for the candidate: e-mails, link opens, expiry.
-const (
-	EventMailSent        = "mail.sent"
-	EventMailFailed      = "mail.failed"
-	EventMailSkipped     = "mail.skipped"
-	EventStarted         = "order.started"
-	EventExpired         = "order.expired"
-	EventInviteRequested = "invite.requested"
-	EventWritebackSkip   = "writeback.skipped"
-	EventVendorSent      = "vendor_webhook.sent"
-	EventVendorFailed    = "vendor_webhook.failed"
-	EventErased          = "order.erased"
-)
 
 // OrderFilter selects orders. Nil fields do not filter.
 type OrderFilter struct {

@@ -30,12 +30,3 @@ func ClosingState(st kombo.OrderStatus) (State, bool) {
 	}
 	return "", false
 }
-
-// Timeline event kinds of the result write-back and Kombo calls.
-const (
-	EventResultAccepted  = "result.accepted"
-	EventResultDelivered = "result.delivered"
-	EventKomboCall       = "kombo.call"
-	EventDeadLetter      = "dead_letter"
-	EventReplayed        = "dead_letter.replayed"
-)

@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/assessgate/assessgate/kombo"
@@ -27,11 +28,12 @@ type View struct {
 	Timeline []EventView `json:"timeline,omitempty"`
 }
 
-// EventView is a timeline entry as View shows it.
+// EventView is a timeline entry as View shows it: its Detail is the JSON
+// of its EventData (see DecodeEvent), left out when empty.
 type EventView struct {
-	At     string         `json:"at"`
-	Kind   string         `json:"kind"`
-	Detail map[string]any `json:"detail,omitempty"`
+	At     string          `json:"at"`
+	Kind   string          `json:"kind"`
+	Detail json.RawMessage `json:"detail,omitempty"`
 }
 
 // NewView returns the view of o, with its timeline if o has one loaded.
@@ -54,9 +56,24 @@ func NewView(o *Order) View {
 		v.Job.HiringTeam = []kombo.HiringTeamMember{}
 	}
 	for _, e := range o.Timeline {
-		v.Timeline = append(v.Timeline, EventView{At: FormatTime(e.At), Kind: e.Kind, Detail: e.Detail})
+		v.Timeline = append(v.Timeline, EventView{At: FormatTime(e.At), Kind: e.Kind(), Detail: viewDetail(e.Data)})
 	}
 	return v
+}
+
+// Data returns the event's data, decoded as DecodeEvent does.
+func (e EventView) Data() (EventData, error) { return DecodeEvent(e.Kind, e.Detail) }
+
+// viewDetail is the JSON of d, nil when it is empty. It leaves <, > and &
+// as they are, for the API's encoder, which does not escape them, to show
+// them as such; json.Marshal escapes them still. The kinds' fields all
+// encode, so it fails only for an UnknownEvent that was not decoded.
+func viewDetail(d EventData) json.RawMessage {
+	detail, err := marshalUnescaped(d)
+	if err != nil || string(detail) == "{}" {
+		return nil
+	}
+	return detail
 }
 
 // FormatTime formats times as Kombo does: UTC, milliseconds.

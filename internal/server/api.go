@@ -64,7 +64,7 @@ func parseOrderFilter(r *http.Request) (orders.OrderFilter, error) {
 	if v := q.Get("state"); v != "" {
 		st := orders.State(v)
 		if !st.Valid() {
-			return f, orders.Errorf(orders.EINVALID, "state %q: want received, invited, started, completed, cancelled or expired", v)
+			return f, orders.Errorf(orders.EINVALID, "state %q: want %s", v, orders.StateNames())
 		}
 		f.State = &st
 	}

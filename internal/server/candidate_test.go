@@ -17,7 +17,7 @@ import (
 func TestCandidateLink_Pages(t *testing.T) {
 	db := storetest.Open(t, storetest.SQLite(t))
 	logs := &strings.Builder{}
-	st := store.New(db, slog.New(slog.NewTextHandler(logs, nil)))
+	st := store.New(db, store.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	h := New(Config{Store: st, Logger: slog.New(slog.NewTextHandler(logs, nil)), AssessmentURL: "https://vendor.example/t/{token}"}).Handler()
 	ctx := context.Background()
 	for _, id := range []string{"open", "completed"} {

@@ -11,7 +11,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("POST /webhooks/kombo", s.handleKomboWebhook)
 	if s.cfg.NoWriteRoute {
-		mux.HandleFunc("POST /bench/no-write/webhooks/kombo", s.handleNoWriteWebhook)
+		s.mountNoWrite(mux) // only in a binary built with -tags bench: see nowrite.go
 	}
 
 	mux.HandleFunc("GET /api/v1/orders", s.requireToken(s.handleListOrders))

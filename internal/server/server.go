@@ -49,7 +49,8 @@ type Config struct {
 	Retention *jobs.Retention
 	// NoWriteRoute mounts POST /bench/no-write/webhooks/kombo: the webhook
 	// path with a store that writes nothing, to measure what storing
-	// costs. Off in production; docs/benchmarks.md uses it.
+	// costs (docs/benchmarks.md). The route is compiled only into a binary
+	// built with -tags bench; without the tag, New panics if it is set.
 	NoWriteRoute bool
 }
 

@@ -24,19 +24,6 @@ func (s *Server) handleKomboWebhook(w http.ResponseWriter, r *http.Request) {
 	s.takeWebhook(w, r, s.store.Intake)
 }
 
-// handleNoWriteWebhook is handleKomboWebhook with a store that writes
-// nothing: the same reading, verification, decoding, checks, logging and
-// answer, for measuring what storing a webhook costs (Config.NoWriteRoute).
-func (s *Server) handleNoWriteWebhook(w http.ResponseWriter, r *http.Request) {
-	s.takeWebhook(w, r, func(_ context.Context, in *store.Intake) (*store.IntakeResult, error) {
-		res := &store.IntakeResult{}
-		if o := in.Webhook.Order; o != nil {
-			res.Order = &orders.Order{Order: *o, State: orders.StateReceived}
-		}
-		return res, nil
-	})
-}
-
 // takeWebhook is the webhook path, storing through intake.
 func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func(context.Context, *store.Intake) (*store.IntakeResult, error)) {
 	if r.ContentLength > MaxWebhookBytes {

@@ -43,7 +43,7 @@ func FuzzWebhook(f *testing.F) {
 
 	db := storetest.Open(f, storetest.SQLite(f))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(db, logger)
+	st := store.New(db, store.Config{Logger: logger})
 	h := New(Config{
 		Store: st, Logger: logger, WebhookSecrets: []string{fuzzSecret},
 		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TS", Description: ""}}),

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -51,26 +50,15 @@ func (s *Store) FindWritebackErrors(ctx context.Context, since time.Time, limit 
 		total int
 	)
 	for rows.Next() {
-		var (
-			e      orders.Event
-			at     int64
-			detail string
-		)
-		if err := rows.Scan(&e.ID, &e.OrderID, &at, &e.Kind, &detail); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return nil, 0, err
 		}
-		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
-			return nil, 0, fmt.Errorf("decode event %d: %w", e.ID, err)
-		}
-		if e.Kind == orders.EventKomboCall {
-			status, _ := e.Detail["status"].(float64)
-			if status > 0 && status < 400 {
-				continue
-			}
+		if call, ok := e.Data.(orders.KomboCall); ok && !call.Failed() {
+			continue
 		}
 		total++
 		if len(list) < limit {
-			e.At = fromMillis(at)
 			list = append(list, e)
 		}
 	}

@@ -32,28 +32,27 @@ func TestStore_CountOrdersByState(t *testing.T) {
 func TestStore_FindWritebackErrors(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		clk := newClock(baseTime)
-		st.Now = clk.Now
+		clk := clockOf(st)
 		mustIntake(t, st, orderIntake(t, "ev-1", "o1", nil))
-		add := func(kind string, detail map[string]any) {
+		add := func(e orders.EventData) {
 			t.Helper()
-			if err := st.AddEvent(ctx, "o1", kind, detail); err != nil {
+			if err := st.AddEvent(ctx, "o1", e); err != nil {
 				t.Fatal(err)
 			}
 		}
-		add(orders.EventKomboCall, map[string]any{"status": 500}) // before the period
+		add(orders.KomboCall{Status: 500}) // before the period
 		clk.Advance(2 * time.Hour)
-		add(orders.EventKomboCall, map[string]any{"status": 200})
-		add(orders.EventKomboCall, map[string]any{"status": 409, "error_code": kombo.CodeSetupIncomplete})
-		add(orders.EventKomboCall, map[string]any{"status": 0, "error": "connection refused"})
-		add(orders.EventDeadLetter, map[string]any{"kind": "writeback"})
-		add(orders.EventResultAccepted, map[string]any{"status": "COMPLETED"})
+		add(orders.KomboCall{Status: 200})
+		add(orders.KomboCall{Status: 409, ErrorCode: new(kombo.CodeSetupIncomplete)})
+		add(orders.KomboCall{Status: 0, Error: new("connection refused")})
+		add(orders.DeadLetter{Job: "writeback"})
+		add(orders.ResultAccepted{Status: kombo.OrderStatusCompleted})
 
 		list, total, err := st.FindWritebackErrors(ctx, baseTime.Add(time.Hour), 2)
 		if err != nil || total != 3 || len(list) != 2 {
 			t.Fatalf("FindWritebackErrors = %d events, total %d, %v; want 2 of 3", len(list), total, err)
 		}
-		if list[0].Kind != orders.EventDeadLetter || list[1].Detail["status"] != float64(0) || list[0].OrderID != "o1" {
+		if list[0].Kind() != orders.EventDeadLetter || list[1].Detail()["status"] != float64(0) || list[0].OrderID != "o1" {
 			t.Errorf("FindWritebackErrors = %+v; want the dead letter, then the call without an answer, newest first", list)
 		}
 		if !list[0].At.Equal(baseTime.Add(2 * time.Hour)) {

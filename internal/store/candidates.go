@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
 )
-
-// finalStates is the SQL list of orders.State values that are final.
-const finalStates = "('completed', 'cancelled', 'expired')"
 
 // AddLink stores the hash of a new candidate link token of an order. It
 // returns an ECONFLICT error when the order's personal data was erased, and
@@ -67,7 +65,7 @@ func (s *Store) AddLinksTx(ctx context.Context, tx *sql.Tx, orderIDs, hashes []s
 	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertLinks, len(issued), 3), links...); err != nil {
 		return nil, unavailable(fmt.Errorf("insert links: %w", err))
 	}
-	if err := s.AddEventsTx(ctx, tx, issued, orders.EventLinkIssued, make([]map[string]any, len(issued))); err != nil {
+	if err := s.AddEventsTx(ctx, tx, issued, slices.Repeat([]orders.EventData{orders.LinkIssued{}}, len(issued))); err != nil {
 		return nil, err
 	}
 	return open, nil
@@ -113,9 +111,9 @@ func (s *Store) MarkInvitedManyTx(ctx context.Context, tx *sql.Tx, orderIDs []st
 	}
 	marks, args := inList(orderIDs, 4)
 	rows, err := tx.QueryContext(ctx, `UPDATE orders SET
-			state = CASE WHEN state = 'received' THEN 'invited' ELSE state END,
+			state = `+transitions[orders.Invite].to+`,
 			invited_at = $1, expires_at = $2, updated_at = $3
-		WHERE id IN (`+marks+`) AND state NOT IN `+finalStates+` RETURNING `+orderColumns,
+		WHERE id IN (`+marks+`) AND state IN `+transitions[orders.Invite].from+` RETURNING `+orderColumns,
 		append([]any{at.UnixMilli(), toNullMillis(expiresAt), s.nowMillis()}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("mark orders invited: %w", err)
@@ -130,8 +128,8 @@ func (s *Store) MarkInvitedManyTx(ctx context.Context, tx *sql.Tx, orderIDs []st
 // ExpireTx marks an order expired at at inside tx, unless it is final, and
 // reports whether it did.
 func (s *Store) ExpireTx(ctx context.Context, tx *sql.Tx, orderID string, at time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = 'expired', closed_at = $2, updated_at = $3
-		WHERE id = $1 AND state NOT IN `+finalStates, orderID, at.UnixMilli(), s.nowMillis())
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET state = `+transitions[orders.Expire].to+`, closed_at = $2, updated_at = $3
+		WHERE id = $1 AND state IN `+transitions[orders.Expire].from, orderID, at.UnixMilli(), s.nowMillis())
 	if err != nil {
 		return false, fmt.Errorf("expire order: %w", err)
 	}
@@ -162,8 +160,8 @@ type LinkOpen struct {
 
 // OpenLink finds the order of a link by the hash of its token. When record
 // is true and the order was received or invited and is not past its expiry,
-// it marks the order started, adds it to the timeline and runs the
-// OrderStarted hook, in one transaction. It returns an ENOTFOUND error for
+// it marks the order started, adds it to the timeline and emits
+// OrderStarted, in one transaction. It returns an ENOTFOUND error for
 // an unknown token.
 func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*LinkOpen, error) {
 	find := func(q querier) (*LinkOpen, error) {
@@ -180,11 +178,10 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			return nil, err
 		}
 		now := s.Now()
-		return &LinkOpen{Order: o, Expired: o.State == orders.StateExpired ||
-			!o.State.Final() && o.ExpiresAt != nil && !now.Before(*o.ExpiresAt)}, nil
+		return &LinkOpen{Order: o, Expired: o.LinkExpired(now)}, nil
 	}
 	open, err := find(s.db.Reader)
-	if err != nil || !record || open.Expired || (open.Order.State != orders.StateReceived && open.Order.State != orders.StateInvited) {
+	if err != nil || !record || open.Expired || !orders.Start.Allows(open.Order.State) {
 		return open, err
 	}
 
@@ -193,8 +190,8 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			return err
 		}
 		now := s.nowMillis()
-		res, err := tx.ExecContext(ctx, `UPDATE orders SET state = 'started', started_at = $2, updated_at = $2
-			WHERE id = $1 AND state IN ('received', 'invited')`, open.Order.ID, now)
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET state = `+transitions[orders.Start].to+`, started_at = $2, updated_at = $2
+			WHERE id = $1 AND state IN `+transitions[orders.Start].from, open.Order.ID, now)
 		if err != nil {
 			return fmt.Errorf("mark order started: %w", err)
 		}
@@ -203,19 +200,14 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 			open.Order, err = s.findOrder(ctx, tx, open.Order.ID)
 			return err
 		}
-		if err := s.addEvent(ctx, tx, open.Order.ID, orders.EventStarted, nil); err != nil {
+		if err := s.addEvent(ctx, tx, open.Order.ID, orders.OrderStarted{}); err != nil {
 			return err
 		}
 		if open.Order, err = s.findOrder(ctx, tx, open.Order.ID); err != nil {
 			return err
 		}
 		open.Started = true
-		if s.hooks.OrderStarted != nil {
-			if err := s.hooks.OrderStarted(ctx, tx, open.Order); err != nil {
-				return fmt.Errorf("order started hook: %w", err)
-			}
-		}
-		return nil
+		return s.happened(ctx, tx, OrderStarted{Order: open.Order})
 	})
 	if err != nil {
 		return nil, err
@@ -224,11 +216,11 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 }
 
 // RequestInvite asks for an order's invitation to be sent again, with a new
-// expiry: it adds the request to the timeline and runs the InviteRequested
-// hook, which enqueues the invitation, in one transaction. It returns an
-// ENOTFOUND error for an unknown order, and an ECONFLICT error for a final
-// or erased order, an order of a deleted integration, or when no hook is set
-// (assessgate does not e-mail invitations).
+// expiry: it adds the request to the timeline and emits
+// InvitationRequested, which enqueues the invitation, in one transaction. It
+// returns an ENOTFOUND error for an unknown order, and an ECONFLICT error for
+// a final or erased order, an order of a deleted integration, or when the
+// Events refuses it (assessgate does not e-mail invitations).
 func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -245,13 +237,10 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
 			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
-		if s.hooks.InviteRequested == nil {
-			return orders.Errorf(orders.ECONFLICT, "assessgate does not e-mail invitations: ASSESSGATE_SMTP_URL is not set")
-		}
-		if err := s.addEvent(ctx, tx, o.ID, orders.EventInviteRequested, nil); err != nil {
+		if err := s.addEvent(ctx, tx, o.ID, orders.InviteRequested{}); err != nil {
 			return err
 		}
-		return s.hooks.InviteRequested(ctx, tx, o)
+		return s.happened(ctx, tx, InvitationRequested{Order: o})
 	})
 	if err != nil {
 		return nil, err

@@ -3,8 +3,6 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,9 +20,9 @@ import (
 func forEachStore(t *testing.T, f func(t *testing.T, st *store.Store, clk *clock.Stub)) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			st := store.New(storetest.Open(t, d), slog.New(slog.NewTextHandler(io.Discard, nil)))
-			clk := clock.NewStub(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
-			st.Now = clk.Now
+			st := newStore(t, storetest.Open(t, d))
+			clk := clockOf(st)
+			clk.Set(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
 			f(t, st, clk)
 		})
 	}
@@ -179,10 +177,10 @@ func TestStore_OpenLink(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st *store.Store, clk *clock.Stub) {
 		ctx := context.Background()
 		var started atomic.Int32
-		st.SetHooks(store.Hooks{OrderStarted: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrderStarted) error {
 			started.Add(1)
 			return nil
-		}})
+		})
 		createOrder(t, st, "o1")
 		exp := clk.Now().Add(time.Hour)
 		inTx(t, st, func(tx *sql.Tx) error { _, err := st.MarkInvitedTx(ctx, tx, "o1", clk.Now(), &exp); return err })
@@ -253,10 +251,11 @@ func TestStore_RequestInvite(t *testing.T) {
 			t.Errorf("RequestInvite without a hook = %v; want ECONFLICT", err)
 		}
 		var asked []string
-		st.SetHooks(store.Hooks{InviteRequested: func(ctx context.Context, tx *sql.Tx, o *orders.Order) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.InvitationRequested) error {
+			o := e.Order
 			asked = append(asked, o.ID)
 			return nil
-		}})
+		})
 		if _, err := st.RequestInvite(ctx, "o1"); err != nil || len(asked) != 1 {
 			t.Errorf("RequestInvite = %v, hook ran for %v; want it run for o1", err, asked)
 		}
@@ -277,7 +276,7 @@ func TestStore_RequestInvite(t *testing.T) {
 func countEvents(o *orders.Order, kind string) int {
 	n := 0
 	for _, e := range o.Timeline {
-		if e.Kind == kind {
+		if e.Kind() == kind {
 			n++
 		}
 	}

@@ -15,9 +15,9 @@ import (
 )
 
 // SetCatalogue stores the vendor's package list. When it differs from the
-// stored one, the PackagesChanged hook runs for every active integration in
+// stored one, it emits PackagesChanged with every active integration, in
 // the same transaction, so each gets the new list pushed. It returns whether
-// the list changed and how many integrations were hooked.
+// the list changed and how many integrations it is pushed to.
 func (s *Store) SetCatalogue(ctx context.Context, pkgs []kombo.Package) (changed bool, pushes int, err error) {
 	if pkgs == nil {
 		pkgs = []kombo.Package{}
@@ -43,20 +43,12 @@ func (s *Store) SetCatalogue(ctx context.Context, pkgs []kombo.Package) (changed
 			string(b), hash, s.nowMillis()); err != nil {
 			return unavailable(fmt.Errorf("write catalogue: %w", err))
 		}
-		if s.hooks.PackagesChanged == nil {
-			return nil
-		}
 		ids, err := s.activeIntegrationIDs(ctx, tx)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if err := s.hooks.PackagesChanged(ctx, tx, id); err != nil {
-				return fmt.Errorf("packages changed hook: %w", err)
-			}
-		}
 		pushes = len(ids)
-		return nil
+		return s.happened(ctx, tx, PackagesChanged{IntegrationIDs: ids})
 	})
 	if err != nil {
 		return false, 0, err

@@ -14,8 +14,8 @@ import (
 func TestStore_Now(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		c := newClock(time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.UTC))
-		st.Now = c.Now
+		c := clockOf(st)
+		c.Set(time.Date(2031, 5, 6, 7, 8, 9, 123456789, time.UTC))
 		t0 := c.Now().Truncate(time.Millisecond)
 
 		mustIntake(t, st, integrationIntake(t, "now-integ-ev", kombo.EventIntegrationCreated, "greenhouse:now", ""))

@@ -21,6 +21,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+
+	"github.com/assessgate/assessgate/internal/store/stmtcache"
 )
 
 // Dialect names the database behind a DB.
@@ -127,7 +129,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// The writer leaves checkpoints to a connection of their own (see
 	// checkpoints), and only checkpoints itself when the WAL has grown past
 	// walCheckpointPages, which the checkpointer keeps it from in practice.
-	writer, err := openCached("sqlite", "file:"+path+params+"&_txlock=immediate"+
+	writer, err := stmtcache.Open("sqlite", "file:"+path+params+"&_txlock=immediate"+
 		"&_pragma=wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -140,14 +142,14 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	reader, err := openCached("sqlite", "file:"+path+params+"&_pragma=query_only(1)")
+	reader, err := stmtcache.Open("sqlite", "file:"+path+params+"&_pragma=query_only(1)")
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	reader.SetMaxOpenConns(4)
 	reader.SetMaxIdleConns(4)
-	checkpointer, err := openCached("sqlite", "file:"+path+params)
+	checkpointer, err := stmtcache.Open("sqlite", "file:"+path+params)
 	if err != nil {
 		writer.Close()
 		reader.Close()

@@ -34,7 +34,7 @@ const eraseChunk = 500
 // erase erases the personal data of the orders ids that are not erased yet,
 // fills in e (time, the orders it erased, the webhook bodies it emptied,
 // plus any webhook bodies e counts already), records it in the audit log and
-// runs the OrdersErased hook, all in tx.
+// emits OrdersErased, all in tx.
 func (s *Store) erase(ctx context.Context, tx *sql.Tx, e *orders.Erasure, ids []string) error {
 	now := s.nowMillis()
 	e.At = fromMillis(now)
@@ -58,12 +58,16 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, e *orders.Erasure, ids []
 		now, e.Reason, e.Actor, e.Subject, len(e.OrderIDs), string(list), e.WebhookEvents).Scan(&e.ID); err != nil {
 		return unavailable(fmt.Errorf("record erasure: %w", err))
 	}
-	if len(e.OrderIDs) > 0 && s.hooks.OrdersErased != nil {
-		if err := s.hooks.OrdersErased(ctx, tx, e.OrderIDs); err != nil {
-			return fmt.Errorf("orders erased hook: %w", err)
+	if len(e.OrderIDs) == 0 {
+		return nil
+	}
+	erased := make([]*orders.Order, len(e.OrderIDs))
+	for i, id := range e.OrderIDs {
+		if erased[i], err = s.findOrder(ctx, tx, id); err != nil {
+			return err
 		}
 	}
-	return nil
+	return s.happened(ctx, tx, OrdersErased{Orders: erased})
 }
 
 // eraseOrders erases the personal data of those of ids (at most eraseChunk)
@@ -116,7 +120,7 @@ func (s *Store) eraseOrders(ctx context.Context, tx *sql.Tx, ids []string, reaso
 		if _, err := tx.ExecContext(ctx, "UPDATE orders SET data = $1 WHERE id = $2", s.sealOrderData(r.id, kept), r.id); err != nil {
 			return nil, 0, unavailable(fmt.Errorf("erase order %s: %w", r.id, err))
 		}
-		if err := s.addEvent(ctx, tx, r.id, orders.EventErased, map[string]any{"reason": reason}); err != nil {
+		if err := s.addEvent(ctx, tx, r.id, orders.OrderErased{Reason: reason}); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -202,7 +206,8 @@ func inList(ids []string, first int) (string, []any) {
 // transaction, and records the erasure in the audit log, also when no order
 // matched, so that the request is on record. actor says who asked
 // (orders.ActorAPI, orders.ActorCLI). Links stop working at once; mail jobs
-// find the orders erased and send nothing (see jobs).
+// find the orders erased and send nothing (see jobs). It emits OrdersErased
+// when it erased any.
 //
 // It returns an EINVALID error for an empty address.
 func (s *Store) EraseCandidate(ctx context.Context, email, actor string) (*orders.Erasure, error) {
@@ -249,7 +254,8 @@ type Retention struct {
 // are older than that, and the personal data and webhook bodies of
 // integrations deleted longer than r.AfterIntegrationDeleted ago. It works
 // in batches, one transaction each, each recorded in the audit log as an
-// erasure by orders.ActorAssessgate; it returns those erasures. A batch that
+// erasure by orders.ActorAssessgate and emitting OrdersErased; it returns
+// those erasures. A batch that
 // found nothing is not recorded. When ctx ends it stops after the current
 // batch and returns what it did with ctx's error.
 func (s *Store) EraseDue(ctx context.Context, r Retention) ([]*orders.Erasure, error) {

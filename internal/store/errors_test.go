@@ -78,7 +78,7 @@ func TestStore_Unavailable(t *testing.T) {
 		t.Run("AddEvent", func(t *testing.T) {
 			mustIntake(t, st, orderIntake(t, "refused-add-ev", "refused-add", nil))
 			refuseInserts(t, st, "order_events")
-			if err := st.AddEvent(ctx, "refused-add", "mail.sent", nil); !store.IsUnavailable(err) {
+			if err := st.AddEvent(ctx, "refused-add", orders.MailSent{}); !store.IsUnavailable(err) {
 				t.Errorf("AddEvent while order_events refuses writes = %v; want an unavailable error", err)
 			}
 		})

@@ -112,10 +112,6 @@ type committer struct {
 	more    chan struct{} // signalled when the queue reaches MaxItems
 
 	transactions, items, largest, retried, redone atomic.Int64
-
-	// beforeTake, if set, is called by a committer before it takes a batch
-	// from the queue. Tests use it to gather a known batch.
-	beforeTake atomic.Pointer[func()]
 }
 
 // A groupWrite is one write for a committer.
@@ -195,8 +191,7 @@ func newGroupCommitter(cfg GroupCommit, pool *sql.DB, d Dialect, logger *slog.Lo
 // unavailable error if the commit failed or ctx ended first (w may still
 // be committed then; the caller is gone and is told nothing was stored).
 func (c *committer) do(ctx context.Context, w groupWrite) error {
-	k, together := c.batch.key(w)
-	p := &pendingWrite{ctx: ctx, w: w, key: k, together: together, done: make(chan struct{})}
+	p := c.pending(ctx, w)
 	c.enqueue(p)
 	select {
 	case <-p.done:
@@ -204,6 +199,12 @@ func (c *committer) do(ctx context.Context, w groupWrite) error {
 	case <-ctx.Done():
 		return unavailable(fmt.Errorf("group commit: %w", ctx.Err()))
 	}
+}
+
+// pending returns w, for ctx, ready to be queued.
+func (c *committer) pending(ctx context.Context, w groupWrite) *pendingWrite {
+	k, together := c.batch.key(w)
+	return &pendingWrite{ctx: ctx, w: w, key: k, together: together, done: make(chan struct{})}
 }
 
 // write runs fn in the next transaction, alone: see do.
@@ -246,9 +247,6 @@ func (c *committer) run() {
 // for more when there are fewer. It returns nil, and counts this committer
 // out, when the queue is empty.
 func (c *committer) take() []*pendingWrite {
-	if f := c.beforeTake.Load(); f != nil {
-		(*f)()
-	}
 	c.mu.Lock()
 	if n := len(c.queue); n > 0 && n < c.cfg.MaxItems && c.cfg.MaxWait > 0 {
 		c.mu.Unlock()
@@ -465,11 +463,4 @@ func (c *committer) stats() GroupCommitStats {
 		Retried:      c.retried.Load(),
 		Redone:       c.redone.Load(),
 	}
-}
-
-// queued returns how many writes wait for a transaction.
-func (c *committer) queued() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.queue)
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +15,7 @@ import (
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // gcForEachDB runs f with a fresh store on each test database, with an
@@ -25,10 +24,11 @@ func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created fun
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
 			db := storetest.Open(t, d)
-			st := store.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			st := newStore(t, db)
 			var mu sync.Mutex
 			var calls [][]string
-			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+				os := e.Orders
 				var ids []string
 				for _, o := range os {
 					ids = append(ids, o.ID)
@@ -37,7 +37,7 @@ func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created fun
 				calls = append(calls, ids)
 				mu.Unlock()
 				return nil
-			}})
+			})
 			f(t, st, func() [][]string {
 				mu.Lock()
 				defer mu.Unlock()
@@ -50,8 +50,8 @@ func gcForEachDB(t *testing.T, f func(t *testing.T, st *store.Store, created fun
 // gcIntake returns an order webhook for order id with event "ev-"+id.
 func gcIntake(t *testing.T, id, integrationID string) *store.Intake {
 	t.Helper()
-	body := fmt.Appendf(nil, `{"id":"ev-%s","type":"assessment:order-received","data":{"id":%q,"integration_id":%q,"package_id":"pkg","status":"OPEN",
-		"candidate":{"email":"%s@example.com"},"application":{"remote_id":null},"job":{"name":"Engineer"}}}`, id, id, integrationID, id)
+	body := kombotest.OrderWebhook("ev-"+id, kombotest.Order(kombotest.WithID(id), kombotest.WithIntegration(integrationID),
+		kombotest.WithPackage("pkg"), kombotest.WithEmail(id+"@example.com")))
 	w, err := kombo.ParseWebhook(body)
 	if err != nil {
 		t.Fatal(err)
@@ -59,44 +59,29 @@ func gcIntake(t *testing.T, id, integrationID string) *store.Intake {
 	return &store.Intake{Webhook: w, Body: body}
 }
 
-// intakeTogether runs the intakes concurrently and makes them share one
-// transaction: the committer waits until all of them are queued. It returns
-// each intake's error.
+// intakeTogether stores the intakes in one transaction: they are queued
+// at once, as webhooks that arrived while the previous transaction
+// committed (store.IntakeTogether). It returns each intake's error.
 func intakeTogether(t *testing.T, st *store.Store, ins []*store.Intake) []error {
 	t.Helper()
-	var fns []func() error
-	for _, in := range ins {
-		fns = append(fns, func() error { _, err := st.Intake(context.Background(), in); return err })
-	}
-	return together(t, st, fns)
+	var errs []error
+	inTime(t, func() { _, errs = store.IntakeTogether(st, context.Background(), ins) })
+	return errs
 }
 
-// together runs the writes concurrently and makes them share one
-// transaction: the committer waits until all of them are queued. It returns
-// each one's error.
-func together(t *testing.T, st *store.Store, fns []func() error) []error {
+// inTime runs f and fails the test if it takes more than 30 seconds.
+func inTime(t *testing.T, f func()) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var once sync.Once
-	store.SetBeforeTake(st, func() {
-		once.Do(func() {
-			for store.Queued(st) < len(fns) && time.Now().Before(deadline) {
-				time.Sleep(time.Millisecond)
-			}
-		})
-	})
-	defer store.SetBeforeTake(st, nil)
-	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = fn()
-		}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("group commit did not answer within 30s")
 	}
-	wg.Wait()
-	return errs
 }
 
 func countRows(t *testing.T, st *store.Store, table, where string, args ...any) int {
@@ -138,7 +123,7 @@ func TestGroupCommit_SharesTransactions(t *testing.T) {
 		}
 
 		// Without group commit every webhook has a transaction of its own.
-		st.SetGroupCommit(store.GroupCommit{MaxItems: 1})
+		st = newStore(t, st.DB(), withGroupCommit(store.GroupCommit{MaxItems: 1}), withEventsOf(st))
 		var wg sync.WaitGroup
 		for i := range 10 {
 			wg.Add(1)
@@ -304,13 +289,16 @@ func TestGroupCommit_AddEventShares(t *testing.T) {
 		}
 		before := st.GroupCommitStats()
 		const n = 20
-		var fns []func() error
+		// What AddEvent hands to Store.Write.
+		var fns []func(ctx context.Context, tx *sql.Tx) error
 		for i := range n {
-			fns = append(fns, func() error {
-				return st.AddEvent(context.Background(), "events", "test.event", map[string]any{"i": i})
+			fns = append(fns, func(ctx context.Context, tx *sql.Tx) error {
+				return st.AddEventTx(ctx, tx, "events", orders.UnknownEvent{Name: "test.event", Detail: map[string]any{"i": i}})
 			})
 		}
-		for i, err := range together(t, st, fns) {
+		var errs []error
+		inTime(t, func() { errs = store.WriteTogether(st, context.Background(), fns) })
+		for i, err := range errs {
 			if err != nil {
 				t.Errorf("AddEvent #%d = %v", i, err)
 			}
@@ -337,19 +325,17 @@ func TestGroupCommit_AddEventShares(t *testing.T) {
 func TestGroupCommit_BatchMatchesBatchesOfOne(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			fresh := func() *store.Store {
+			fresh := func(opts ...func(*store.Config)) *store.Store {
 				if d.Name == "postgres" {
 					d, _ = storetest.Postgres(t)
 				} else {
 					d = storetest.SQLite(t)
 				}
-				st := store.New(storetest.Open(t, d), slog.New(slog.NewTextHandler(io.Discard, nil)))
-				at := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-				st.Now = func() time.Time { return at }
+				st := newStore(t, storetest.Open(t, d), opts...)
+				clockOf(st).Set(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 				return st
 			}
-			batched, single := fresh(), fresh()
-			single.SetGroupCommit(store.GroupCommit{MaxItems: 1})
+			batched, single := fresh(), fresh(withGroupCommit(store.GroupCommit{MaxItems: 1}))
 
 			ctx := context.Background()
 			integration := func(eventID, typ, id, state string) *store.Intake {
@@ -408,18 +394,14 @@ func TestGroupCommit_BatchMatchesBatchesOfOne(t *testing.T) {
 				}
 				return fmt.Sprintf("order %s %s duplicate=%v erased=%v", res.Order.ID, res.Order.State, res.Duplicate, res.Order.ErasedAt != nil)
 			}
-			var got []string
 			before0 := batched.GroupCommitStats()
-			var fns []func() error
-			for i, in := range ins {
-				got = append(got, "")
-				fns = append(fns, func() error {
-					res, err := batched.Intake(ctx, in)
-					got[i] = answer(res, err)
-					return nil
-				})
+			var res []*store.IntakeResult
+			var errs []error
+			inTime(t, func() { res, errs = store.IntakeTogether(batched, ctx, ins) })
+			got := make([]string, len(ins))
+			for i := range ins {
+				got[i] = answer(res[i], errs[i])
 			}
-			together(t, batched, fns)
 			if s := batched.GroupCommitStats(); s.Transactions-before0.Transactions != 1 || s.Redone != before0.Redone {
 				t.Fatalf("the batch took %d transactions, %d redone; want 1 and none", s.Transactions-before0.Transactions, s.Redone-before0.Redone)
 			}

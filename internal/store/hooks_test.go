@@ -20,7 +20,8 @@ func TestStore_Hooks(t *testing.T) {
 
 		t.Run("OrdersCreatedInTransaction", func(t *testing.T) {
 			var calls int
-			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+				os := e.Orders
 				for _, o := range os {
 					calls++
 					// The order is there inside the transaction, and nowhere
@@ -31,12 +32,12 @@ func TestStore_Hooks(t *testing.T) {
 					if _, err := st.FindOrderByID(ctx, o.ID); orders.ErrorCode(err) != orders.ENOTFOUND {
 						t.Errorf("FindOrderByID outside the hook's transaction = %v; want not found before the commit", err)
 					}
-					if err := st.AddEventTx(ctx, tx, o.ID, "hook.ran", nil); err != nil {
+					if err := st.AddEventTx(ctx, tx, o.ID, orders.UnknownEvent{Name: "hook.ran"}); err != nil {
 						return err
 					}
 				}
 				return nil
-			}})
+			})
 			mustIntake(t, st, orderIntake(t, "hook-ev-1", "hook-1", nil))
 			mustIntake(t, st, orderIntake(t, "hook-ev-2", "hook-1", nil)) // a duplicate: no call
 			if _, _, err := st.CreateOrder(ctx, kombOrder("hook-2", nil), orders.SourceReconcile); err != nil {
@@ -54,12 +55,13 @@ func TestStore_Hooks(t *testing.T) {
 		t.Run("InlineOrder", func(t *testing.T) {
 			// Inline orders take the same path; the hook decides what they need.
 			var got orders.Source
-			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+				os := e.Orders
 				for _, o := range os {
 					got = o.Source
 				}
 				return nil
-			}})
+			})
 			in := webhookIntake(t, "hook-inline-ev", kombo.EventInlineOrderReceived, kombOrder("hook-inline", nil))
 			in.TokenHash = "hook-inline-hash"
 			mustIntake(t, st, in)
@@ -69,10 +71,10 @@ func TestStore_Hooks(t *testing.T) {
 		})
 
 		t.Run("OrdersCreatedErrorRollsBack", func(t *testing.T) {
-			st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
 				return errHook
-			}})
-			defer st.SetHooks(store.Hooks{})
+			})
+			defer noEvents(st)
 			in := webhookIntake(t, "hook-fail-ev", kombo.EventInlineOrderReceived, kombOrder("hook-fail", nil))
 			in.TokenHash = "hook-fail-hash"
 			if _, err := st.Intake(ctx, in); !errors.Is(err, errHook) {
@@ -84,7 +86,7 @@ func TestStore_Hooks(t *testing.T) {
 			assertNothingStored(t, st, "hook-fail-ev", "hook-fail")
 
 			// Once the hook works, the same webhook is taken as new.
-			st.SetHooks(store.Hooks{})
+			noEvents(st)
 			if res := mustIntake(t, st, in); res.Duplicate {
 				t.Errorf("Intake after the failure: Duplicate = true; want the order stored now")
 			}
@@ -92,10 +94,11 @@ func TestStore_Hooks(t *testing.T) {
 
 		t.Run("IntegrationCreated", func(t *testing.T) {
 			var got []string
-			st.SetHooks(store.Hooks{IntegrationCreated: func(ctx context.Context, tx *sql.Tx, id string) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.IntegrationCreated) error {
+				id := e.IntegrationID
 				got = append(got, id)
 				return nil
-			}})
+			})
 			in := integrationIntake(t, "hook-integ-ev", kombo.EventIntegrationCreated, "greenhouse:hook", "")
 			mustIntake(t, st, in)
 			mustIntake(t, st, in) // redelivered: no call
@@ -105,10 +108,10 @@ func TestStore_Hooks(t *testing.T) {
 		})
 
 		t.Run("IntegrationCreatedErrorRollsBack", func(t *testing.T) {
-			st.SetHooks(store.Hooks{IntegrationCreated: func(ctx context.Context, tx *sql.Tx, id string) error {
+			onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.IntegrationCreated) error {
 				return errHook
-			}})
-			defer st.SetHooks(store.Hooks{})
+			})
+			defer noEvents(st)
 			_, err := st.Intake(ctx, integrationIntake(t, "hook-integ-fail-ev", kombo.EventIntegrationCreated, "greenhouse:hook-fail", ""))
 			if !errors.Is(err, errHook) {
 				t.Errorf("Intake with a failing hook = %v; want the hook's error", err)

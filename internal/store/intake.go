@@ -44,6 +44,10 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // webhook leaves the others of its transaction unharmed. Each call returns
 // after the transaction holding its webhook commits.
 //
+// The orders a transaction created are emitted together, as one
+// OrdersCreated; a stored integration-created webhook emits
+// IntegrationCreated.
+//
 // It returns an *orders.Error with EUNPROCESSABLE for an order of an
 // integration that is deleted or inactive (nothing is stored then), and an
 // error for which IsUnavailable is true when the database cannot commit.
@@ -74,7 +78,8 @@ func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
 
 // CreateOrder stores an order found other than through a webhook (by
 // reconciliation), through the same path as a webhook order: the same
-// dedupe, the same jobs. It reports whether the order was new.
+// dedupe, the same jobs (OrdersCreated). It reports whether the order was
+// new.
 func (s *Store) CreateOrder(ctx context.Context, o *kombo.Order, source orders.Source) (*orders.Order, bool, error) {
 	data, err := json.Marshal(o)
 	if err != nil {
@@ -201,10 +206,8 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		}); err != nil {
 			return err
 		}
-		if s.hooks.IntegrationCreated != nil {
-			if err := s.hooks.IntegrationCreated(ctx, tx, d.ID); err != nil {
-				return fmt.Errorf("integration created hook: %w", err)
-			}
+		if err := s.happened(ctx, tx, IntegrationCreated{IntegrationID: d.ID}); err != nil {
+			return err
 		}
 	case w.IntegrationDeleted != nil:
 		d := w.IntegrationDeleted
@@ -323,15 +326,12 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 		if !it.firstOrder || !created[o.ID] {
 			continue
 		}
-		detail := map[string]any{"source": string(it.source)}
-		if it.in != nil {
-			detail["event_id"] = it.in.Webhook.ID
-		}
-		b, err := json.Marshal(detail)
+		ev := orders.OrderReceived{EventID: it.eventID(), Source: it.source}
+		detail, err := encodeEvent(ev)
 		if err != nil {
-			return nil, fmt.Errorf("encode event detail: %w", err)
+			return nil, err
 		}
-		received = append(received, o.ID, now, orders.EventReceived, string(b))
+		received = append(received, o.ID, now, ev.Kind(), detail)
 		// What was just inserted, without reading it back: the intake's
 		// hottest path (docs/benchmarks.md).
 		stored := &orders.Order{Order: *o, State: orders.StateReceived, Source: it.source, EventID: it.eventID(),
@@ -348,8 +348,7 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 		o := it.order
 		if it.out.res == nil { // not the item that created the order
 			if it.in != nil && it.firstEvent && newEvents[it.in.Webhook.ID] {
-				if err := s.addEvent(ctx, tx, o.ID, orders.EventDuplicate,
-					map[string]any{"event_id": it.in.Webhook.ID, "source": string(it.source)}); err != nil {
+				if err := s.addEvent(ctx, tx, o.ID, orders.OrderDuplicate{EventID: it.in.Webhook.ID, Source: it.source}); err != nil {
 					return nil, err
 				}
 				if err := s.forgetIfErased(ctx, tx, o.ID, it.in.Webhook.ID); err != nil {
@@ -418,7 +417,7 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 		tokenHash, orderID, s.nowMillis()); err != nil {
 		return unavailable(fmt.Errorf("insert link: %w", err))
 	}
-	return s.addEvent(ctx, tx, orderID, orders.EventLinkIssued, nil)
+	return s.addEvent(ctx, tx, orderID, orders.LinkIssued{})
 }
 
 // The statements of the intake, without their VALUES rows (and, for
@@ -453,8 +452,7 @@ func (w *intakeWrite) alone(ctx context.Context, tx *sql.Tx) (err error) {
 
 // storeBatch is the store's groupBatch: a transaction's webhooks go after
 // its other writes, by order and event id, and are written together by
-// intakeBatch; the orders they created are handed to the OrdersCreated
-// hook, once per transaction.
+// intakeBatch; the orders they created are emitted as one OrdersCreated.
 type storeBatch struct{ s *Store }
 
 // newCommitter returns a committer of the store's writes.

@@ -2,49 +2,36 @@ package store_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"testing"
 
-	"github.com/riverqueue/river"
-
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
-// benchStore opens a fresh store on d with River's hooks, as serve wires it
+// benchStore opens a fresh store on d with the jobs' Events, as serve wires it
 // (jobs are inserted, not worked).
 func benchStore(b *testing.B, d storetest.Database, g store.GroupCommit) *store.Store {
 	b.Helper()
 	db := storetest.Open(b, d)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(db, logger)
-	st.SetGroupCommit(g)
-	workers := river.NewWorkers()
-	(&jobs.Candidates{Store: st}).AddWorkers(workers)
-	client, err := jobs.NewClient(jobs.Config{DB: db, Store: st, Logger: logger, Workers: workers})
+	queue, err := jobs.NewQueue(db, logger, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	st.SetHooks(jobs.Hooks(client))
-	return st
+	return store.New(db, store.Config{Logger: logger, GroupCommit: g, Events: jobs.NewEvents(jobs.EventsConfig{Queue: queue})})
 }
 
-// benchIntake returns an order webhook in the seed's shape with ids from n.
+// benchIntake returns an order webhook with made-up data and ids from n.
 func benchIntake(b *testing.B, prefix string, n int64) *store.Intake {
 	id := prefix + strconv.FormatInt(n, 10)
-	data := fmt.Sprintf(`{"id":%q,"integration_id":"workday:bench","package_id":"typescript_test","status":"OPEN",
-		"candidate":{"remote_id":"12345","email":"ada.lovelace+%d@example.com","first_name":"Ada","last_name":"Lovelace","phone":"+1 123 456 7890"},
-		"application":{"remote_id":"54321"},
-		"job":{"remote_id":"67890","name":"Backend Engineer","job_code":"BE-1","description":"<p>We are looking for a skilled and energetic individual to join our team. This role requires precision, attention to detail, and the ability to handle a high volume of work in a fast-paced environment. The ideal candidate will ship swiftly and safely while maintaining our standards.</p>",
-		"location":{"city":"Berlin","country":"DE","raw":"Berlin, Germany"},
-		"hiring_team":[{"remote_id":"78901","email":"jane@employer.example","first_name":"Jane","last_name":"Doe","hiring_team_roles":["RECRUITER"]}]}}`, id, n)
-	body := []byte(`{"id":"ev-` + id + `","type":"assessment:order-received","data":` + data + `}`)
+	body := kombotest.OrderWebhook("ev-"+id, kombotest.Order(kombotest.WithID(id), kombotest.WithIntegration("workday:bench")))
 	w, err := kombo.ParseWebhook(body)
 	if err != nil {
 		b.Fatal(err)

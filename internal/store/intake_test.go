@@ -44,7 +44,7 @@ func TestStore_Intake(t *testing.T) {
 				t.Fatalf("timeline = %+v; want one event", o.Timeline)
 			}
 			e := o.Timeline[0]
-			if e.Kind != orders.EventReceived || e.Detail["source"] != "webhook" || e.Detail["event_id"] != "ev-1" || !e.At.Equal(baseTime) {
+			if e.Kind() != orders.EventReceived || e.Detail()["source"] != "webhook" || e.Detail()["event_id"] != "ev-1" || !e.At.Equal(baseTime) {
 				t.Errorf("timeline[0] = %+v; want %s from webhook ev-1 at %v", e, orders.EventReceived, baseTime)
 			}
 			// The raw body is kept as received, for audit and replay.
@@ -109,7 +109,7 @@ func TestStore_Intake(t *testing.T) {
 			if o.PackageID != "pkg-a" || o.EventID != "ev-3a" {
 				t.Errorf("order = package %s, event %s; want pkg-a, ev-3a", o.PackageID, o.EventID)
 			}
-			if len(o.Timeline) != 2 || o.Timeline[1].Kind != orders.EventDuplicate || o.Timeline[1].Detail["event_id"] != "ev-3b" {
+			if len(o.Timeline) != 2 || o.Timeline[1].Kind() != orders.EventDuplicate || o.Timeline[1].Detail()["event_id"] != "ev-3b" {
 				t.Errorf("timeline = %+v; want received, then duplicate of ev-3b", o.Timeline)
 			}
 			if n := count(t, st, "webhook_events", "order_id = 'order-3'"); n != 2 {
@@ -139,14 +139,15 @@ func TestStore_Intake_Concurrent(t *testing.T) {
 		ctx := context.Background()
 		var mu sync.Mutex
 		created := map[string]int{}
-		st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+			os := e.Orders
 			mu.Lock()
 			defer mu.Unlock()
 			for _, o := range os {
 				created[o.ID]++
 			}
 			return nil
-		}})
+		})
 
 		// intakeAll stores every webhook at once, one goroutine each, and
 		// returns the results in order.

@@ -14,8 +14,8 @@ import (
 func TestStore_Integrations(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		c := newClock(baseTime)
-		st.Now = c.Now
+		c := clockOf(st)
+		c.Set(baseTime)
 
 		t.Run("NotFound", func(t *testing.T) {
 			_, err := st.FindIntegrationByID(ctx, "greenhouse:nope")

@@ -25,6 +25,12 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// requires is a table the migration changes but does not create,
+	// named in its first line "-- requires table NAME": where the table
+	// does not exist, the migration is recorded as applied without being
+	// run. River's tables are made after assessgate's migrations, so a
+	// migration of River's rows has nothing to change on a new database.
+	requires string
 }
 
 func (db *DB) migrations() ([]migration, error) {
@@ -44,7 +50,12 @@ func (db *DB) migrations() ([]migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+		m := migration{version: v, name: e.Name(), sql: string(b)}
+		first, _, _ := strings.Cut(m.sql, "\n")
+		if table, ok := strings.CutPrefix(strings.TrimSpace(first), "-- requires table "); ok {
+			m.requires = strings.TrimSpace(table)
+		}
+		ms = append(ms, m)
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
 	return ms, nil
@@ -222,8 +233,16 @@ func (db *DB) apply(ctx context.Context, m migration) (bool, error) {
 	if n > 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return false, err
+	run := true
+	if m.requires != "" {
+		if run, err = db.tableExists(ctx, m.requires); err != nil {
+			return false, err
+		}
+	}
+	if run {
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return false, err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO assessgate_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
 		m.version, m.name, nowMillis()); err != nil {

@@ -22,14 +22,15 @@ func TestStore_CreateOrder(t *testing.T) {
 		ctx := context.Background()
 		var mu sync.Mutex
 		created := map[string]int{}
-		st.SetHooks(store.Hooks{OrdersCreated: func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.OrdersCreated) error {
+			os := e.Orders
 			mu.Lock()
 			defer mu.Unlock()
 			for _, o := range os {
 				created[o.ID]++
 			}
 			return nil
-		}})
+		})
 
 		t.Run("New", func(t *testing.T) {
 			ko := kombOrder("rec-1", func(o *kombo.Order) { o.Job.Name = ptr("Bottle Opener") })
@@ -48,7 +49,7 @@ func TestStore_CreateOrder(t *testing.T) {
 			if !reflect.DeepEqual(got.Order, *ko) {
 				t.Errorf("stored order = %+v; want %+v", got.Order, *ko)
 			}
-			if len(got.Timeline) != 1 || got.Timeline[0].Detail["source"] != "reconcile" || got.Timeline[0].Detail["event_id"] != nil {
+			if len(got.Timeline) != 1 || got.Timeline[0].Detail()["source"] != "reconcile" || got.Timeline[0].Detail()["event_id"] != nil {
 				t.Errorf("timeline = %+v; want one received event from reconcile, without an event id", got.Timeline)
 			}
 			if created["rec-1"] != 1 {
@@ -141,13 +142,13 @@ func boolStrings(bs []bool) []string {
 func TestStore_FindOrderByID(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		c := newClock(baseTime)
-		st.Now = c.Now
+		c := clockOf(st)
+		c.Set(baseTime)
 		mustIntake(t, st, orderIntake(t, "find-ev", "find-1", nil))
 		c.Advance(time.Second)
 		mustIntake(t, st, orderIntake(t, "find-ev-2", "find-1", nil))
 		c.Advance(time.Second)
-		if err := st.AddEvent(ctx, "find-1", "mail.sent", map[string]any{"message_id": "m-1"}); err != nil {
+		if err := st.AddEvent(ctx, "find-1", orders.MailSent{MessageID: "m-1"}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -161,7 +162,7 @@ func TestStore_FindOrderByID(t *testing.T) {
 				if e.OrderID != "find-1" || e.ID == 0 {
 					t.Errorf("event %+v: want order find-1 and an id", e)
 				}
-				got = append(got, fmt.Sprintf("%s@%d", e.Kind, e.At.Sub(baseTime)/time.Second))
+				got = append(got, fmt.Sprintf("%s@%d", e.Kind(), e.At.Sub(baseTime)/time.Second))
 			}
 			want := []string{orders.EventReceived + "@0", orders.EventDuplicate + "@1", "mail.sent@2"}
 			if !slices.Equal(got, want) {
@@ -198,10 +199,10 @@ func TestStore_AddEvent(t *testing.T) {
 		ctx := context.Background()
 		mustIntake(t, st, orderIntake(t, "add-ev", "add-1", nil))
 
-		if err := st.AddEvent(ctx, "add-1", "mail.sent", map[string]any{"message_id": "m-1", "ms": 12}); err != nil {
+		if err := st.AddEvent(ctx, "add-1", orders.MailSent{MessageID: "m-1", LatencyMS: 12}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.AddEvent(ctx, "add-1", "mail.opened", nil); err != nil {
+		if err := st.AddEvent(ctx, "add-1", orders.UnknownEvent{Name: "mail.opened"}); err != nil {
 			t.Fatal(err)
 		}
 		o, err := st.FindOrderByID(ctx, "add-1")
@@ -211,10 +212,10 @@ func TestStore_AddEvent(t *testing.T) {
 		if len(o.Timeline) != 3 {
 			t.Fatalf("timeline = %+v; want 3 events", o.Timeline)
 		}
-		if d := o.Timeline[1].Detail; d["message_id"] != "m-1" || d["ms"] != float64(12) {
-			t.Errorf("detail = %v; want message_id m-1 and ms 12 back", d)
+		if d := o.Timeline[1].Detail(); d["message_id"] != "m-1" || d["latency_ms"] != float64(12) {
+			t.Errorf("detail = %v; want message_id m-1 and latency_ms 12 back", d)
 		}
-		if d := o.Timeline[2].Detail; d == nil || len(d) != 0 {
+		if d := o.Timeline[2].Detail(); d == nil || len(d) != 0 {
 			t.Errorf("nil detail came back as %#v; want an empty map", d)
 		}
 
@@ -224,7 +225,7 @@ func TestStore_AddEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := st.AddEventTx(ctx, tx, "add-1", fmt.Sprintf("tx.%v", commit), nil); err != nil {
+			if err := st.AddEventTx(ctx, tx, "add-1", orders.UnknownEvent{Name: fmt.Sprintf("tx.%v", commit)}); err != nil {
 				t.Fatal(err)
 			}
 			if commit {
@@ -260,7 +261,7 @@ func TestStore_FindOrders(t *testing.T) {
 			{"o5", "int-a", "pkg-a", "ADA@EXAMPLE.COM", kombo.OrderStatusOpen, 2},
 			{"o6", "int-c", "pkg-c", "dora@example.com", kombo.OrderStatusRejected, 3},
 		} {
-			st.Now = newClock(baseTime.Add(time.Duration(o.at) * time.Second)).Now
+			clockOf(st).Set(baseTime.Add(time.Duration(o.at) * time.Second))
 			mustIntake(t, st, orderIntake(t, o.id+"-ev", o.id, func(k *kombo.Order) {
 				k.IntegrationID, k.PackageID, k.Candidate.Email, k.Status = o.integration, o.pkg, o.email, o.status
 			}))

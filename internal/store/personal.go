@@ -23,10 +23,6 @@ import (
 // Ids, package ids, states, statuses and times stay in clear, so that the
 // store can search and sort by them.
 
-// SetKeyring sets the keys that seal personal data; nil stores it in clear.
-// Call it before the store is used.
-func (s *Store) SetKeyring(k *keyring.Keyring) { s.keys = k }
-
 // Keyring returns the keys that seal personal data, nil when there are none.
 func (s *Store) Keyring() *keyring.Keyring { return s.keys }
 

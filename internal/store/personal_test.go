@@ -43,9 +43,8 @@ func forEachKeying(t *testing.T, f func(t *testing.T, st *store.Store)) {
 		keys *keyring.Keyring
 	}{{"clear", nil}, {"sealed", keys(t, keyA)}} {
 		t.Run(mode.name, func(t *testing.T) {
-			forEachDB(t, func(t *testing.T, st *store.Store) {
-				st.SetKeyring(mode.keys)
-				f(t, st)
+			forEachDatabase(t, func(t *testing.T, d storetest.Database) {
+				f(t, newStore(t, storetest.Open(t, d), withKeyring(mode.keys)))
 			})
 		})
 	}
@@ -168,7 +167,7 @@ func fullResult() *kombo.ResultRequest {
 func TestStore_Sealed(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		st.SetKeyring(keys(t, keyA))
+		st = newStore(t, st.DB(), withKeyring(keys(t, keyA)))
 		created := webhookIntake(t, "ev-int", kombo.EventIntegrationCreated, map[string]any{
 			"id": testIntegration, "tool": "greenhouse", "category": "ASSESSMENT",
 			"end_user": map[string]any{"organization_name": "Acme Corp", "creator_email": "it-admin@acme-corp.example", "origin_id": "cust_1"},
@@ -286,8 +285,7 @@ func TestStore_Reseal(t *testing.T) {
 
 		// A key is added: old rows read as they are, new ones are sealed,
 		// and the address finds both kinds.
-		st = newStore(t, db)
-		st.SetKeyring(keys(t, keyA))
+		st = newStore(t, db, withKeyring(keys(t, keyA)))
 		mustIntake(t, st, personIntake(t, "ev-2", "order-2", ada))
 		check(st, "key added")
 		reseal(st, store.ResealStats{Orders: 1, WebhookEvents: 1, Results: 1})
@@ -296,8 +294,7 @@ func TestStore_Reseal(t *testing.T) {
 		check(st, "sealed under A")
 
 		// Rotation: B seals, A still opens, and Reseal moves everything to B.
-		st = newStore(t, db)
-		st.SetKeyring(keys(t, keyB, keyA))
+		st = newStore(t, db, withKeyring(keys(t, keyB, keyA)))
 		check(st, "rotated")
 		reseal(st, store.ResealStats{Orders: 2, WebhookEvents: 2, Results: 1})
 		for _, stored := range rawStrings(t, st, "SELECT data FROM orders") {
@@ -305,8 +302,7 @@ func TestStore_Reseal(t *testing.T) {
 				t.Errorf("after the rotation orders.data = %.40s…; want it sealed under B", stored)
 			}
 		}
-		st = newStore(t, db)
-		st.SetKeyring(keys(t, keyB))
+		st = newStore(t, db, withKeyring(keys(t, keyB)))
 		reseal(st, store.ResealStats{})
 		check(st, "A dropped")
 		if err := st.CheckKeys(ctx); err != nil {
@@ -315,8 +311,7 @@ func TestStore_Reseal(t *testing.T) {
 
 		// B dropped by mistake: start-up stops with the row and key named,
 		// and no key at all is refused too.
-		st = newStore(t, db)
-		st.SetKeyring(keys(t, keyA))
+		st = newStore(t, db, withKeyring(keys(t, keyA)))
 		if err := st.CheckKeys(ctx); err == nil || !strings.Contains(err.Error(), "ASSESSGATE_ENCRYPTION_KEY does not hold") {
 			t.Errorf("CheckKeys() with the wrong key = %v; want an error", err)
 		}
@@ -370,14 +365,15 @@ func TestStore_EraseCandidate(t *testing.T) {
 			mu     sync.Mutex
 			hooked []string
 		)
-		st.SetHooks(store.Hooks{
-			OrdersErased: func(ctx context.Context, tx *sql.Tx, ids []string) error {
+		on(st, func(ctx context.Context, tx *sql.Tx, e store.Event) error {
+			if e, ok := e.(store.OrdersErased); ok {
 				mu.Lock()
 				defer mu.Unlock()
-				hooked = append(hooked, ids...)
-				return nil
-			},
-			InviteRequested: func(context.Context, *sql.Tx, *orders.Order) error { return nil },
+				for _, o := range e.Orders {
+					hooked = append(hooked, o.ID)
+				}
+			}
+			return nil
 		})
 		// Two orders of Maria's (one delivered again under a new event, one
 		// with a result and links) and one of Ada's.
@@ -495,8 +491,7 @@ func TestStore_EraseCandidate_Race(t *testing.T) {
 func TestStore_EraseDue(t *testing.T) {
 	forEachKeying(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		clk := newClock(baseTime)
-		st.Now = clk.Now
+		clk := clockOf(st)
 		const retention, grace = 180 * 24 * time.Hour, 30 * 24 * time.Hour
 		policy := store.Retention{AfterClose: retention, AfterIntegrationDeleted: grace, BatchSize: 2}
 
@@ -701,7 +696,7 @@ func TestStore_ErasedFromSQLiteFile(t *testing.T) {
 
 func TestStore_RequestInvite_DeletedIntegration(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
-		st.SetHooks(store.Hooks{InviteRequested: func(context.Context, *sql.Tx, *orders.Order) error { return nil }})
+		onEvent(st, func(context.Context, *sql.Tx, store.InvitationRequested) error { return nil })
 		mustIntake(t, st, personIntake(t, "ev-1", "cand-1", maria))
 		if _, err := st.RequestInvite(context.Background(), "cand-1"); err != nil {
 			t.Fatalf("RequestInvite = %v", err)
@@ -723,8 +718,7 @@ func TestStore_Reseal_Batches(t *testing.T) {
 		for i := range n {
 			mustIntake(t, st, orderIntake(t, fmt.Sprintf("ev-%04d", i), fmt.Sprintf("order-%04d", i), nil))
 		}
-		st = newStore(t, db)
-		st.SetKeyring(keys(t, keyA))
+		st = newStore(t, db, withKeyring(keys(t, keyA)))
 		got, err := st.Reseal(ctx)
 		if err != nil || got.Orders != n || got.WebhookEvents != n {
 			t.Fatalf("Reseal() = %+v, %v; want %d orders and %d webhook events", got, err, n, n)

@@ -11,8 +11,8 @@ import (
 	"github.com/assessgate/assessgate/kombo"
 )
 
-// AcceptResult stores a result for an order and, through the ResultAccepted
-// hook, the job that writes it back to Kombo, in one transaction. A COMPLETED
+// AcceptResult stores a result for an order and emits ResultAccepted (the
+// job that writes it back to Kombo), in one transaction. A COMPLETED
 // or CANCELLED result closes the order; OPEN carries interim data.
 //
 // It returns ENOTFOUND for an unknown order, and ECONFLICT, with the order as
@@ -79,7 +79,7 @@ func (s *Store) AcceptResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 }
 
 // RecordResultTx stores a result for an order as it is, without checking or
-// changing its state, and runs the ResultAccepted hook, inside tx. The
+// changing its state, and emits ResultAccepted, inside tx. The
 // expiry job uses it for the CANCELLED result of an order it has just
 // closed as expired; AcceptResultTx uses it once it has closed the order.
 func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, r *kombo.ResultRequest) (*orders.Result, error) {
@@ -93,18 +93,16 @@ func (s *Store) RecordResultTx(ctx context.Context, tx *sql.Tx, orderID string, 
 		orderID, string(r.Status), s.keys.SealString(string(body), resultBodyContext(orderID)), now).Scan(&resultID); err != nil {
 		return nil, unavailable(fmt.Errorf("insert result: %w", err))
 	}
-	if err := s.addEvent(ctx, tx, orderID, orders.EventResultAccepted, map[string]any{"result_id": resultID, "status": string(r.Status)}); err != nil {
+	if err := s.addEvent(ctx, tx, orderID, orders.ResultAccepted{ResultID: resultID, Status: r.Status}); err != nil {
 		return nil, err
 	}
 	res := &orders.Result{ID: resultID, OrderID: orderID, Request: *r, CreatedAt: fromMillis(now)}
-	if s.hooks.ResultAccepted != nil {
-		o, err := s.findOrder(ctx, tx, orderID)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.hooks.ResultAccepted(ctx, tx, o, res); err != nil {
-			return nil, fmt.Errorf("result accepted hook: %w", err)
-		}
+	o, err := s.findOrder(ctx, tx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.happened(ctx, tx, ResultAccepted{Order: o, Result: res}); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -171,8 +169,8 @@ func (s *Store) scanResult(row scanner) (*orders.Result, error) {
 }
 
 // MarkResultDelivered records that Kombo took result r (and so every earlier
-// result of its order), with Kombo's warnings, and moves the order's Kombo
-// status to r's status when r closes the order.
+// result of its order), with Kombo's warnings, moves the order's Kombo
+// status to r's status when r closes the order, and emits ResultDelivered.
 func (s *Store) MarkResultDelivered(ctx context.Context, r *orders.Result, warnings []string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.nowMillis()
@@ -190,20 +188,13 @@ func (s *Store) MarkResultDelivered(ctx context.Context, r *orders.Result, warni
 				return unavailable(fmt.Errorf("update order status: %w", err))
 			}
 		}
-		if err := s.addEvent(ctx, tx, r.OrderID, orders.EventResultDelivered, map[string]any{
-			"result_id": r.ID, "status": string(r.Request.Status), "warnings": warnings,
-		}); err != nil {
+		if err := s.addEvent(ctx, tx, r.OrderID, orders.ResultDelivered{ResultID: r.ID, Status: r.Request.Status, Warnings: warnings}); err != nil {
 			return err
 		}
-		if s.hooks.ResultDelivered != nil {
-			o, err := s.findOrder(ctx, tx, r.OrderID)
-			if err != nil {
-				return err
-			}
-			if err := s.hooks.ResultDelivered(ctx, tx, o, r); err != nil {
-				return fmt.Errorf("result delivered hook: %w", err)
-			}
+		o, err := s.findOrder(ctx, tx, r.OrderID)
+		if err != nil {
+			return err
 		}
-		return nil
+		return s.happened(ctx, tx, ResultDelivered{Order: o, Result: r})
 	})
 }

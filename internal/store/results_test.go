@@ -109,9 +109,9 @@ func TestStore_AcceptResult_Race(t *testing.T) {
 func TestStore_AcceptResult_HookRollsBack(t *testing.T) {
 	forEachDB(t, func(t *testing.T, st *store.Store) {
 		mustIntake(t, st, orderIntake(t, "ev-h", "order-h", nil))
-		st.SetHooks(store.Hooks{ResultAccepted: func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error {
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.ResultAccepted) error {
 			return errors.New("queue refuses")
-		}})
+		})
 		if _, _, err := st.AcceptResult(context.Background(), "order-h", result(kombo.OrderStatusCompleted)); err == nil {
 			t.Fatal("AcceptResult with a failing hook succeeded")
 		}
@@ -165,10 +165,10 @@ func TestStore_Catalogue(t *testing.T) {
 		mustIntake(t, st, integrationIntake(t, "ev-del", kombo.EventIntegrationDeleted, "tool:del", ""))
 
 		var hooked []string
-		st.SetHooks(store.Hooks{PackagesChanged: func(ctx context.Context, tx *sql.Tx, id string) error {
-			hooked = append(hooked, id)
+		onEvent(st, func(ctx context.Context, tx *sql.Tx, e store.PackagesChanged) error {
+			hooked = append(hooked, e.IntegrationIDs...)
 			return nil
-		}})
+		})
 		if pkgs, hash, err := st.FindCatalogue(ctx); err != nil || pkgs != nil || hash != "" {
 			t.Errorf("FindCatalogue(empty) = %v, %q, %v", pkgs, hash, err)
 		}

@@ -3,42 +3,28 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/keyring"
 	"github.com/assessgate/assessgate/internal/orders"
 )
 
-// Hooks are called inside the transaction that stores the data that causes
-// them, so the jobs they insert commit (or roll back) with that data.
-type Hooks struct {
-	// OrdersCreated runs once per transaction that created orders, with
-	// all of them (webhooks', inline or not, and reconciliation's), before
-	// the commit; an error rolls the transaction back. Intake's group commit
-	// stores many webhooks in one transaction: this is where their jobs are
-	// inserted in one statement rather than one each (docs/benchmarks.md).
-	OrdersCreated func(ctx context.Context, tx *sql.Tx, os []*orders.Order) error
-	// IntegrationCreated runs when an integration-created webhook is stored.
-	IntegrationCreated func(ctx context.Context, tx *sql.Tx, integrationID string) error
-	// ResultAccepted runs when a result for an order is accepted.
-	ResultAccepted func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error
-	// ResultDelivered runs when Kombo took a result.
-	ResultDelivered func(ctx context.Context, tx *sql.Tx, o *orders.Order, r *orders.Result) error
-	// PackagesChanged runs for each active integration when the package
-	// catalogue changes.
-	PackagesChanged func(ctx context.Context, tx *sql.Tx, integrationID string) error
-	// OrderStarted runs when a candidate first opens a link of an order.
-	OrderStarted func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
-	// InviteRequested runs when the vendor asks for an invitation to be sent
-	// again; nil when assessgate does not e-mail invitations.
-	InviteRequested func(ctx context.Context, tx *sql.Tx, o *orders.Order) error
-	// OrdersErased runs when the personal data of orders was erased, with
-	// their ids.
-	OrdersErased func(ctx context.Context, tx *sql.Tx, orderIDs []string) error
+// Config is what a Store is made with. Only DB is required.
+type Config struct {
+	Logger *slog.Logger // nil: logs nothing
+	// Clock is the time the store writes; nil: the wall clock.
+	Clock clock.Clock
+	// Keyring seals personal data; nil stores it in clear (see personal.go).
+	Keyring *keyring.Keyring
+	// GroupCommit is how concurrent webhooks (Intake) and jobs' writes
+	// (Write) share transactions; zero fields take DefaultGroupCommit's.
+	GroupCommit GroupCommit
+	// Events is told what each write did, inside its transaction; nil:
+	// nothing reacts (and RequestInvite is refused).
+	Events Events
 }
 
 // Store keeps orders and everything around them. Its methods are safe for
@@ -46,31 +32,29 @@ type Hooks struct {
 type Store struct {
 	db     *DB
 	logger *slog.Logger
-	hooks  Hooks
+	clock  clock.Clock
+	events Events
 	group  *committer       // webhooks
 	writes *committer       // Write: jobs' writes; on SQLite the same as group
 	keys   *keyring.Keyring // nil: personal data is stored in clear
-
-	// Now is the clock; tests replace it.
-	Now func() time.Time
 }
 
-// New returns a Store on db. Hooks may be set later with SetHooks, before the
-// store is used.
-func New(db *DB, logger *slog.Logger) *Store {
-	s := &Store{db: db, logger: logger, Now: time.Now}
-	s.SetGroupCommit(DefaultGroupCommit(db.Dialect))
-	return s
-}
-
-// SetGroupCommit configures group commit for Intake and Write; zero fields
-// take the defaults of DefaultGroupCommit. Call it before the store is used.
-func (s *Store) SetGroupCommit(g GroupCommit) {
-	s.group = newCommitter(s, g, s.db.commitPool())
-	s.writes = s.group
-	if s.db.Dialect == Postgres {
-		s.writes = newCommitter(s, g, s.db.Writer)
+// New returns a Store on db, complete: nothing is set after.
+func New(db *DB, cfg Config) *Store {
+	s := &Store{db: db, logger: cfg.Logger, clock: clock.Or(cfg.Clock), events: cfg.Events, keys: cfg.Keyring}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
 	}
+	if s.events == nil {
+		s.events = NoEvents
+	}
+	g := cfg.GroupCommit
+	s.group = newCommitter(s, g, db.commitPool())
+	s.writes = s.group
+	if db.Dialect == Postgres {
+		s.writes = newCommitter(s, g, db.Writer)
+	}
+	return s
 }
 
 // GroupCommit returns the group commit settings in effect.
@@ -92,13 +76,13 @@ func (s *Store) GroupCommitStats() GroupCommitStats {
 	}
 }
 
-// SetHooks sets the hooks called when orders and integrations are created.
-func (s *Store) SetHooks(h Hooks) { s.hooks = h }
+// Now returns the store's time.
+func (s *Store) Now() time.Time { return s.clock.Now() }
 
 // DB returns the database the store uses.
 func (s *Store) DB() *DB { return s.db }
 
-func (s *Store) nowMillis() int64 { return s.Now().UnixMilli() }
+func (s *Store) nowMillis() int64 { return s.clock.Now().UnixMilli() }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
 
@@ -135,15 +119,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// ordersCreated runs the OrdersCreated hook, if any orders were created.
+// ordersCreated emits OrdersCreated, if any orders were created.
 func (s *Store) ordersCreated(ctx context.Context, tx *sql.Tx, os []*orders.Order) error {
-	if len(os) == 0 || s.hooks.OrdersCreated == nil {
+	if len(os) == 0 {
 		return nil
 	}
-	if err := s.hooks.OrdersCreated(ctx, tx, os); err != nil {
-		return unavailable(fmt.Errorf("orders created hook: %w", err))
-	}
-	return nil
+	return unavailable(s.happened(ctx, tx, OrdersCreated{Orders: os}))
 }
 
 // unavailable marks a failure to reach or write the database, which callers
@@ -180,81 +161,6 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 		return s.writes.write(ctx, fn)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
-}
-
-// AddEvent appends an event to an order's timeline, through Write.
-func (s *Store) AddEvent(ctx context.Context, orderID, kind string, detail map[string]any) error {
-	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, kind, detail) })
-}
-
-// AddEventTx appends an event to an order's timeline inside tx.
-func (s *Store) AddEventTx(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
-	return s.addEvent(ctx, tx, orderID, kind, detail)
-}
-
-// AddEventsTx appends an event of kind to the timeline of each order of
-// orderIDs, with details[i] for orderIDs[i], inside tx, in one statement.
-func (s *Store) AddEventsTx(ctx context.Context, tx *sql.Tx, orderIDs []string, kind string, details []map[string]any) error {
-	if len(orderIDs) == 0 {
-		return nil
-	}
-	now := s.nowMillis()
-	args := make([]any, 0, 4*len(orderIDs))
-	for i, id := range orderIDs {
-		d := details[i]
-		if d == nil {
-			d = map[string]any{}
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return fmt.Errorf("encode event detail: %w", err)
-		}
-		args = append(args, id, now, kind, string(b))
-	}
-	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(orderIDs), 4), args...); err != nil {
-		return unavailable(fmt.Errorf("insert order events: %w", err))
-	}
-	return nil
-}
-
-func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID, kind string, detail map[string]any) error {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	b, err := json.Marshal(detail)
-	if err != nil {
-		return fmt.Errorf("encode event detail: %w", err)
-	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
-		orderID, s.nowMillis(), kind, string(b))
-	if err != nil {
-		return unavailable(fmt.Errorf("insert order event: %w", err))
-	}
-	return nil
-}
-
-func (s *Store) findEvents(ctx context.Context, q querier, orderID string) ([]orders.Event, error) {
-	rows, err := q.QueryContext(ctx, "SELECT id, at, kind, detail FROM order_events WHERE order_id = $1 ORDER BY id", orderID)
-	if err != nil {
-		return nil, fmt.Errorf("find events: %w", err)
-	}
-	defer rows.Close()
-	var events []orders.Event
-	for rows.Next() {
-		var e orders.Event
-		var at int64
-		var detail string
-		if err := rows.Scan(&e.ID, &at, &e.Kind, &detail); err != nil {
-			return nil, err
-		}
-		e.OrderID = orderID
-		e.At = fromMillis(at)
-		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
-			return nil, fmt.Errorf("decode event %d: %w", e.ID, err)
-		}
-		events = append(events, e)
-	}
-	return events, rows.Err()
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.

@@ -11,16 +11,19 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/clock"
+	"github.com/assessgate/assessgate/internal/keyring"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // baseTime is where every test's clock starts.
@@ -29,7 +32,7 @@ var baseTime = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 // forEachDB runs f, as a subtest named after the database, against a new
 // migrated store on SQLite, and on Postgres when the tests have a server.
 // The store's clock stands still at baseTime; tests that need time to pass
-// set st.Now to a clock of their own.
+// move it (clockOf).
 func forEachDB(t *testing.T, f func(t *testing.T, st *store.Store)) {
 	t.Helper()
 	forEachDatabase(t, func(t *testing.T, d storetest.Database) {
@@ -46,22 +49,100 @@ func forEachDatabase(t *testing.T, f func(t *testing.T, d storetest.Database)) {
 	}
 }
 
-// newStore returns a store on db whose clock stands at baseTime.
-func newStore(t testing.TB, db *store.DB) *store.Store {
+// newStore returns a store on db whose clock stands at baseTime, with the
+// Events of the tests (on), changed by opts.
+func newStore(t testing.TB, db *store.DB, opts ...func(*store.Config)) *store.Store {
 	t.Helper()
-	st := store.New(db, slog.New(slog.DiscardHandler))
-	st.Now = newClock(baseTime).Now
+	deps := &testDeps{clock: clock.NewStub(baseTime), events: &testEvents{}}
+	cfg := store.Config{Logger: slog.New(slog.DiscardHandler), Clock: deps.clock, Events: deps.events}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st := store.New(db, cfg)
+	testStores.Store(st, deps)
 	return st
 }
 
-// newClock returns a settable clock standing at t.
-func newClock(t time.Time) *clock.Stub { return clock.NewStub(t) }
+// withKeyring makes newStore's store seal personal data with k.
+func withKeyring(k *keyring.Keyring) func(*store.Config) {
+	return func(c *store.Config) { c.Keyring = k }
+}
+
+// withGroupCommit makes newStore's store commit as g says.
+func withGroupCommit(g store.GroupCommit) func(*store.Config) {
+	return func(c *store.Config) { c.GroupCommit = g }
+}
+
+// withEventsOf makes newStore's store share the Events of other, a store
+// newStore made.
+func withEventsOf(other *store.Store) func(*store.Config) {
+	return func(c *store.Config) { c.Events = depsOf(other).events }
+}
+
+// testDeps are what newStore made a store with, for the tests to drive.
+type testDeps struct {
+	clock  *clock.Stub
+	events *testEvents
+}
+
+// testStores holds the testDeps of each store newStore made.
+var testStores sync.Map // *store.Store → *testDeps
+
+func depsOf(st *store.Store) *testDeps {
+	d, ok := testStores.Load(st)
+	if !ok {
+		panic("store not made by newStore")
+	}
+	return d.(*testDeps)
+}
+
+// clockOf returns the clock of a store made by newStore.
+func clockOf(st *store.Store) *clock.Stub { return depsOf(st).clock }
+
+// testEvents is a store.Events whose reaction a test sets as it goes; with
+// none it is store.NoEvents.
+type testEvents struct {
+	mu sync.Mutex
+	f  func(ctx context.Context, tx *sql.Tx, e store.Event) error
+}
+
+func (te *testEvents) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error {
+	te.mu.Lock()
+	f := te.f
+	te.mu.Unlock()
+	if f == nil {
+		return store.NoEvents.Happened(ctx, tx, e)
+	}
+	return f(ctx, tx, e)
+}
+
+// on makes f the reaction to every event of st.
+func on(st *store.Store, f func(ctx context.Context, tx *sql.Tx, e store.Event) error) {
+	te := depsOf(st).events
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	te.f = f
+}
+
+// onEvent makes f the reaction to the events of type E of st; others are
+// as with store.NoEvents.
+func onEvent[E store.Event](st *store.Store, f func(ctx context.Context, tx *sql.Tx, e E) error) {
+	on(st, func(ctx context.Context, tx *sql.Tx, e store.Event) error {
+		if e, ok := e.(E); ok {
+			return f(ctx, tx, e)
+		}
+		return store.NoEvents.Happened(ctx, tx, e)
+	})
+}
+
+// noEvents takes back the reactions set with on.
+func noEvents(st *store.Store) { on(st, nil) }
 
 // webhookIntake parses a webhook of type typ with event id and data, as the
 // server does, and returns what the server would hand to Intake.
 func webhookIntake(t testing.TB, eventID, typ string, data any) *store.Intake {
 	t.Helper()
-	body, err := json.Marshal(map[string]any{"id": eventID, "type": typ, "data": data})
+	body, err := kombotest.Webhook(eventID, typ, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +233,7 @@ func timelineKinds(t testing.TB, st *store.Store, orderID string) []string {
 	}
 	var kinds []string
 	for _, e := range o.Timeline {
-		kinds = append(kinds, e.Kind)
+		kinds = append(kinds, e.Kind())
 	}
 	return kinds
 }

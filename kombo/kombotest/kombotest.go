@@ -407,11 +407,13 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) {
 }
 
 // NewID returns a random id of 24 letters and digits, like Kombo's ids.
-func NewID() string {
+func NewID() string { return newID(rand.N[int]) }
+
+func newID(intN func(int) int) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 	b := make([]byte, 24)
 	for i := range b {
-		b[i] = alphabet[rand.N(len(alphabet))]
+		b[i] = alphabet[intN(len(alphabet))]
 	}
 	return string(b)
 }
@@ -421,15 +423,7 @@ func NewID() string {
 // to send bytes as they are), signed with secret in the X-Kombo-Signature
 // header. The caller must close the response body.
 func SendWebhook(ctx context.Context, webhookURL, secret, eventType string, data any) (*http.Response, error) {
-	d, err := json.Marshal(data)
-	if err != nil {
-		return nil, fmt.Errorf("kombotest: SendWebhook: %w", err)
-	}
-	body, err := json.Marshal(struct {
-		ID   string          `json:"id"`
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}{NewID(), eventType, d})
+	body, err := Webhook("", eventType, data)
 	if err != nil {
 		return nil, fmt.Errorf("kombotest: SendWebhook: %w", err)
 	}
@@ -437,7 +431,6 @@ func SendWebhook(ctx context.Context, webhookURL, secret, eventType string, data
 	if err != nil {
 		return nil, fmt.Errorf("kombotest: SendWebhook: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(kombo.SignatureHeader, kombo.Sign(secret, body))
+	req.Header = Header(secret, body)
 	return http.DefaultClient.Do(req)
 }

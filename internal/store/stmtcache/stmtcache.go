@@ -1,4 +1,16 @@
-package store
+// Package stmtcache gives the connections of a database/sql driver a cache
+// of prepared statements: a statement with parameters is prepared once per
+// connection and reused, reset after each use. Scripts of several
+// statements (migrations) and statements without parameters are passed
+// through. The driver's statements must support being executed again after
+// their rows are closed, as modernc.org/sqlite's do.
+//
+// Why: SQLite's driver (modernc.org/sqlite) parses every statement it is
+// given anew, and for the statements of an intake and of River's job
+// queries the parsing took a third of the CPU time of the writer (a profile
+// under load; see docs/benchmarks.md). Postgres's driver, pgx, caches
+// prepared statements per connection already.
+package stmtcache
 
 import (
 	"context"
@@ -8,15 +20,6 @@ import (
 	"reflect"
 	"strings"
 )
-
-// SQLite's driver (modernc.org/sqlite) parses every statement it is given
-// anew, and for the statements of an intake and of River's job queries the
-// parsing took a third of the CPU time of the writer (a profile under load;
-// see docs/benchmarks.md). Postgres's driver, pgx, caches prepared
-// statements per connection already. stmtCacheConnector gives SQLite
-// connections such a cache: a statement with parameters is prepared once per
-// connection and reset after each use, which modernc's statements support.
-// Scripts of several statements (migrations) are not cached.
 
 // maxCachedStmts bounds the statements kept per connection. River and the
 // store use a few dozen distinct statements with parameters, and the
@@ -39,9 +42,9 @@ func (c stmtCacheConnector) Connect(ctx context.Context) (driver.Conn, error) {
 
 func (c stmtCacheConnector) Driver() driver.Driver { return c.driver }
 
-// openCached opens a database/sql pool of the registered driver name whose
-// connections cache their prepared statements.
-func openCached(name, dsn string) (*sql.DB, error) {
+// Open opens a database/sql pool of the registered driver name whose
+// connections cache their prepared statements, up to 512 each.
+func Open(name, dsn string) (*sql.DB, error) {
 	probe, err := sql.Open(name, "")
 	if err != nil {
 		return nil, err

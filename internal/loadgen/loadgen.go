@@ -1,4 +1,10 @@
-package main
+// Package loadgen sends signed order webhooks to a local assessgate and
+// measures what comes back: throughput, latency from when each webhook was
+// due, and, through the vendor API, that every acknowledged order was stored
+// exactly once. The command assessgate-load and the benchmarks of
+// docs/benchmarks.md (TestBench in cmd/assessgate) run it; it is no part of
+// the product binary.
+package loadgen
 
 import (
 	"bytes"
@@ -20,109 +26,121 @@ import (
 	"time"
 
 	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 // Bounds of one load run: it always stops by itself.
 const (
-	maxLoadDuration = 10 * time.Minute
-	maxLoadCount    = 5_000_000
+	MaxDuration = 10 * time.Minute
+	MaxCount    = 5_000_000
 )
 
-// loadConfig is the configuration of "assessgate load".
-type loadConfig struct {
-	URL           string
-	APIURL        string
-	Secret        string
-	APIToken      string
-	Rate          int
-	Concurrency   int
-	Duration      time.Duration
-	Count         int
+// Defaults of the fields of Config left zero.
+const (
+	DefaultConcurrency = 64
+	DefaultDuration    = 10 * time.Second
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxInFlight = 10000
+	DefaultPackages    = "typescript_test,go_test,react_test,sql_test"
+)
+
+// Config is the configuration of a load run.
+type Config struct {
+	// URL is the webhook URL to send to (loopback only).
+	URL string
+	// APIURL is the base URL of the vendor API for the check (default:
+	// URL's origin).
+	APIURL string
+	// Secret is the webhook secret to sign with.
+	Secret string
+	// APIToken is the vendor API token; Check needs it.
+	APIToken string
+	// Rate is webhooks per second on a fixed schedule (open loop); 0 sends
+	// as fast as Concurrency senders can (closed loop).
+	Rate        int
+	Concurrency int
+	// Duration is how long to send, at most MaxDuration.
+	Duration time.Duration
+	// Count stops after this many webhooks (0: when Duration is over).
+	Count int
+	// Duplicates is the share of webhooks that redeliver an earlier one,
+	// BadSignatures the share signed with a wrong secret (0 to 1).
 	Duplicates    float64
 	BadSignatures float64
-	Integration   string
-	Packages      []string
-	Seed          uint64
-	Timeout       time.Duration
-	Retries       int
-	MaxInFlight   int
-	JSON          bool
-	Quiet         bool
+	// Integration is the integration id of the orders (default: a new one
+	// per run, so that the check lists only this run's orders).
+	Integration string
+	// Packages are the package ids to order.
+	Packages []string
+	// Seed seeds the generated orders (0: random).
+	Seed    uint64
+	Timeout time.Duration // of one request
+	// Retries sends a webhook again, as Kombo does, up to this many times
+	// after no answer or a 5xx.
+	Retries int
+	// MaxInFlight: with Rate, requests in flight beyond which sends are
+	// counted as missed.
+	MaxInFlight int
+	// Progress, if set, gets a line a second.
+	Progress io.Writer
 }
 
-func parseLoadConfig(args []string, getenv func(string) string, stderr io.Writer) (*loadConfig, error) {
-	f := newEnvFlags("load", getenv, stderr)
-	target := f.String("url", "ASSESSGATE_LOAD_URL", "http://127.0.0.1:8080/webhooks/kombo", "webhook URL to send to (loopback only)")
-	apiURL := f.String("api-url", "ASSESSGATE_LOAD_API_URL", "", "base URL of the vendor API for the check (default: the webhook URL's origin)")
-	secret := f.String("secret", "KOMBO_WEBHOOK_SECRET", "", "webhook secret to sign with")
-	token := f.String("api-token", "ASSESSGATE_API_TOKEN", "", "vendor API token; with it, every acknowledged order is checked afterwards")
-	rate := f.Int("rate", "ASSESSGATE_LOAD_RATE", 0, "webhooks per second on a fixed schedule (open loop); 0 sends as fast as --concurrency senders can")
-	conc := f.Int("concurrency", "ASSESSGATE_LOAD_CONCURRENCY", 64, "concurrent senders when --rate is 0")
-	duration := f.Duration("duration", "ASSESSGATE_LOAD_DURATION", 10*time.Second, "how long to send, at most "+maxLoadDuration.String())
-	count := f.Int("count", "ASSESSGATE_LOAD_COUNT", 0, "stop after this many webhooks (0: when --duration is over)")
-	dups := f.String("duplicates", "ASSESSGATE_LOAD_DUPLICATES", "0", "share of webhooks that redeliver an earlier one (0 to 1)")
-	bad := f.String("bad-signatures", "ASSESSGATE_LOAD_BAD_SIGNATURES", "0", "share of webhooks signed with a wrong secret (0 to 1)")
-	integ := f.String("integration", "ASSESSGATE_LOAD_INTEGRATION", "", "integration id of the orders (default: a new one per run, so the check lists only this run's orders)")
-	pkgs := f.String("packages", "ASSESSGATE_LOAD_PACKAGES", "typescript_test,go_test,react_test,sql_test", "package ids to order, comma-separated")
-	seed := f.Int("seed", "ASSESSGATE_LOAD_SEED", 0, "seed of the generated orders (0: random)")
-	timeout := f.Duration("timeout", "ASSESSGATE_LOAD_TIMEOUT", 30*time.Second, "timeout of one request")
-	retries := f.Int("retries", "ASSESSGATE_LOAD_RETRIES", 0, "send a webhook again, as Kombo does, up to this many times after no answer or a 5xx")
-	maxInFlight := f.Int("max-in-flight", "ASSESSGATE_LOAD_MAX_IN_FLIGHT", 10000, "with --rate: requests in flight beyond which sends are counted as missed")
-	asJSON := f.fs.Bool("json", false, "print the report as JSON")
-	quiet := f.fs.Bool("quiet", false, "no progress lines")
-	if err := f.Parse(args); err != nil {
-		return nil, err
+// withDefaults returns cfg with its zero fields set to their defaults.
+func (cfg Config) withDefaults() Config {
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
 	}
-	cfg := &loadConfig{
-		URL: *target, APIURL: strings.TrimRight(*apiURL, "/"), Secret: *secret, APIToken: *token,
-		Rate: *rate, Concurrency: *conc, Duration: *duration, Count: *count, Integration: *integ,
-		Packages: splitList(*pkgs), Seed: uint64(*seed), Timeout: *timeout, Retries: *retries, MaxInFlight: *maxInFlight,
-		JSON: *asJSON, Quiet: *quiet,
+	if cfg.Duration == 0 {
+		cfg.Duration = DefaultDuration
 	}
-	var err error
-	if cfg.Duplicates, err = parseShare("--duplicates", *dups); err != nil {
-		return nil, err
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
 	}
-	if cfg.BadSignatures, err = parseShare("--bad-signatures", *bad); err != nil {
-		return nil, err
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
 	}
+	if cfg.Packages == nil {
+		cfg.Packages = strings.Split(DefaultPackages, ",")
+	}
+	if u, err := url.Parse(cfg.URL); err == nil && cfg.APIURL == "" {
+		cfg.APIURL = u.Scheme + "://" + u.Host
+	}
+	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
+	return cfg
+}
+
+// validate reports the first setting out of bounds.
+func (cfg *Config) validate() error {
 	if cfg.Secret == "" {
-		return nil, errors.New("no secret: set --secret or KOMBO_WEBHOOK_SECRET to the server's webhook secret")
+		return errors.New("no secret: set --secret or KOMBO_WEBHOOK_SECRET to the server's webhook secret")
 	}
 	if err := requireLoopback(cfg.URL); err != nil {
-		return nil, err
+		return err
 	}
-	if cfg.APIURL == "" {
-		u, _ := url.Parse(cfg.URL)
-		cfg.APIURL = u.Scheme + "://" + u.Host
-	} else if err := requireLoopback(cfg.APIURL); err != nil {
-		return nil, err
+	if err := requireLoopback(cfg.APIURL); err != nil {
+		return err
 	}
 	switch {
+	case cfg.Duplicates < 0 || cfg.Duplicates > 1:
+		return fmt.Errorf("--duplicates %v: want a share from 0 to 1, such as 0.05", cfg.Duplicates)
+	case cfg.BadSignatures < 0 || cfg.BadSignatures > 1:
+		return fmt.Errorf("--bad-signatures %v: want a share from 0 to 1, such as 0.05", cfg.BadSignatures)
 	case cfg.Rate < 0:
-		return nil, fmt.Errorf("--rate %d: want 0 or more", cfg.Rate)
+		return fmt.Errorf("--rate %d: want 0 or more", cfg.Rate)
 	case cfg.Concurrency < 1 || cfg.Concurrency > 4096:
-		return nil, fmt.Errorf("--concurrency %d: want 1 to 4096", cfg.Concurrency)
-	case cfg.Duration <= 0 || cfg.Duration > maxLoadDuration:
-		return nil, fmt.Errorf("--duration %s: want more than 0 and at most %s", cfg.Duration, maxLoadDuration)
-	case cfg.Count < 0 || cfg.Count > maxLoadCount:
-		return nil, fmt.Errorf("--count %d: want 0 to %d", cfg.Count, maxLoadCount)
+		return fmt.Errorf("--concurrency %d: want 1 to 4096", cfg.Concurrency)
+	case cfg.Duration <= 0 || cfg.Duration > MaxDuration:
+		return fmt.Errorf("--duration %s: want more than 0 and at most %s", cfg.Duration, MaxDuration)
+	case cfg.Count < 0 || cfg.Count > MaxCount:
+		return fmt.Errorf("--count %d: want 0 to %d", cfg.Count, MaxCount)
 	case len(cfg.Packages) == 0:
-		return nil, errors.New("--packages: want at least one package id")
+		return errors.New("--packages: want at least one package id")
 	case cfg.Retries < 0 || cfg.Retries > 20:
-		return nil, fmt.Errorf("--retries %d: want 0 to 20", cfg.Retries)
+		return fmt.Errorf("--retries %d: want 0 to 20", cfg.Retries)
 	case cfg.MaxInFlight < 1:
-		return nil, fmt.Errorf("--max-in-flight %d: want at least 1", cfg.MaxInFlight)
+		return fmt.Errorf("--max-in-flight %d: want at least 1", cfg.MaxInFlight)
 	}
-	return cfg, nil
-}
-
-func parseShare(name, s string) (float64, error) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v < 0 || v > 1 {
-		return 0, fmt.Errorf("%s %q: want a share from 0 to 1, such as 0.05", name, s)
-	}
-	return v, nil
+	return nil
 }
 
 // requireLoopback refuses URLs that leave the machine: the load generator is
@@ -139,50 +157,17 @@ func requireLoopback(raw string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return fmt.Errorf("%s: assessgate load sends to loopback addresses only (127.0.0.1, ::1, localhost)", raw)
+	return fmt.Errorf("%s: the load generator sends to loopback addresses only (127.0.0.1, ::1, localhost)", raw)
 }
 
-func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseLoadConfig(args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	g := newLoadGen(cfg)
-	if !cfg.Quiet {
-		g.progress = stderr
-	}
-	rep, err := g.run(ctx)
-	if err != nil {
-		return err
-	}
-	if cfg.APIToken != "" {
-		if err := g.check(ctx, rep); err != nil {
-			return err
-		}
-	}
-	if cfg.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		rep.print(stdout)
-	}
-	if rep.Check != nil && !rep.Check.OK {
-		return fmt.Errorf("check failed: %s", rep.Check.Summary)
-	}
-	return nil
-}
+// Generator sends signed order webhooks and records what came back.
+type Generator struct {
+	cfg    Config
+	client *http.Client
 
-// loadGen sends signed order webhooks and records what came back.
-type loadGen struct {
-	cfg      *loadConfig
-	client   *http.Client
-	progress io.Writer // nil: no progress lines
-
-	rngMu sync.Mutex
-	rng   *rand.Rand
+	rngMu  sync.Mutex
+	rng    *rand.Rand
+	orders *kombotest.Orders
 
 	recentMu sync.Mutex
 	recent   [][]byte // bodies sent, for redelivery
@@ -199,16 +184,23 @@ type loadGen struct {
 	sent, answered, inFlight, dupsSent, badSent, unexpected, retried atomic.Int64
 }
 
-func newLoadGen(cfg *loadConfig) *loadGen {
+// New returns a generator for cfg, whose zero fields take their defaults
+// (Default…). It refuses a URL off this machine and settings out of bounds.
+func New(cfg Config) (*Generator, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
+	orders := kombotest.NewOrders(seed)
 	if cfg.Integration == "" {
-		cfg.Integration = "loadtest:" + randomID(rand.New(rand.NewPCG(seed, 1)))
+		cfg.Integration = "loadtest:" + orders.ID()
 	}
 	conns := max(cfg.Concurrency, 64)
-	return &loadGen{
+	return &Generator{
 		cfg: cfg,
 		client: &http.Client{
 			Timeout: cfg.Timeout,
@@ -220,15 +212,16 @@ func newLoadGen(cfg *loadConfig) *loadGen {
 			},
 		},
 		rng:      rand.New(rand.NewPCG(seed, 2)),
+		orders:   orders,
 		recent:   make([][]byte, 0, 4096),
 		acked:    make(map[string]int),
 		statuses: make(map[int]int),
 		errs:     make(map[string]int),
-	}
+	}, nil
 }
 
-// loadReport is what a load run measured.
-type loadReport struct {
+// Report is what a load run measured.
+type Report struct {
 	URL         string  `json:"url"`
 	Mode        string  `json:"mode"`
 	Rate        int     `json:"rate,omitempty"`
@@ -259,15 +252,15 @@ type loadReport struct {
 	// Latency of validly signed requests, in milliseconds, from the time
 	// each was due to be sent (open loop) or was sent (closed loop) to the
 	// end of its answer.
-	Latency latencySummary `json:"latency_ms"`
+	Latency Latency `json:"latency_ms"`
 
-	Check *loadCheck `json:"check,omitempty"`
+	Check *Check `json:"check,omitempty"`
 
 	ackedIDs []string
 	badIDs   []string
 }
 
-type latencySummary struct {
+type Latency struct {
 	N    int     `json:"n"`
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
@@ -276,7 +269,7 @@ type latencySummary struct {
 	Max  float64 `json:"max"`
 }
 
-type loadCheck struct {
+type Check struct {
 	OK bool `json:"ok"`
 	// Acknowledged orders found exactly once, missing, or found more
 	// than once.
@@ -294,9 +287,9 @@ type loadCheck struct {
 	Summary    string `json:"summary"`
 }
 
-func summarize(d []time.Duration) latencySummary {
+func Summarize(d []time.Duration) Latency {
 	if len(d) == 0 {
-		return latencySummary{}
+		return Latency{}
 	}
 	slices.Sort(d)
 	ms := func(q float64) float64 {
@@ -304,11 +297,11 @@ func summarize(d []time.Duration) latencySummary {
 		i = min(max(i, 0), len(d)-1)
 		return float64(d[i].Microseconds()) / 1000
 	}
-	return latencySummary{N: len(d), P50: ms(0.50), P90: ms(0.90), P99: ms(0.99), P999: ms(0.999), Max: float64(d[len(d)-1].Microseconds()) / 1000}
+	return Latency{N: len(d), P50: ms(0.50), P90: ms(0.90), P99: ms(0.99), P999: ms(0.999), Max: float64(d[len(d)-1].Microseconds()) / 1000}
 }
 
-// run sends until the duration is over, the count is reached or ctx ends.
-func (g *loadGen) run(ctx context.Context) (*loadReport, error) {
+// Run sends until the duration is over, the count is reached or ctx ends.
+func (g *Generator) Run(ctx context.Context) (*Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Duration)
 	defer cancel()
 	start := time.Now()
@@ -332,11 +325,11 @@ func (g *loadGen) run(ctx context.Context) (*loadReport, error) {
 
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	rep := &loadReport{
+	rep := &Report{
 		URL: g.cfg.URL, Integration: g.cfg.Integration, Seconds: elapsed.Seconds(),
 		Sent: g.sent.Load(), Duplicates: g.dupsSent.Load(), BadSignatures: g.badSent.Load(),
 		Missed: g.missed, Statuses: map[string]int{}, Errors: g.errs,
-		Latency: summarize(g.samples),
+		Latency: Summarize(g.samples),
 	}
 	if g.cfg.Rate > 0 {
 		rep.Mode, rep.Rate = "rate", g.cfg.Rate
@@ -367,7 +360,7 @@ func (g *loadGen) run(ctx context.Context) (*loadReport, error) {
 
 // closedLoop runs Concurrency senders, each sending its next webhook when
 // the answer to the previous one is in.
-func (g *loadGen) closedLoop(ctx context.Context) {
+func (g *Generator) closedLoop(ctx context.Context) {
 	var wg sync.WaitGroup
 	var next atomic.Int64
 	for range g.cfg.Concurrency {
@@ -388,7 +381,7 @@ func (g *loadGen) closedLoop(ctx context.Context) {
 // openLoop sends Rate webhooks a second on a fixed schedule, whatever the
 // answers take, and measures each from when it was due, so that a slow
 // answer counts against every request it delays (no coordinated omission).
-func (g *loadGen) openLoop(ctx context.Context, start time.Time) {
+func (g *Generator) openLoop(ctx context.Context, start time.Time) {
 	var wg sync.WaitGroup
 	interval := time.Second / time.Duration(g.cfg.Rate)
 	for i := 0; g.cfg.Count == 0 || i < g.cfg.Count; i++ {
@@ -423,7 +416,7 @@ func (g *loadGen) openLoop(ctx context.Context, start time.Time) {
 // without an answer or with a 5xx is sent again, as Kombo redelivers, up to
 // --retries times, after 50ms doubling to 1s; its latency runs to the last
 // answer.
-func (g *loadGen) send(ctx context.Context, due time.Time) {
+func (g *Generator) send(ctx context.Context, due time.Time) {
 	bad := g.chance(g.cfg.BadSignatures)
 	body, orderID, dup := g.nextBody(!bad)
 	sig := kombo.Sign(g.cfg.Secret, body)
@@ -476,7 +469,7 @@ func (g *loadGen) send(ctx context.Context, due time.Time) {
 }
 
 // post sends one request and records its answer, or why there was none.
-func (g *loadGen) post(ctx context.Context, body []byte, sig string) (int, error) {
+func (g *Generator) post(ctx context.Context, body []byte, sig string) (int, error) {
 	// The request is not tied to ctx: one cut off by the end of the run
 	// would count as an error without being one.
 	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodPost, g.cfg.URL, bytes.NewReader(body))
@@ -501,14 +494,17 @@ func (g *loadGen) post(ctx context.Context, body []byte, sig string) (int, error
 	return resp.StatusCode, nil
 }
 
-// acknowledged returns how many distinct orders got a 2xx so far.
-func (g *loadGen) acknowledged() int {
+// Acknowledged returns how many distinct orders got a 2xx so far.
+func (g *Generator) Acknowledged() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.acked)
 }
 
-func (g *loadGen) recordError(err error) {
+// InFlight returns how many requests are outstanding.
+func (g *Generator) InFlight() int64 { return g.inFlight.Load() }
+
+func (g *Generator) recordError(err error) {
 	msg := err.Error()
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
@@ -521,7 +517,7 @@ func (g *loadGen) recordError(err error) {
 	g.mu.Unlock()
 }
 
-func (g *loadGen) chance(p float64) bool {
+func (g *Generator) chance(p float64) bool {
 	if p <= 0 {
 		return false
 	}
@@ -533,7 +529,7 @@ func (g *loadGen) chance(p float64) bool {
 // nextBody returns the next webhook body: a redelivery of an earlier one
 // with the share --duplicates, else a new order, which is kept for
 // redelivery if keep is set.
-func (g *loadGen) nextBody(keep bool) (body []byte, orderID string, dup bool) {
+func (g *Generator) nextBody(keep bool) (body []byte, orderID string, dup bool) {
 	if g.chance(g.cfg.Duplicates) {
 		g.recentMu.Lock()
 		if n := len(g.recent); n > 0 {
@@ -547,8 +543,10 @@ func (g *loadGen) nextBody(keep bool) (body []byte, orderID string, dup bool) {
 		}
 	}
 	g.rngMu.Lock()
-	body, orderID = newOrderWebhook(g.rng, g.cfg.Integration, g.cfg.Packages)
+	o := g.orders.Order(kombotest.WithIntegration(g.cfg.Integration), kombotest.WithPackage(g.cfg.Packages[g.rng.IntN(len(g.cfg.Packages))]))
+	eventID := g.orders.ID()
 	g.rngMu.Unlock()
+	body, orderID = kombotest.OrderWebhook(eventID, o), o.ID
 	if !keep {
 		return body, orderID, false
 	}
@@ -574,8 +572,8 @@ func orderIDOf(body []byte) string {
 }
 
 // reportProgress prints a line a second until stop is closed.
-func (g *loadGen) reportProgress(start time.Time, stop <-chan struct{}) {
-	if g.progress == nil {
+func (g *Generator) reportProgress(start time.Time, stop <-chan struct{}) {
+	if g.cfg.Progress == nil {
 		<-stop
 		return
 	}
@@ -598,19 +596,19 @@ func (g *loadGen) reportProgress(start time.Time, stop <-chan struct{}) {
 			errs += n
 		}
 		g.mu.Unlock()
-		s := summarize(window)
-		fmt.Fprintf(g.progress, "%5.1fs  sent %d  answered %d (%d/s)  unexpected %d  no answer %d  in flight %d  p50 %.1fms p99 %.1fms\n",
+		s := Summarize(window)
+		fmt.Fprintf(g.cfg.Progress, "%5.1fs  sent %d  answered %d (%d/s)  unexpected %d  no answer %d  in flight %d  p50 %.1fms p99 %.1fms\n",
 			time.Since(start).Seconds(), g.sent.Load(), answered, answered-lastAnswered, g.unexpected.Load(), errs, g.inFlight.Load(), s.P50, s.P99)
 		lastAnswered = answered
 	}
 }
 
-// check lists this run's orders through the vendor API and checks that
+// Check lists this run's orders through the vendor API and checks that
 // every acknowledged order is there exactly once, and that no order sent
 // only with a bad signature is.
-func (g *loadGen) check(ctx context.Context, rep *loadReport) error {
+func (g *Generator) Check(ctx context.Context, rep *Report) error {
 	seen := map[string]int{}
-	c := &loadCheck{}
+	c := &Check{}
 	cursor := ""
 	for {
 		q := url.Values{"integration_id": {g.cfg.Integration}, "limit": {"500"}}
@@ -665,7 +663,7 @@ func (g *loadGen) check(ctx context.Context, rep *loadReport) error {
 	return nil
 }
 
-func (g *loadGen) api(ctx context.Context, path string, v any) (int, error) {
+func (g *Generator) api(ctx context.Context, path string, v any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.APIURL+path, nil)
 	if err != nil {
 		return 0, err
@@ -683,13 +681,13 @@ func (g *loadGen) api(ctx context.Context, path string, v any) (int, error) {
 	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
 }
 
-// print writes the report for people.
-func (r *loadReport) print(w io.Writer) {
+// Print writes the report for people.
+func (r *Report) Print(w io.Writer) {
 	how := fmt.Sprintf("%d concurrent senders", r.Concurrency)
 	if r.Mode == "rate" {
 		how = fmt.Sprintf("%d/s on a fixed schedule", r.Rate)
 	}
-	fmt.Fprintf(w, "assessgate load: %s, %s, %.2fs\n", r.URL, how, r.Seconds)
+	fmt.Fprintf(w, "assessgate-load: %s, %s, %.2fs\n", r.URL, how, r.Seconds)
 	fmt.Fprintf(w, "  sent          %d (%d redeliveries, %d with a bad signature)\n", r.Sent, r.Duplicates, r.BadSignatures)
 	fmt.Fprintf(w, "  acknowledged  %d (2xx), %.0f/s\n", r.Acknowledged, r.Throughput)
 	l := r.Latency
@@ -726,85 +724,4 @@ func (r *loadReport) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  check         %s: %s\n", verdict, r.Check.Summary)
 	}
-}
-
-// Generated orders vary the people, jobs and packages, in the shape of
-// Kombo's example order (testdata/seed-assessment-order-received.json).
-var (
-	loadFirstNames = []string{"Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Linus", "Radia", "Tim", "Hedy", "John", "Jane", "Ming", "Amara", "Jonas", "Zoë", "Mateo"}
-	loadLastNames  = []string{"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen", "Torvalds", "Perlman", "Berners-Lee", "Lamarr", "Doe", "Müller", "Okafor", "Nakamura", "Silva", "Kowalski", "García"}
-	loadJobs       = []string{"Backend Engineer", "Frontend Engineer", "Data Analyst", "Site Reliability Engineer", "Product Designer", "Bottle Opener", "Support Engineer", "Engineering Manager"}
-	loadCities     = []struct{ city, country string }{{"Berlin", "DE"}, {"Paris", "FR"}, {"London", "GB"}, {"Lisbon", "PT"}, {"New York", "US"}, {"Toronto", "CA"}}
-	loadTools      = []string{"RECRUITER", "HIRING_MANAGER"}
-)
-
-const loadDescription = "<p>We are looking for a skilled and energetic individual to join our team. This role requires precision, attention to detail, and the ability to handle a high volume of work in a fast-paced environment. The ideal candidate will ship swiftly and safely while maintaining our standards.</p>"
-
-// newOrderWebhook returns a signed-to-be assessment:order-received webhook
-// for a new order, and the order's id.
-func newOrderWebhook(rng *rand.Rand, integrationID string, packages []string) ([]byte, string) {
-	pick := func(list []string) string { return list[rng.IntN(len(list))] }
-	str := func(s string) *string { return &s }
-	first, last := pick(loadFirstNames), pick(loadLastNames)
-	city := loadCities[rng.IntN(len(loadCities))]
-	jobName := pick(loadJobs)
-	orderID := randomID(rng)
-	o := kombo.Order{
-		ID:            orderID,
-		IntegrationID: integrationID,
-		PackageID:     pick(packages),
-		Status:        kombo.OrderStatusOpen,
-		Candidate: kombo.Candidate{
-			RemoteID:  str(strconv.Itoa(rng.IntN(1_000_000))),
-			Email:     strings.ToLower(fmt.Sprintf("%s.%s+%d@example.com", asciiName(first), asciiName(last), rng.IntN(100_000))),
-			FirstName: str(first),
-			LastName:  str(last),
-			Phone:     str(fmt.Sprintf("+49 30 %07d", rng.IntN(10_000_000))),
-		},
-		Application: kombo.Application{RemoteID: str(strconv.Itoa(rng.IntN(1_000_000)))},
-		Job: kombo.Job{
-			RemoteID:    str(strconv.Itoa(rng.IntN(1_000_000))),
-			Name:        str(jobName),
-			JobCode:     str(fmt.Sprintf("JOB-%04d", rng.IntN(10_000))),
-			Description: str(loadDescription),
-			Location: &kombo.Location{
-				City: str(city.city), Country: str(city.country), Raw: str(city.city + ", " + city.country),
-			},
-			HiringTeam: []kombo.HiringTeamMember{{
-				RemoteID:        str(strconv.Itoa(rng.IntN(1_000_000))),
-				Email:           str(strings.ToLower(asciiName(pick(loadFirstNames))) + "@employer.example"),
-				FirstName:       str(pick(loadFirstNames)),
-				LastName:        str(pick(loadLastNames)),
-				HiringTeamRoles: []string{pick(loadTools)},
-			}},
-		},
-	}
-	data, _ := json.Marshal(o)
-	body, _ := json.Marshal(struct {
-		ID   string          `json:"id"`
-		Type string          `json:"type"`
-		Data json.RawMessage `json:"data"`
-	}{randomID(rng), kombo.EventOrderReceived, data})
-	return body, orderID
-}
-
-// asciiName keeps the letters of a name that are safe in an e-mail address.
-func asciiName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// randomID returns an id of 24 letters and digits, like Kombo's.
-func randomID(rng *rand.Rand) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 24)
-	for i := range b {
-		b[i] = alphabet[rng.IntN(len(alphabet))]
-	}
-	return string(b)
 }

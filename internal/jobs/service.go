@@ -1,0 +1,127 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/assessgate/assessgate/internal/clock"
+	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
+)
+
+// ServiceConfig is everything assessgate's jobs need.
+type ServiceConfig struct {
+	Store  *store.Store
+	Queue  *Client // NewQueue: the client Events inserts with
+	Logger *slog.Logger
+	Clock  clock.Clock // nil: the wall clock
+
+	// Kombo is Kombo's API; nil (no KOMBO_API_KEY) leaves results
+	// unwritten (their jobs retry), packages unpushed and orders
+	// unreconciled.
+	Kombo *kombo.Client
+	// KomboConcurrency bounds Kombo calls in flight per integration.
+	KomboConcurrency int
+	// ReconcileInterval is how often open orders are read back from Kombo;
+	// zero: never.
+	ReconcileInterval time.Duration
+
+	// The candidate side: see Candidates, whose fields these are.
+	Mailer          Mailer // nil: invitations are not e-mailed
+	Catalogue       *orders.Catalogue
+	PublicURL       string
+	InviteTTL       time.Duration
+	ReminderAfter   time.Duration
+	ExpiryWriteback bool
+	Vendor          *Vendor
+
+	// Retention is when personal data is erased, checked every
+	// RetentionInterval.
+	Retention         store.Retention
+	RetentionInterval time.Duration
+	// HeartbeatInterval is the period of the heartbeat job.
+	HeartbeatInterval time.Duration
+
+	// How River works the jobs: see Config.
+	Retry       RetryPolicy
+	Name        string
+	RescueAfter time.Duration
+	MaxWorkers  int
+}
+
+// Service is assessgate's jobs: every worker and periodic job registered on
+// one River client. Make it with New, then Start it.
+type Service struct {
+	client *Client
+	// Reconciler reads open orders back from Kombo, on request too.
+	Reconciler *Reconciler
+	// Retention erases personal data that is due, on request too.
+	Retention *Retention
+}
+
+// New registers every worker and periodic job of assessgate and returns
+// the service, not started.
+func New(cfg ServiceConfig) (*Service, error) {
+	if cfg.Retry.Base <= 0 {
+		cfg.Retry.Base = time.Second
+	}
+	if cfg.Retry.Max <= 0 {
+		cfg.Retry.Max = time.Hour
+	}
+	st, logger := cfg.Store, cfg.Logger
+	limiter := NewLimiter(max(cfg.KomboConcurrency, 1))
+	reconciler := &Reconciler{Store: st, Kombo: cfg.Kombo, Catalogue: cfg.Catalogue, Limiter: limiter, Logger: logger}
+	retention := &Retention{Store: st, Policy: cfg.Retention, Logger: logger}
+	candidates := &Candidates{
+		Store: st, Logger: logger, Queue: cfg.Queue, Retry: cfg.Retry,
+		Mailer: cfg.Mailer, Catalogue: cfg.Catalogue, PublicURL: cfg.PublicURL,
+		InviteTTL: cfg.InviteTTL, ReminderAfter: cfg.ReminderAfter,
+		ExpiryWriteback: cfg.ExpiryWriteback, Vendor: cfg.Vendor,
+	}
+
+	workers := river.NewWorkers()
+	candidates.AddWorkers(workers)
+	river.AddWorker(workers, &WritebackWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger,
+		Vendor: candidates.Vendor, Queue: cfg.Queue})
+	river.AddWorker(workers, &PushPackagesWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger})
+	river.AddWorker(workers, &ReconcileWorker{Reconciler: reconciler})
+	river.AddWorker(workers, &ReconcileIntegrationWorker{Reconciler: reconciler})
+	river.AddWorker(workers, &HeartbeatWorker{Logger: logger})
+	river.AddWorker(workers, &RetentionWorker{Retention: retention})
+
+	periodic := []*river.PeriodicJob{Heartbeat(cfg.HeartbeatInterval), RetentionPeriodic(cfg.RetentionInterval)}
+	if cfg.ReconcileInterval > 0 && cfg.Kombo != nil {
+		periodic = append(periodic, ReconcilePeriodic(cfg.ReconcileInterval))
+	}
+	client, err := NewClient(Config{
+		DB: st.DB(), Store: st, Logger: logger, Workers: workers, PeriodicJobs: periodic, Clock: cfg.Clock,
+		Retry: cfg.Retry, Name: cfg.Name, RescueAfter: cfg.RescueAfter, MaxWorkers: cfg.MaxWorkers,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Service{client: client, Reconciler: reconciler, Retention: retention}, nil
+}
+
+// Client returns River's client, for the job views and dead letters.
+func (s *Service) Client() *Client { return s.client }
+
+// Start starts working jobs.
+func (s *Service) Start(ctx context.Context) error { return s.client.Start(ctx) }
+
+// Stop stops working jobs: running ones get until ctx is done, then are
+// cancelled (and retried later, by this replica or another) for up to 5 s.
+func (s *Service) Stop(ctx context.Context, logger *slog.Logger) error {
+	err := s.client.Stop(ctx)
+	if err == nil {
+		return nil
+	}
+	logger.Warn("jobs did not stop in time; cancelling them", "err", err)
+	hardCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.client.StopAndCancel(hardCtx)
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/assessgate/assessgate/internal/orders"
+)
+
+// AddEvent appends an event to an order's timeline, through Write.
+func (s *Store) AddEvent(ctx context.Context, orderID string, data orders.EventData) error {
+	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error { return s.addEvent(ctx, tx, orderID, data) })
+}
+
+// AddEventTx appends an event to an order's timeline inside tx.
+func (s *Store) AddEventTx(ctx context.Context, tx *sql.Tx, orderID string, data orders.EventData) error {
+	return s.addEvent(ctx, tx, orderID, data)
+}
+
+// AddEventsTx appends the event data[i] to the timeline of the order
+// orderIDs[i], for each order, inside tx, in one statement.
+func (s *Store) AddEventsTx(ctx context.Context, tx *sql.Tx, orderIDs []string, data []orders.EventData) error {
+	if len(orderIDs) == 0 {
+		return nil
+	}
+	now := s.nowMillis()
+	args := make([]any, 0, 4*len(orderIDs))
+	for i, id := range orderIDs {
+		detail, err := encodeEvent(data[i])
+		if err != nil {
+			return err
+		}
+		args = append(args, id, now, data[i].Kind(), detail)
+	}
+	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(orderIDs), 4), args...); err != nil {
+		return unavailable(fmt.Errorf("insert order events: %w", err))
+	}
+	return nil
+}
+
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID string, data orders.EventData) error {
+	detail, err := encodeEvent(data)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
+		orderID, s.nowMillis(), data.Kind(), detail)
+	if err != nil {
+		return unavailable(fmt.Errorf("insert order event: %w", err))
+	}
+	return nil
+}
+
+// encodeEvent returns the detail column of an event: the JSON of its data.
+func encodeEvent(data orders.EventData) (string, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return "", fmt.Errorf("encode %s event: %w", data.Kind(), err)
+	}
+	return string(b), nil
+}
+
+func (s *Store) findEvents(ctx context.Context, q querier, orderID string) ([]orders.Event, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, order_id, at, kind, detail FROM order_events WHERE order_id = $1 ORDER BY id", orderID)
+	if err != nil {
+		return nil, fmt.Errorf("find events: %w", err)
+	}
+	defer rows.Close()
+	var events []orders.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// scanEvent reads an event of the columns id, order_id, at, kind, detail.
+func scanEvent(rows *sql.Rows) (orders.Event, error) {
+	var (
+		e            orders.Event
+		at           int64
+		kind, detail string
+	)
+	if err := rows.Scan(&e.ID, &e.OrderID, &at, &kind, &detail); err != nil {
+		return e, err
+	}
+	e.At = fromMillis(at)
+	var err error
+	if e.Data, err = orders.DecodeEvent(kind, []byte(detail)); err != nil {
+		return e, fmt.Errorf("event %d: %w", e.ID, err)
+	}
+	return e, nil
+}
