@@ -12,15 +12,17 @@ import (
 // transaction takes them together (up to MaxItems), and returns each one's
 // outcome once its transaction is done.
 func IntakeTogether(s *Store, ctx context.Context, ins []*Intake) ([]*IntakeResult, []error) {
+	ws := make([]*intakeWrite, len(ins))
 	ps := make([]*pendingWrite, len(ins))
 	for i, in := range ins {
-		ps[i] = &pendingWrite{ctx: ctx, in: in, done: make(chan struct{})}
+		ws[i] = &intakeWrite{s: s, in: in}
+		ps[i] = s.group.pending(ctx, ws[i])
 	}
 	s.group.enqueue(ps...)
 	res, errs := make([]*IntakeResult, len(ps)), make([]error, len(ps))
 	for i, p := range ps {
 		<-p.done
-		res[i], errs[i] = p.res, p.err
+		res[i], errs[i] = ws[i].res, p.err
 	}
 	return res, errs
 }
@@ -29,7 +31,7 @@ func IntakeTogether(s *Store, ctx context.Context, ins []*Intake) ([]*IntakeResu
 func WriteTogether(s *Store, ctx context.Context, fns []func(ctx context.Context, tx *sql.Tx) error) []error {
 	ps := make([]*pendingWrite, len(fns))
 	for i, fn := range fns {
-		ps[i] = &pendingWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
+		ps[i] = s.writes.pending(ctx, writeFunc(fn))
 	}
 	s.writes.enqueue(ps...)
 	errs := make([]error, len(ps))

@@ -6,14 +6,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/assessgate/assessgate/internal/orders"
 )
 
 // GroupCommit configures how concurrent webhooks share transactions, and
@@ -72,15 +71,40 @@ type GroupCommitStats struct {
 	// broke a deadlock or a serialization conflict in their savepoint.
 	Retried int64
 	// Redone counts batches written again one webhook at a time after
-	// writing them a table at a time failed (see intakeSets).
+	// writing them a table at a time failed (see Store.intakeBatch).
 	Redone int64
 }
 
-// committer runs group commit for Store.Intake, or for Store.Write.
+// A committer runs the writes that arrive concurrently in shared
+// transactions: group commit. It knows nothing of what it writes beyond
+// what it is handed. Its contract:
+//
+//   - do queues a write for the next transaction and returns once that
+//     transaction has committed: with the write's own error (and its
+//     writes rolled back), or an unavailable error if the commit failed,
+//     when nothing of the transaction is stored.
+//   - A transaction holds up to MaxItems writes, sorted by their batch's
+//     key, so that all transactions write rows in one order.
+//   - The writes its batch says may go together are written together
+//     (groupBatch.together) when there are several; if that fails, the
+//     transaction is rolled back and begun again with every write alone.
+//   - Other writes, and all of them after such a failure, run alone, each
+//     in a savepoint of its own, so that one write's failure rolls back its
+//     own writes only.
+//   - Before the commit, the batch's committing step sees the writes that
+//     succeeded; its error fails the whole transaction.
+//   - A write that Postgres failed to break a deadlock or a serialization
+//     conflict is run again in a later transaction, up to maxTries times
+//     in all.
+//
+// It starts a goroutine when fewer than Committers run; they exit when the
+// queue is empty, so none outlives the work.
 type committer struct {
-	s    *Store
-	cfg  GroupCommit
-	pool *sql.DB // where its transactions run
+	cfg     GroupCommit
+	pool    *sql.DB // where its transactions run
+	dialect Dialect
+	logger  *slog.Logger
+	batch   groupBatch
 
 	mu      sync.Mutex
 	queue   []*pendingWrite
@@ -90,32 +114,68 @@ type committer struct {
 	transactions, items, largest, retried, redone atomic.Int64
 }
 
-// pendingWrite is one webhook, or another write, waiting for its
-// transaction.
-type pendingWrite struct {
-	ctx   context.Context
-	in    *Intake                                     // a webhook, or
-	fn    func(ctx context.Context, tx *sql.Tx) error // another write
-	tries int
+// A groupWrite is one write for a committer.
+type groupWrite interface {
+	// alone writes it in tx, in a savepoint the committer set: its error
+	// rolls back its own writes only. It must write through tx only, with
+	// the ctx it is given (which its caller's cancellation does not reach,
+	// as it would every write of the shared transaction), and may run
+	// again in a later transaction.
+	alone(ctx context.Context, tx *sql.Tx) error
+}
 
-	res  *IntakeResult
+// writeFunc is a groupWrite that is a function.
+type writeFunc func(ctx context.Context, tx *sql.Tx) error
+
+func (f writeFunc) alone(ctx context.Context, tx *sql.Tx) error { return f(ctx, tx) }
+
+// groupBatch is what a committer is handed to order, write together, and
+// finish the writes of a transaction.
+type groupBatch interface {
+	// key returns where w goes in its transaction (writes are sorted by
+	// it), and whether w may be written together with others.
+	key(w groupWrite) (k groupKey, together bool)
+	// together writes ws (two or more, sorted) in tx at once and returns
+	// each one's own error (nothing of such a write is stored), or an error
+	// for which tx is rolled back and every write written alone instead.
+	together(ctx context.Context, tx *sql.Tx, ws []groupWrite) ([]error, error)
+	// committing runs in tx before the commit with the writes that
+	// succeeded, in sorted order; its error fails the transaction.
+	committing(ctx context.Context, tx *sql.Tx, ws []groupWrite) error
+}
+
+// groupKey orders the writes of a transaction: by its first, then its
+// second string.
+type groupKey [2]string
+
+// pendingWrite is one write waiting for its transaction.
+type pendingWrite struct {
+	ctx      context.Context
+	w        groupWrite
+	key      groupKey
+	together bool
+	tries    int
+
 	err  error
 	done chan struct{}
 }
 
-// maxIntakeTries bounds how often a webhook is retried in a later
-// transaction after a deadlock or serialization failure.
-const maxIntakeTries = 3
+// maxTries bounds how often a write is run again in a later transaction
+// after a deadlock or serialization failure.
+const maxTries = 3
 
-func newCommitter(s *Store, cfg GroupCommit, pool *sql.DB) *committer {
-	def := DefaultGroupCommit(s.db.Dialect)
+// newGroupCommitter returns a committer whose transactions run in pool, on
+// a database of dialect d; zero fields of cfg take the defaults of
+// DefaultGroupCommit.
+func newGroupCommitter(cfg GroupCommit, pool *sql.DB, d Dialect, logger *slog.Logger, batch groupBatch) *committer {
+	def := DefaultGroupCommit(d)
 	if cfg.MaxItems <= 0 {
 		cfg.MaxItems = def.MaxItems
 	}
 	if cfg.Committers <= 0 {
 		cfg.Committers = def.Committers
 	}
-	if s.db.Dialect == SQLite {
+	if d == SQLite {
 		cfg.Committers = 1
 	}
 	// More would only wait for one of the pool's connections.
@@ -123,40 +183,33 @@ func newCommitter(s *Store, cfg GroupCommit, pool *sql.DB) *committer {
 	if cfg.MaxWait < 0 {
 		cfg.MaxWait = 0
 	}
-	return &committer{s: s, cfg: cfg, pool: pool, more: make(chan struct{}, 1)}
+	return &committer{cfg: cfg, pool: pool, dialect: d, logger: logger, batch: batch, more: make(chan struct{}, 1)}
 }
 
-// intake queues in for the next transaction and waits for its outcome. It
-// starts a committer goroutine when fewer than Committers run; committers
-// exit when the queue is empty, so none outlives the work.
-func (c *committer) intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
-	p := &pendingWrite{ctx: ctx, in: in, done: make(chan struct{})}
-	c.enqueue(p)
-	select {
-	case <-p.done:
-		return p.res, p.err
-	case <-ctx.Done():
-		// The webhook may still be committed; the caller is gone and will
-		// be told nothing was stored, which a redelivery makes true.
-		return nil, unavailable(fmt.Errorf("intake: %w", ctx.Err()))
-	}
-}
-
-// write runs fn in the next transaction, in a savepoint of its own, and
-// returns once that transaction is committed: fn's error if fn failed
-// (its writes rolled back), an unavailable error if the commit failed. fn
-// must write to the database only, and may be run again in a later
-// transaction after a deadlock; its ctx is not cancelled with the
-// caller's.
-func (c *committer) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	p := &pendingWrite{ctx: ctx, fn: fn, done: make(chan struct{})}
+// do runs w in the next transaction and returns once that transaction is
+// committed: w's error if w failed (its writes rolled back), an
+// unavailable error if the commit failed or ctx ended first (w may still
+// be committed then; the caller is gone and is told nothing was stored).
+func (c *committer) do(ctx context.Context, w groupWrite) error {
+	p := c.pending(ctx, w)
 	c.enqueue(p)
 	select {
 	case <-p.done:
 		return p.err
 	case <-ctx.Done():
-		return unavailable(fmt.Errorf("write: %w", ctx.Err()))
+		return unavailable(fmt.Errorf("group commit: %w", ctx.Err()))
 	}
+}
+
+// pending returns w, for ctx, ready to be queued.
+func (c *committer) pending(ctx context.Context, w groupWrite) *pendingWrite {
+	k, together := c.batch.key(w)
+	return &pendingWrite{ctx: ctx, w: w, key: k, together: together, done: make(chan struct{})}
+}
+
+// write runs fn in the next transaction, alone: see do.
+func (c *committer) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return c.do(ctx, writeFunc(fn))
 }
 
 func (c *committer) enqueue(ps ...*pendingWrite) {
@@ -190,7 +243,7 @@ func (c *committer) run() {
 	}
 }
 
-// take removes up to MaxItems webhooks from the queue, waiting up to MaxWait
+// take removes up to MaxItems writes from the queue, waiting up to MaxWait
 // for more when there are fewer. It returns nil, and counts this committer
 // out, when the queue is empty.
 func (c *committer) take() []*pendingWrite {
@@ -215,7 +268,7 @@ func (c *committer) take() []*pendingWrite {
 	for _, p := range c.queue[:n] {
 		if p.ctx.Err() != nil {
 			// The caller has gone before anything was written.
-			p.err = unavailable(fmt.Errorf("intake: %w", p.ctx.Err()))
+			p.err = unavailable(fmt.Errorf("group commit: %w", p.ctx.Err()))
 			close(p.done)
 			continue
 		}
@@ -228,24 +281,21 @@ func (c *committer) take() []*pendingWrite {
 	return batch
 }
 
-// commit stores a batch in one transaction: its order webhooks a table at a
-// time when it can (see intakeSets), otherwise each webhook in a savepoint
-// of its own, so that one webhook's failure rolls back only its own writes.
-// Every webhook is answered after the commit: with its own outcome if the
-// commit succeeded, and with an unavailable error if it did not, since then
-// nothing of the batch is stored.
+// commit stores a batch in one transaction: the writes that may go
+// together together when there are several, the others, or all of them if
+// that fails, each alone in a savepoint of its own. Every write is
+// answered after the commit: with its own outcome if the commit succeeded,
+// and with an unavailable error if it did not, since then nothing of the
+// batch is stored.
 func (c *committer) commit(batch []*pendingWrite) {
 	if len(batch) == 0 {
 		return
 	}
-	// The same order's webhooks go one after the other, and all
-	// transactions write rows in the same order, which keeps concurrent
-	// batches on Postgres (other committers, other replicas) from
-	// deadlocking on each other's rows in all but contrived cases.
+	// All transactions write rows in the same order, which keeps
+	// concurrent batches on Postgres (other committers, other replicas)
+	// from deadlocking on each other's rows in all but contrived cases.
 	slices.SortStableFunc(batch, func(a, b *pendingWrite) int {
-		ao, ae := a.sortKey()
-		bo, be := b.sortKey()
-		return cmp.Or(cmp.Compare(ao, bo), cmp.Compare(ae, be))
+		return cmp.Or(cmp.Compare(a.key[0], b.key[0]), cmp.Compare(a.key[1], b.key[1]))
 	})
 	c.items.Add(int64(len(batch)))
 	for {
@@ -254,27 +304,31 @@ func (c *committer) commit(batch []*pendingWrite) {
 			break
 		}
 	}
-	if setsEligible(batch) && c.commitOnce(batch, true) {
+	together := 0
+	for _, p := range batch {
+		if p.together {
+			together++
+		}
+	}
+	if together > 1 && c.commitOnce(batch, true) {
 		return
 	}
 	c.commitOnce(batch, false)
 }
 
 // commitOnce writes batch in one transaction and answers every write of it.
-// With sets, the order webhooks are written a table at a time
-// (Store.intakeSets), the other writes one by one; if that fails, the
-// transaction is rolled back, nothing is answered, and commitOnce returns
-// false for the batch to be written again one by one, each write in a
-// savepoint of its own, so that one write's failure rolls back only its own
-// rows.
-func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
+// With together, the writes that may go together are written together
+// (groupBatch.together), the others alone; if that fails, the transaction
+// is rolled back, nothing is answered, and commitOnce returns false for
+// the batch to be written again with every write alone.
+func (c *committer) commitOnce(batch []*pendingWrite, together bool) bool {
 	c.transactions.Add(1)
 	// Not any caller's context: one caller going away must not abort the
 	// others' transaction.
 	ctx := context.Background()
 	fail := func(err error) bool {
 		for _, p := range batch {
-			p.res, p.err = nil, err
+			p.err = err
 			close(p.done)
 		}
 		return true
@@ -284,44 +338,34 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 		return fail(unavailable(fmt.Errorf("begin: %w", err)))
 	}
 	var (
-		retry   []*pendingWrite
-		done    = make([]*pendingWrite, 0, len(batch))
-		created []*orders.Order
+		retry []*pendingWrite
+		done  = make([]*pendingWrite, 0, len(batch))
 	)
 	// Between two writes, the first's savepoint is released and the
 	// second's set; Postgres takes both in one round trip.
 	next := "RELEASE SAVEPOINT intake; SAVEPOINT intake"
-	if c.s.db.Dialect == SQLite {
+	if c.dialect == SQLite {
 		next = "" // two cached statements cost SQLite less than parsing one script
 	}
 	first := true
 	for _, p := range batch {
-		if sets && p.in != nil {
+		if together && p.together {
 			continue // below
 		}
-		p.res, p.err = nil, nil
+		p.err = nil
 		if err := c.savepoint(ctx, tx, first, next); err != nil {
 			tx.Rollback()
 			return fail(unavailable(fmt.Errorf("savepoint: %w", err)))
 		}
 		first = false
-		var (
-			res *IntakeResult
-			err error
-		)
-		if p.in != nil {
-			res, err = c.s.intake(context.WithoutCancel(p.ctx), tx, p.in)
-		} else {
-			err = p.fn(context.WithoutCancel(p.ctx), tx)
-		}
-		if err != nil {
+		if err := p.w.alone(context.WithoutCancel(p.ctx), tx); err != nil {
 			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT intake"); rerr != nil {
 				// The database rolled the whole transaction back (SQLite
 				// does on a full disk or an I/O error).
 				tx.Rollback()
 				return fail(unavailable(fmt.Errorf("%w (then: %v)", err, rerr)))
 			}
-			if isConflict(err) && p.tries+1 < maxIntakeTries {
+			if isConflict(err) && p.tries+1 < maxTries {
 				p.tries++
 				retry = append(retry, p)
 			} else {
@@ -329,11 +373,7 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 				done = append(done, p)
 			}
 		} else {
-			p.res = res
 			done = append(done, p)
-			if res != nil && res.created() {
-				created = append(created, res.Order)
-			}
 		}
 	}
 	if !first {
@@ -342,23 +382,36 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 			return fail(unavailable(fmt.Errorf("release savepoint: %w", err)))
 		}
 	}
-	if sets {
-		made, err := c.s.intakeSets(ctx, tx, batch)
+	if together {
+		var (
+			ws []groupWrite
+			ps []*pendingWrite
+		)
+		for _, p := range batch {
+			if p.together {
+				ws, ps = append(ws, p.w), append(ps, p)
+			}
+		}
+		errs, err := c.batch.together(ctx, tx, ws)
 		if err != nil {
 			tx.Rollback()
 			c.redone.Add(1)
-			c.s.logger.Warn("group commit: writing a batch a table at a time failed; writing it one webhook at a time",
-				"webhooks", len(batch), "err", err)
+			c.logger.Warn("group commit: writing a batch together failed; writing each of its writes alone",
+				"writes", len(ws), "err", err)
 			return false
 		}
-		created = append(created, made...)
-		for _, p := range batch {
-			if p.in != nil {
-				done = append(done, p)
-			}
+		for i, p := range ps {
+			p.err = errs[i]
+			done = append(done, p)
 		}
 	}
-	if err := c.s.ordersCreated(ctx, tx, created); err != nil {
+	var ok []groupWrite
+	for _, p := range batch {
+		if p.err == nil && !slices.Contains(retry, p) {
+			ok = append(ok, p.w)
+		}
+	}
+	if err := c.batch.committing(ctx, tx, ok); err != nil {
 		tx.Rollback()
 		return fail(err)
 	}
@@ -375,18 +428,8 @@ func (c *committer) commitOnce(batch []*pendingWrite, sets bool) bool {
 	return true
 }
 
-// sortKey orders the writes of a batch: webhooks by order and event id,
-// after the other writes.
-func (p *pendingWrite) sortKey() (orderID, eventID string) {
-	if p.in == nil {
-		return "", ""
-	}
-	orderID, _ = webhookRefs(p.in.Webhook)
-	return orderID, p.in.Webhook.ID
-}
-
-// savepoint sets the savepoint of the next webhook, releasing the previous
-// webhook's first unless this is the first; next, if not empty, does both in
+// savepoint sets the savepoint of the next write, releasing the previous
+// write's first unless this is the first; next, if not empty, does both in
 // one statement.
 func (c *committer) savepoint(ctx context.Context, tx *sql.Tx, first bool, next string) error {
 	var err error

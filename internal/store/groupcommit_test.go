@@ -313,14 +313,16 @@ func TestGroupCommit_AddEventShares(t *testing.T) {
 	})
 }
 
-// TestGroupCommit_SetsMatchOneByOne sends the same webhooks to two stores:
-// to one in a single batch, which group commit writes a table at a time,
-// and to the other one at a time, each in a transaction of its own, in the
-// batch's order. Every answer and every row must be the same: new orders,
-// redeliveries within the batch and of earlier events, a second event for
-// an order, inline orders with their links, an erased order's redelivery
-// and an integration that takes no orders.
-func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
+// TestGroupCommit_BatchMatchesBatchesOfOne sends the same webhooks to two
+// stores: to one in a single batch, which group commit writes a table at a
+// time, and to the other one at a time, each a batch of one in a
+// transaction of its own, in the order the batch is written in. Every
+// answer and every row must be the same: new orders, redeliveries within
+// the batch and of earlier events, a second event for an order, inline
+// orders with their links, an erased order's redelivery, integrations
+// created, deleted and changing state (one of them refusing a later order
+// of the batch), an integration that takes no orders, and other events.
+func TestGroupCommit_BatchMatchesBatchesOfOne(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
 			fresh := func(opts ...func(*store.Config)) *store.Store {
@@ -336,9 +338,11 @@ func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 			batched, single := fresh(), fresh(withGroupCommit(store.GroupCommit{MaxItems: 1}))
 
 			ctx := context.Background()
-			inactive := `{"id":"ev-off","type":"integration-state-changed","data":{"integration_id":"lever:off","integration_tool":"lever",
-				"integration_category":"ATS","state":"INACTIVE","end_user":{"organization_name":"Org","creator_email":null,"origin_id":null}}}`
-			before := []*store.Intake{gcIntake(t, "pre", "greenhouse:a"), gcIntake(t, "gone", "greenhouse:a"), parseIntake(t, inactive)}
+			integration := func(eventID, typ, id, state string) *store.Intake {
+				return integrationIntake(t, eventID, typ, id, state)
+			}
+			off := integration("ev-off", kombo.EventIntegrationStateChanged, "lever:off", kombo.IntegrationStateInactive)
+			before := []*store.Intake{gcIntake(t, "pre", "greenhouse:a"), gcIntake(t, "gone", "greenhouse:a"), off}
 			for _, st := range []*store.Store{batched, single} {
 				for _, in := range before {
 					if _, err := st.Intake(ctx, in); err != nil {
@@ -361,6 +365,7 @@ func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 				w.ID = eventID
 				return &store.Intake{Webhook: &w, Body: in.Body}
 			}
+			closing := integration("ev-closing", kombo.EventIntegrationStateChanged, "greenhouse:closing", kombo.IntegrationStateInactive)
 			ins := []*store.Intake{
 				gcIntake(t, "new-1", "greenhouse:a"),
 				gcIntake(t, "new-1", "greenhouse:a"),                      // the same event twice in one batch
@@ -371,10 +376,21 @@ func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 				inline("inline-1", "token-1"),
 				gcIntake(t, "new-2", "greenhouse:a"),
 				gcIntake(t, "refused", "lever:off"),
+				gcIntake(t, "late", "greenhouse:closing"), // refused: its integration stops in this batch
+				closing,
+				closing, // twice in one batch
+				off,     // an earlier integration event again
+				integration("ev-made", kombo.EventIntegrationCreated, "ashby:made", ""),
+				gcIntake(t, "made-1", "ashby:made"),
+				integration("ev-ended", kombo.EventIntegrationDeleted, "workday:ended", ""),
+				webhookIntake(t, "ev-flow", kombo.EventConnectionFlowFailed, map[string]any{"integration_tool": "workday"}),
 			}
 			answer := func(res *store.IntakeResult, err error) string {
-				if err != nil {
+				switch {
+				case err != nil:
 					return "error " + string(orders.ErrorCode(err))
+				case res.Order == nil:
+					return fmt.Sprintf("no order duplicate=%v", res.Duplicate)
 				}
 				return fmt.Sprintf("order %s %s duplicate=%v erased=%v", res.Order.ID, res.Order.State, res.Duplicate, res.Order.ErasedAt != nil)
 			}
@@ -391,14 +407,20 @@ func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 			}
 
 			// One at a time, in the order the batch was written: by order
-			// id, then event id.
+			// id (none, for webhooks about no order), then event id.
+			orderID := func(w *kombo.Webhook) string {
+				if w.Order == nil {
+					return ""
+				}
+				return w.Order.ID
+			}
 			order := make([]int, len(ins))
 			for i := range order {
 				order[i] = i
 			}
 			slices.SortStableFunc(order, func(a, b int) int {
 				wa, wb := ins[a].Webhook, ins[b].Webhook
-				return cmp.Or(cmp.Compare(wa.Order.ID, wb.Order.ID), cmp.Compare(wa.ID, wb.ID))
+				return cmp.Or(cmp.Compare(orderID(wa), orderID(wb)), cmp.Compare(wa.ID, wb.ID))
 			})
 			want := make([]string, len(ins))
 			for _, i := range order {
@@ -423,11 +445,18 @@ func TestGroupCommit_SetsMatchOneByOne(t *testing.T) {
 					t.Errorf("event %s: batched %q; one by one %q", id, gotBy[id], w)
 				}
 			}
+			// The batch is not trivially the same: it refused what it must.
+			for id, w := range map[string]string{"ev-refused": "error unprocessable", "ev-late": "error unprocessable", "ev-made-1": "order made-1 received duplicate=false erased=false"} {
+				if a := gotBy[id]; len(a) != 1 || a[0] != w {
+					t.Errorf("event %s: batched %q; want %q", id, a, w)
+				}
+			}
 			for _, q := range []string{
 				"SELECT id, integration_id, state, source, COALESCE(event_id, ''), email, data, COALESCE(erased_at, 0) FROM orders ORDER BY id",
-				"SELECT id, type, COALESCE(order_id, ''), body FROM webhook_events ORDER BY id",
+				"SELECT id, type, COALESCE(order_id, ''), COALESCE(integration_id, ''), body FROM webhook_events ORDER BY id",
 				"SELECT order_id, kind, detail FROM order_events ORDER BY order_id, id",
 				"SELECT token_hash, order_id FROM links ORDER BY token_hash",
+				"SELECT id, tool, state, COALESCE(setup_status, ''), COALESCE(deleted_at, 0), updated_at FROM integrations ORDER BY id",
 			} {
 				b, s := dumpRows(t, batched, q), dumpRows(t, single, q)
 				if !slices.Equal(b, s) {

@@ -38,10 +38,11 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // it causes, and returns once that transaction is committed. Redeliveries of
 // an event and new events for a known order change nothing but the timeline.
 //
-// Concurrent calls share transactions (see GroupCommit): each webhook is
-// written in a savepoint of its own, so that one failing webhook leaves the
-// others of its transaction unharmed, and each call returns after the
-// transaction holding its webhook commits.
+// Concurrent calls share transactions (see GroupCommit), which store their
+// webhooks together, a table at a time; if that fails, each webhook is
+// written again alone, in a savepoint of its own, so that one failing
+// webhook leaves the others of its transaction unharmed. Each call returns
+// after the transaction holding its webhook commits.
 //
 // The orders a transaction created are emitted together, as one
 // OrdersCreated; a stored integration-created webhook emits
@@ -52,12 +53,16 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // error for which IsUnavailable is true when the database cannot commit.
 func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
 	if s.group.cfg.MaxItems > 1 {
-		return s.group.intake(ctx, in)
+		w := &intakeWrite{s: s, in: in}
+		if err := s.group.do(ctx, w); err != nil {
+			return nil, err
+		}
+		return w.res, nil
 	}
 	var res *IntakeResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if res, err = s.intake(ctx, tx, in); err != nil {
+		if res, err = s.intakeOne(ctx, tx, in); err != nil {
 			return err
 		}
 		if res.created() {
@@ -71,45 +76,138 @@ func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
 	return res, nil
 }
 
-func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResult, error) {
-	w := in.Webhook
-	now := s.nowMillis()
-	orderID, integrationID := webhookRefs(w)
-	// Rows affected, not RETURNING, tells whether a row was inserted: on
-	// SQLite a statement without rows to hand back costs less.
-	r, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-		w.ID, w.Type, nullString(orderID), nullString(integrationID), now, s.sealWebhookBody(w.ID, in.Body))
-	newEvent, err := inserted(r, err)
+// CreateOrder stores an order found other than through a webhook (by
+// reconciliation), through the same path as a webhook order: the same
+// dedupe, the same jobs (OrdersCreated). It reports whether the order was
+// new.
+func (s *Store) CreateOrder(ctx context.Context, o *kombo.Order, source orders.Source) (*orders.Order, bool, error) {
+	data, err := json.Marshal(o)
 	if err != nil {
-		return nil, unavailable(fmt.Errorf("insert webhook event: %w", err))
+		return nil, false, err
 	}
-
-	res := &IntakeResult{Duplicate: !newEvent}
-	switch {
-	case w.Order != nil:
-		o, created, err := s.createOrder(ctx, tx, w.Order, w.Data, webhookSource(w), w.ID, newEvent)
+	var out intakeOutcome
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		created, err := s.storeOrders(ctx, tx, []orderIntake{{order: o, data: data, source: source, out: &out}})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if in.TokenHash != "" && o.ErasedAt == nil {
-			if err := s.addLink(ctx, tx, o.ID, in.TokenHash); err != nil {
-				return nil, err
+		if out.err != nil {
+			return out.err
+		}
+		return s.ordersCreated(ctx, tx, created)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out.res.Order, !out.res.Duplicate, nil
+}
+
+// Webhooks are stored a table at a time, however many there are: one
+// multi-row INSERT for the webhook events, one for the orders, one for their
+// "received" timeline events. Written one by one, each webhook cost a
+// savepoint and four statements, and the statements' fixed cost was most of
+// what a webhook cost the database (docs/benchmarks.md). A single webhook is
+// a batch of one: there is no other path.
+//
+// Anything unusual for one webhook (an integration's event, a redelivery,
+// an inline order's link) is done for it alone, around those statements.
+
+// intakeOutcome is what storing one webhook of a batch came to: its result,
+// or the reason it was refused, in which case nothing of it is stored.
+type intakeOutcome struct {
+	res *IntakeResult
+	err error
+}
+
+// intakeOne stores one webhook in tx: a batch of one. Its error is the
+// webhook's, refusal or failure.
+func (s *Store) intakeOne(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResult, error) {
+	out, err := s.intakeBatch(ctx, tx, []*Intake{in})
+	if err != nil {
+		return nil, err
+	}
+	return out[0].res, out[0].err
+}
+
+// intakeBatch stores the webhooks of ins in tx and returns what came of each
+// one, in the order of ins. What it stores and answers is what storing them
+// one by one would: the webhooks other than orders first (an integration's
+// event decides whether the integration takes the orders after it), then
+// the orders, each kind in the order of ins. An error means tx must be
+// rolled back and nothing of the batch answered with it, but for a batch of
+// one, whose error it is.
+func (s *Store) intakeBatch(ctx context.Context, tx *sql.Tx, ins []*Intake) ([]intakeOutcome, error) {
+	out := make([]intakeOutcome, len(ins))
+	var (
+		others    []*Intake
+		othersOut []*intakeOutcome
+		ords      []orderIntake
+	)
+	for i, in := range ins {
+		w := in.Webhook
+		if w.Order == nil {
+			others, othersOut = append(others, in), append(othersOut, &out[i])
+			continue
+		}
+		ords = append(ords, orderIntake{order: w.Order, data: w.Data, source: webhookSource(w), in: in, out: &out[i]})
+	}
+	if err := s.intakeOthers(ctx, tx, others, othersOut); err != nil {
+		return nil, err
+	}
+	if _, err := s.storeOrders(ctx, tx, ords); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// intakeOthers stores the webhooks of ins, none about an order, setting
+// outs[i] for ins[i]: their events in one statement, then, for each event
+// stored for the first time, what an integration's event says.
+func (s *Store) intakeOthers(ctx context.Context, tx *sql.Tx, ins []*Intake, outs []*intakeOutcome) error {
+	if len(ins) == 0 {
+		return nil
+	}
+	now := s.nowMillis()
+	first := make([]bool, len(ins)) // the first of ins with its event id
+	seen := make(map[string]bool, len(ins))
+	rows := make([]any, 0, len(ins)*eventCols)
+	for i, in := range ins {
+		if first[i] = !seen[in.Webhook.ID]; first[i] {
+			seen[in.Webhook.ID] = true
+			rows = s.appendEvent(rows, in, now)
+		}
+	}
+	newEvents, err := s.insertIDs(ctx, tx, insertEvents, rows, eventCols)
+	if err != nil {
+		return unavailable(fmt.Errorf("insert webhook events: %w", err))
+	}
+	for i, in := range ins {
+		// A redelivered event was applied when it was first stored.
+		applied := first[i] && newEvents[in.Webhook.ID]
+		*outs[i] = intakeOutcome{res: &IntakeResult{Duplicate: !applied}}
+		if applied {
+			if err := s.applyIntegrationEvent(ctx, tx, in.Webhook); err != nil {
+				return err
 			}
 		}
-		res.Order, res.Duplicate = o, !created
-	case !newEvent:
-		// A redelivered integration event: already applied.
+	}
+	return nil
+}
+
+// applyIntegrationEvent stores what an integration's event says about it;
+// events of other types it ignores.
+func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.Webhook) error {
+	switch {
 	case w.IntegrationCreated != nil:
 		d := w.IntegrationCreated
 		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
 			OriginID: d.EndUser.OriginID, State: kombo.IntegrationStateActive,
 		}); err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.happened(ctx, tx, IntegrationCreated{IntegrationID: d.ID}); err != nil {
-			return nil, err
+			return err
 		}
 	case w.IntegrationDeleted != nil:
 		d := w.IntegrationDeleted
@@ -117,23 +215,166 @@ func (s *Store) intake(ctx context.Context, tx *sql.Tx, in *Intake) (*IntakeResu
 		if t, err := time.Parse(time.RFC3339, d.DeletedAt); err == nil {
 			deletedAt = t.UTC()
 		}
-		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
+		return s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
 			OriginID: d.EndUser.OriginID, State: orders.IntegrationDeleted, DeletedAt: &deletedAt,
-		}); err != nil {
-			return nil, err
-		}
+		})
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
-		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
+		return s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
 			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
-		}); err != nil {
-			return nil, err
+		})
+	}
+	return nil
+}
+
+// orderIntake is one order to store: a webhook's, or one found by
+// reconciliation.
+type orderIntake struct {
+	order  *kombo.Order
+	data   []byte // Kombo's order JSON as received, kept as it is
+	source orders.Source
+	in     *Intake        // the webhook that brought it; nil for reconciliation
+	out    *intakeOutcome // where what came of it goes
+
+	firstEvent bool // the first of the batch with its event id
+	firstOrder bool // the first of the batch with its order id
+}
+
+// eventID returns the id of the webhook event that brought the order, or "".
+func (it *orderIntake) eventID() string {
+	if it.in == nil {
+		return ""
+	}
+	return it.in.Webhook.ID
+}
+
+// storeOrders stores the orders of items in tx, with their webhooks'
+// events, a table at a time, setting each one's outcome, and returns the
+// orders it created. Of several items with one order id, the first creates
+// it and the others are its duplicates, on its timeline if their event is
+// new.
+func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake) ([]*orders.Order, error) {
+	taken := make([]*orderIntake, 0, len(items))
+	accepts := map[string]error{} // by integration id: nil, or why not
+	for i := range items {
+		it := &items[i]
+		id := it.order.IntegrationID
+		reason, seen := accepts[id]
+		if !seen {
+			integ, err := s.findIntegration(ctx, tx, id)
+			if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
+				return nil, err
+			}
+			reason = refuseOrders(integ, id)
+			accepts[id] = reason
+		}
+		if reason != nil {
+			*it.out = intakeOutcome{err: reason} // nothing stored
+			continue
+		}
+		taken = append(taken, it)
+	}
+	if len(taken) == 0 {
+		return nil, nil
+	}
+
+	now := s.nowMillis()
+	events := make([]any, 0, len(taken)*eventCols)
+	ords := make([]any, 0, len(taken)*orderCols)
+	seenEvent := make(map[string]bool, len(taken))
+	seenOrder := make(map[string]bool, len(taken))
+	for _, it := range taken {
+		o := it.order
+		if it.in != nil {
+			if it.firstEvent = !seenEvent[it.in.Webhook.ID]; it.firstEvent {
+				seenEvent[it.in.Webhook.ID] = true
+				events = s.appendEvent(events, it.in, now)
+			}
+		}
+		if it.firstOrder = !seenOrder[o.ID]; it.firstOrder {
+			seenOrder[o.ID] = true
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, it.data); err != nil {
+				return nil, fmt.Errorf("compact order data: %w", err)
+			}
+			ords = append(ords, o.ID, o.IntegrationID, o.PackageID, string(o.Status), string(orders.StateReceived),
+				string(it.source), nullString(it.eventID()), s.emailKey(o.Candidate.Email),
+				s.sealOrderData(o.ID, compact.Bytes()), now, now)
 		}
 	}
-	return res, nil
+	var newEvents map[string]bool
+	if len(events) > 0 {
+		var err error
+		if newEvents, err = s.insertIDs(ctx, tx, insertEvents, events, eventCols); err != nil {
+			return nil, unavailable(fmt.Errorf("insert webhook events: %w", err))
+		}
+	}
+	created, err := s.insertIDs(ctx, tx, insertOrders, ords, orderCols)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("insert orders: %w", err))
+	}
+
+	// The timeline: every created order's "received" first, in one
+	// statement, then what only some need, one by one.
+	received := make([]any, 0, len(created)*4)
+	var made []*orders.Order
+	for _, it := range taken {
+		o := it.order
+		if !it.firstOrder || !created[o.ID] {
+			continue
+		}
+		ev := orders.OrderReceived{EventID: it.eventID(), Source: it.source}
+		detail, err := encodeEvent(ev)
+		if err != nil {
+			return nil, err
+		}
+		received = append(received, o.ID, now, ev.Kind(), detail)
+		// What was just inserted, without reading it back: the intake's
+		// hottest path (docs/benchmarks.md).
+		stored := &orders.Order{Order: *o, State: orders.StateReceived, Source: it.source, EventID: it.eventID(),
+			CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now)}
+		*it.out = intakeOutcome{res: &IntakeResult{Order: stored}}
+		made = append(made, stored)
+	}
+	if len(received) > 0 {
+		if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(received)/4, 4), received...); err != nil {
+			return nil, unavailable(fmt.Errorf("insert order events: %w", err))
+		}
+	}
+	for _, it := range taken {
+		o := it.order
+		if it.out.res == nil { // not the item that created the order
+			if it.in != nil && it.firstEvent && newEvents[it.in.Webhook.ID] {
+				if err := s.addEvent(ctx, tx, o.ID, orders.OrderDuplicate{EventID: it.in.Webhook.ID, Source: it.source}); err != nil {
+					return nil, err
+				}
+				if err := s.forgetIfErased(ctx, tx, o.ID, it.in.Webhook.ID); err != nil {
+					return nil, err
+				}
+			}
+			stored, err := s.findOrder(ctx, tx, o.ID)
+			if err != nil {
+				return nil, err
+			}
+			*it.out = intakeOutcome{res: &IntakeResult{Order: stored, Duplicate: true}}
+		}
+		if it.in != nil && it.in.TokenHash != "" && it.out.res.Order.ErasedAt == nil {
+			if err := s.addLink(ctx, tx, o.ID, it.in.TokenHash); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return made, nil
+}
+
+// appendEvent appends the row of in's webhook event to rows.
+func (s *Store) appendEvent(rows []any, in *Intake, now int64) []any {
+	w := in.Webhook
+	orderID, integrationID := webhookRefs(w)
+	return append(rows, w.ID, w.Type, nullString(orderID), nullString(integrationID), now, s.sealWebhookBody(w.ID, in.Body))
 }
 
 // webhookRefs returns the order and integration a webhook is about.
@@ -151,79 +392,24 @@ func webhookRefs(w *kombo.Webhook) (orderID, integrationID string) {
 	return "", ""
 }
 
-// CreateOrder stores an order found other than through a webhook (by
-// reconciliation), through the same path as a webhook order: the same
-// dedupe, the same jobs (OrdersCreated). It reports whether the order was
-// new.
-func (s *Store) CreateOrder(ctx context.Context, o *kombo.Order, source orders.Source) (*orders.Order, bool, error) {
-	var (
-		stored  *orders.Order
-		created bool
-	)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		data, err := json.Marshal(o)
-		if err != nil {
-			return err
-		}
-		if stored, created, err = s.createOrder(ctx, tx, o, data, source, "", true); err != nil || !created {
-			return err
-		}
-		return s.ordersCreated(ctx, tx, []*orders.Order{stored})
-	})
-	return stored, created, err
+// webhookSource says where an order webhook's order came from.
+func webhookSource(w *kombo.Webhook) orders.Source {
+	if w.Type == kombo.EventInlineOrderReceived {
+		return orders.SourceInline
+	}
+	return orders.SourceWebhook
 }
 
-// createOrder inserts an order unless one with its id exists, and returns the
-// stored order and whether it was created. data is Kombo's order JSON as
-// received, kept as it is.
-func (s *Store) createOrder(ctx context.Context, tx *sql.Tx, ko *kombo.Order, data []byte, source orders.Source, eventID string, newEvent bool) (*orders.Order, bool, error) {
-	integ, err := s.findIntegration(ctx, tx, ko.IntegrationID)
-	if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
-		return nil, false, err
+// refuseOrders returns why integ (nil when unknown) takes no orders, or nil.
+func refuseOrders(integ *orders.Integration, id string) error {
+	if integ.AcceptsOrders() {
+		return nil
 	}
-	if err := refuseOrders(integ, ko.IntegrationID); err != nil {
-		return nil, false, err
+	state := "inactive"
+	if integ.State == orders.IntegrationDeleted {
+		state = "deleted"
 	}
-
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, data); err != nil {
-		return nil, false, fmt.Errorf("compact order data: %w", err)
-	}
-	now := s.nowMillis()
-	r, err := tx.ExecContext(ctx, `INSERT INTO orders
-		(id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-		ON CONFLICT (id) DO NOTHING`,
-		ko.ID, ko.IntegrationID, ko.PackageID, string(ko.Status), string(orders.StateReceived), string(source),
-		nullString(eventID), s.emailKey(ko.Candidate.Email), s.sealOrderData(ko.ID, compact.Bytes()), now)
-	created, err := inserted(r, err)
-	if err != nil {
-		return nil, false, unavailable(fmt.Errorf("insert order: %w", err))
-	}
-
-	switch {
-	case created:
-		if err := s.addEvent(ctx, tx, ko.ID, orders.OrderReceived{EventID: eventID, Source: source}); err != nil {
-			return nil, false, err
-		}
-	case newEvent && eventID != "":
-		if err := s.addEvent(ctx, tx, ko.ID, orders.OrderDuplicate{EventID: eventID, Source: source}); err != nil {
-			return nil, false, err
-		}
-		if err := s.forgetIfErased(ctx, tx, ko.ID, eventID); err != nil {
-			return nil, false, err
-		}
-	}
-	var o *orders.Order
-	if created {
-		// What was just inserted, without reading it back: the intake's
-		// hottest path (docs/benchmarks.md).
-		o = &orders.Order{Order: *ko, State: orders.StateReceived, Source: source, EventID: eventID,
-			CreatedAt: fromMillis(now), UpdatedAt: fromMillis(now)}
-	} else if o, err = s.findOrder(ctx, tx, ko.ID); err != nil {
-		return nil, false, err
-	}
-	return o, created, nil
+	return orders.Errorf(orders.EUNPROCESSABLE, "The integration %s is %s; assessgate takes no orders for it.", id, state)
 }
 
 func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash string) error {
@@ -234,14 +420,79 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 	return s.addEvent(ctx, tx, orderID, orders.LinkIssued{})
 }
 
-// inserted reports whether an INSERT … ON CONFLICT DO NOTHING inserted its
-// row.
-func inserted(r sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, err
+// The statements of the intake, without their VALUES rows (and, for
+// insertIDs, without RETURNING), and their columns.
+const (
+	insertEvents = `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES %s
+		ON CONFLICT (id) DO NOTHING`
+	eventCols    = 6
+	insertOrders = `INSERT INTO orders
+		(id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at) VALUES %s
+		ON CONFLICT (id) DO NOTHING`
+	orderCols      = 11
+	insertTimeline = `INSERT INTO order_events (order_id, at, kind, detail) VALUES %s`
+)
+
+// Group commit (see committer) writes the store's writes: intakeWrite, a
+// webhook, and writeFunc, a job's write (Store.Write). storeBatch tells it
+// how they go together.
+
+// intakeWrite is a webhook for group commit, and what came of it.
+type intakeWrite struct {
+	s   *Store
+	in  *Intake
+	res *IntakeResult
+}
+
+// alone stores the webhook as a batch of one.
+func (w *intakeWrite) alone(ctx context.Context, tx *sql.Tx) (err error) {
+	w.res, err = w.s.intakeOne(ctx, tx, w.in)
+	return err
+}
+
+// storeBatch is the store's groupBatch: a transaction's webhooks go after
+// its other writes, by order and event id, and are written together by
+// intakeBatch; the orders they created are emitted as one OrdersCreated.
+type storeBatch struct{ s *Store }
+
+// newCommitter returns a committer of the store's writes.
+func newCommitter(s *Store, g GroupCommit, pool *sql.DB) *committer {
+	return newGroupCommitter(g, pool, s.db.Dialect, s.logger, storeBatch{s})
+}
+
+func (b storeBatch) key(w groupWrite) (groupKey, bool) {
+	iw, ok := w.(*intakeWrite)
+	if !ok {
+		return groupKey{}, false
 	}
-	n, err := r.RowsAffected()
-	return n == 1, err
+	orderID, _ := webhookRefs(iw.in.Webhook)
+	return groupKey{orderID, iw.in.Webhook.ID}, true
+}
+
+func (b storeBatch) together(ctx context.Context, tx *sql.Tx, ws []groupWrite) ([]error, error) {
+	ins := make([]*Intake, len(ws))
+	for i, w := range ws {
+		ins[i] = w.(*intakeWrite).in
+	}
+	out, err := b.s.intakeBatch(ctx, tx, ins)
+	if err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		w.(*intakeWrite).res, errs[i] = out[i].res, out[i].err
+	}
+	return errs, nil
+}
+
+func (b storeBatch) committing(ctx context.Context, tx *sql.Tx, ws []groupWrite) error {
+	var created []*orders.Order
+	for _, w := range ws {
+		if iw, ok := w.(*intakeWrite); ok && iw.res.created() {
+			created = append(created, iw.res.Order)
+		}
+	}
+	return b.s.ordersCreated(ctx, tx, created)
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
