@@ -105,9 +105,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	svc, err := jobs.New(jobs.ServiceConfig{
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
-		Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
-		InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
-		ExpiryWriteback: cfg.Candidates.ExpiryWriteback, Vendor: vendor,
+		Candidates: jobs.CandidateSettings{
+			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
+			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
+			ExpiryWriteback: cfg.Candidates.ExpiryWriteback, Vendor: vendor,
+		},
 		Retention: cfg.Privacy.policy(), RetentionInterval: cfg.Privacy.RetentionInterval,
 		HeartbeatInterval: cfg.HeartbeatInterval,
 		Retry:             jobs.RetryPolicy{Base: cfg.RetryBase, Max: time.Hour},

@@ -33,9 +33,21 @@ var _ Mailer = (*mail.Mailer)(nil)
 // and tells the vendor's platform. Its workers are registered by
 // AddWorkers.
 type Candidates struct {
+	CandidateSettings
+
 	Store  *store.Store
 	Logger *slog.Logger
+	// Queue inserts the jobs that these jobs cause (NewQueue).
+	Queue *Client
+	// Retry is the backoff of the jobs (the client's), by which an order
+	// whose invitation failed in an InviteManyArgs job is tried again.
+	Retry RetryPolicy
 
+	parallel *Limiter // made by AddWorkers
+}
+
+// CandidateSettings is how the candidate side works.
+type CandidateSettings struct {
 	// Mailer sends the e-mails. Nil means assessgate does not e-mail
 	// candidates (no SMTP): invitations are recorded as skipped, orders stay
 	// received and the vendor's platform invites, learning of each order
@@ -60,17 +72,9 @@ type Candidates struct {
 	// Vendor sends events to the vendor's platform; nil sends none.
 	Vendor *Vendor
 
-	// Queue inserts the jobs that these jobs cause (NewQueue).
-	Queue *Client
-
 	// MaxParallel bounds the invitations of new orders (InviteManyArgs
 	// jobs) in flight at once; zero means DefaultMaxParallel.
 	MaxParallel int
-	// Retry is the backoff of the jobs (the client's), by which an order
-	// whose invitation failed in an InviteManyArgs job is tried again.
-	Retry RetryPolicy
-
-	parallel *Limiter // made by AddWorkers
 }
 
 // AddWorkers registers the workers of the invitation, reminder, expiry and

@@ -121,12 +121,12 @@ func newEnv(t *testing.T, d storetest.Database, vendorURL string) *env {
 		return events.Happened(ctx, tx, ev)
 	})})
 	e.st = st
-	e.c = &jobs.Candidates{
-		Store: st, Logger: logger, Mailer: e.mailer, PublicURL: publicURL, Queue: queue,
+	e.c = &jobs.Candidates{Store: st, Logger: logger, Queue: queue, CandidateSettings: jobs.CandidateSettings{
+		Mailer: e.mailer, PublicURL: publicURL,
 		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TypeScript (60 min)"}}),
 		InviteTTL:     ttl,
 		ReminderAfter: remindAfter, ExpiryWriteback: true, Vendor: vendor,
-	}
+	}}
 	workers := river.NewWorkers()
 	e.c.AddWorkers(workers)
 	// Events pushes packages to a new integration.

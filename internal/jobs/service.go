@@ -8,7 +8,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/assessgate/assessgate/internal/clock"
-	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -30,14 +29,9 @@ type ServiceConfig struct {
 	// zero: never.
 	ReconcileInterval time.Duration
 
-	// The candidate side: see Candidates, whose fields these are.
-	Mailer          Mailer // nil: invitations are not e-mailed
-	Catalogue       *orders.Catalogue
-	PublicURL       string
-	InviteTTL       time.Duration
-	ReminderAfter   time.Duration
-	ExpiryWriteback bool
-	Vendor          *Vendor
+	// Candidates is how the candidate side works; its Catalogue names
+	// packages for the reconciliation too.
+	Candidates CandidateSettings
 
 	// Retention is when personal data is erased, checked every
 	// RetentionInterval.
@@ -74,14 +68,9 @@ func New(cfg ServiceConfig) (*Service, error) {
 	}
 	st, logger := cfg.Store, cfg.Logger
 	limiter := NewLimiter(max(cfg.KomboConcurrency, 1))
-	reconciler := &Reconciler{Store: st, Kombo: cfg.Kombo, Catalogue: cfg.Catalogue, Limiter: limiter, Logger: logger}
+	reconciler := &Reconciler{Store: st, Kombo: cfg.Kombo, Catalogue: cfg.Candidates.Catalogue, Limiter: limiter, Logger: logger}
 	retention := &Retention{Store: st, Policy: cfg.Retention, Logger: logger}
-	candidates := &Candidates{
-		Store: st, Logger: logger, Queue: cfg.Queue, Retry: cfg.Retry,
-		Mailer: cfg.Mailer, Catalogue: cfg.Catalogue, PublicURL: cfg.PublicURL,
-		InviteTTL: cfg.InviteTTL, ReminderAfter: cfg.ReminderAfter,
-		ExpiryWriteback: cfg.ExpiryWriteback, Vendor: cfg.Vendor,
-	}
+	candidates := &Candidates{CandidateSettings: cfg.Candidates, Store: st, Logger: logger, Queue: cfg.Queue, Retry: cfg.Retry}
 
 	workers := river.NewWorkers()
 	candidates.AddWorkers(workers)
