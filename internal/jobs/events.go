@@ -82,9 +82,6 @@ func (ev *Events) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error
 		}
 		return nil
 
-	case store.ResultDelivered:
-		return nil // the write-back job tells the vendor itself
-
 	case store.OrderStarted:
 		return ev.vendor.Enqueue(ctx, tx, ev.queue, EventOrderStarted, e.Order)
 

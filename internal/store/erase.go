@@ -61,12 +61,11 @@ func (s *Store) erase(ctx context.Context, tx *sql.Tx, e *orders.Erasure, ids []
 	if len(e.OrderIDs) == 0 {
 		return nil
 	}
-	erased := make([]*orders.Order, len(e.OrderIDs))
-	for i, id := range e.OrderIDs {
-		if erased[i], err = s.findOrder(ctx, tx, id); err != nil {
-			return err
-		}
+	erased, err := s.findOrders(ctx, tx, e.OrderIDs)
+	if err != nil {
+		return err
 	}
+	slices.SortFunc(erased, func(a, b *orders.Order) int { return strings.Compare(a.ID, b.ID) })
 	return s.happened(ctx, tx, OrdersErased{Orders: erased})
 }
 

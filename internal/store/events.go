@@ -50,12 +50,6 @@ type ResultAccepted struct {
 	Result *orders.Result
 }
 
-// ResultDelivered is emitted when Kombo took a result.
-type ResultDelivered struct {
-	Order  *orders.Order
-	Result *orders.Result
-}
-
 // OrderStarted is emitted when a candidate first opens a link of an order.
 type OrderStarted struct{ Order *orders.Order }
 
@@ -72,7 +66,6 @@ func (OrdersCreated) storeEvent()       {}
 func (IntegrationCreated) storeEvent()  {}
 func (PackagesChanged) storeEvent()     {}
 func (ResultAccepted) storeEvent()      {}
-func (ResultDelivered) storeEvent()     {}
 func (OrderStarted) storeEvent()        {}
 func (InvitationRequested) storeEvent() {}
 func (OrdersErased) storeEvent()        {}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,17 +33,24 @@ func (s *Store) FindOrderByID(ctx context.Context, id string) (*orders.Order, er
 // FindOrdersByIDs returns the orders of ids that exist, without their
 // timelines, in one query, in no particular order.
 func (s *Store) FindOrdersByIDs(ctx context.Context, ids []string) ([]*orders.Order, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	marks, args := inList(ids, 1)
-	rows, err := s.db.Reader.QueryContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE id IN ("+marks+")", args...)
-	if err != nil {
-		return nil, fmt.Errorf("find orders: %w", err)
-	}
-	out, err := s.scanOrders(rows)
-	if err != nil {
-		return nil, fmt.Errorf("find orders: %w", err)
+	return s.findOrders(ctx, s.db.Reader, ids)
+}
+
+// findOrders returns the orders of ids that exist, without their timelines,
+// in one query per eraseChunk ids, in no particular order.
+func (s *Store) findOrders(ctx context.Context, q querier, ids []string) ([]*orders.Order, error) {
+	var out []*orders.Order
+	for chunk := range slices.Chunk(ids, eraseChunk) {
+		marks, args := inList(chunk, 1)
+		rows, err := q.QueryContext(ctx, "SELECT "+orderColumns+" FROM orders WHERE id IN ("+marks+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("find orders: %w", err)
+		}
+		found, err := s.scanOrders(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find orders: %w", err)
+		}
+		out = append(out, found...)
 	}
 	return out, nil
 }

@@ -170,7 +170,7 @@ func (s *Store) scanResult(row scanner) (*orders.Result, error) {
 
 // MarkResultDelivered records that Kombo took result r (and so every earlier
 // result of its order), with Kombo's warnings, moves the order's Kombo
-// status to r's status when r closes the order, and emits ResultDelivered.
+// status to r's status when r closes the order.
 func (s *Store) MarkResultDelivered(ctx context.Context, r *orders.Result, warnings []string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.nowMillis()
@@ -191,10 +191,6 @@ func (s *Store) MarkResultDelivered(ctx context.Context, r *orders.Result, warni
 		if err := s.addEvent(ctx, tx, r.OrderID, orders.ResultDelivered{ResultID: r.ID, Status: r.Request.Status, Warnings: warnings}); err != nil {
 			return err
 		}
-		o, err := s.findOrder(ctx, tx, r.OrderID)
-		if err != nil {
-			return err
-		}
-		return s.happened(ctx, tx, ResultDelivered{Order: o, Result: r})
+		return nil
 	})
 }
