@@ -208,11 +208,12 @@ var (
 	}
 )
 
+var asciiLetters = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "é", "e", "è", "e", "á", "a", "í", "i", "ó", "o", "ñ", "n", "ł", "l")
+
 // emailLocal makes a name fit the local part of an address: ASCII letters
 // and hyphens, lower case.
 func emailLocal(s string) string {
-	r := strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "é", "e", "è", "e", "á", "a", "í", "i", "ó", "o", "ñ", "n", "ł", "l")
-	s = r.Replace(strings.ToLower(s))
+	s = asciiLetters.Replace(strings.ToLower(s))
 	var b strings.Builder
 	for _, c := range s {
 		if c >= 'a' && c <= 'z' || c == '-' {
