@@ -159,7 +159,7 @@ func (a *App) Run(ctx context.Context) error {
 		stopDebug, err := serveDebug(a.cfg.DebugAddr, logger)
 		if err != nil {
 			a.server.Shutdown(context.Background())
-			a.jobs.Stop(context.Background(), logger)
+			a.jobs.Stop(context.Background())
 			return fmt.Errorf("debug listener on %s: %w", a.cfg.DebugAddr, err)
 		}
 		defer stopDebug()
@@ -186,7 +186,7 @@ func (a *App) shutdown() error {
 	}
 	softCtx, cancelSoft := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancelSoft()
-	if err := a.jobs.Stop(softCtx, a.logger); err != nil {
+	if err := a.jobs.Stop(softCtx); err != nil {
 		errs = append(errs, fmt.Errorf("stop jobs: %w", err))
 	}
 	a.logger.Info("jobs stopped")

@@ -51,6 +51,7 @@ type ServiceConfig struct {
 // one River client. Make it with New, then Start it.
 type Service struct {
 	client *Client
+	logger *slog.Logger
 	// Reconciler reads open orders back from Kombo, on request too.
 	Reconciler *Reconciler
 	// Retention erases personal data that is due, on request too.
@@ -93,7 +94,7 @@ func New(cfg ServiceConfig) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{client: client, Reconciler: reconciler, Retention: retention}, nil
+	return &Service{client: client, logger: logger, Reconciler: reconciler, Retention: retention}, nil
 }
 
 // Client returns River's client, for the job views and dead letters.
@@ -104,12 +105,12 @@ func (s *Service) Start(ctx context.Context) error { return s.client.Start(ctx) 
 
 // Stop stops working jobs: running ones get until ctx is done, then are
 // cancelled (and retried later, by this replica or another) for up to 5 s.
-func (s *Service) Stop(ctx context.Context, logger *slog.Logger) error {
+func (s *Service) Stop(ctx context.Context) error {
 	err := s.client.Stop(ctx)
 	if err == nil {
 		return nil
 	}
-	logger.Warn("jobs did not stop in time; cancelling them", "err", err)
+	s.logger.Warn("jobs did not stop in time; cancelling them", "err", err)
 	hardCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return s.client.StopAndCancel(hardCtx)
