@@ -565,6 +565,11 @@ func TestCandidates_NoSMTP(t *testing.T) {
 	if status := a.api("POST", "/api/v1/orders/order-x/invite", nil, &e); status != http.StatusConflict || !strings.Contains(e.Error.Message, "ASSESSGATE_SMTP_URL") {
 		t.Errorf("POST invite without SMTP = %d %q; want 409 naming ASSESSGATE_SMTP_URL", status, e.Error.Message)
 	}
+	// The refusal leaves nothing behind: the request is not on the timeline.
+	var after orderView
+	if a.api("GET", "/api/v1/orders/order-x", nil, &after); after.has("invite.requested", nil) {
+		t.Errorf("timeline after a refused invitation = %+v; want no invite.requested", after.Timeline)
+	}
 }
 
 func TestServe_CandidateSettings(t *testing.T) {
