@@ -35,6 +35,7 @@ type App struct {
 	catalogue *orders.Catalogue
 	jobs      *jobs.Service
 	server    *server.Server
+	key       *keyCheck
 }
 
 // New opens the database (migrating it on SQLite, or on Postgres when
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	svc, err := jobs.New(jobs.ServiceConfig{
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
+		ParkedMaxAge: cfg.ParkedMaxAge,
 		Candidates: jobs.CandidateSettings{
 			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
 			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
@@ -125,7 +127,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	key := &keyCheck{kombo: komboClient, logger: logger}
 	srv := server.New(server.Config{
+		KomboKeyStatus: key.Status,
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
 		Now:          clock.Or(cfg.Clock).Now,
@@ -136,7 +140,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
 	}
-	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv}, nil
+	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, key: key}, nil
 }
 
 // Run binds the listener, starts the jobs, serves until ctx is done, then
@@ -144,6 +148,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 func (a *App) Run(ctx context.Context) error {
 	defer a.db.Close()
 	logger := a.logger
+	a.key.check(ctx)
 	if err := a.server.Open(a.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}

@@ -34,6 +34,9 @@ type Config struct {
 	KomboTimeout      time.Duration
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
+	// ParkedMaxAge bounds how long work waits parked (an integration's
+	// setup, KOMBO_API_KEY) before it becomes a dead letter; zero: 7 days.
+	ParkedMaxAge time.Duration
 
 	// Several replicas on one Postgres: see the README's "Postgres and
 	// replicas".

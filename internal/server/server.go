@@ -47,6 +47,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Retention runs retention passes on request; nil answers 503.
 	Retention *jobs.Retention
+	// KomboKeyStatus, if set, says what Kombo said of KOMBO_API_KEY at
+	// start-up ("ok", or what is wrong), shown in /readyz's body; it does
+	// not make the replica unready.
+	KomboKeyStatus func() string
 	// NoWriteRoute mounts POST /bench/no-write/webhooks/kombo: the webhook
 	// path with a store that writes nothing, to measure what storing
 	// costs (docs/benchmarks.md). The route is compiled only into a binary

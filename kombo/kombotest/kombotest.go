@@ -214,6 +214,24 @@ func (s *Server) AddIntegration(in kombo.Integration) {
 	s.integration(in.ID).info = clone(in)
 }
 
+// Setup statuses of an integration (kombo.Integration.SetupStatus). While
+// an integration's is not SetupCompleted, the fake refuses writes for it
+// (results, packages) with Kombo's 409 INTEGRATION.SETUP_* answers.
+const (
+	SetupIncomplete       = "INCOMPLETE"
+	SetupFinalSyncPending = "FINAL_SYNC_PENDING"
+	SetupCompleted        = "COMPLETED"
+)
+
+// SetSetupStatus changes an integration's setup status (one of the Setup
+// constants), as GET /integrations/{id} reports it and as writes for it are
+// answered; the integration is made if it is new.
+func (s *Server) SetSetupStatus(integrationID, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.integration(integrationID).info.SetupStatus = status
+}
+
 // AddOrder adds an order to an integration, created now by the fake's
 // clock, or replaces the order with the same id. The order is stored with
 // its IntegrationID set to integrationID.
