@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	key := &keyCheck{kombo: komboClient, logger: logger}
 	srv := server.New(server.Config{
 		KomboKeyStatus: key.Status,
-		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
+		Store:          st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
 		Now:          clock.Or(cfg.Clock).Now,
 		NoWriteRoute: cfg.NoWriteRoute,

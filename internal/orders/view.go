@@ -23,8 +23,8 @@ type View struct {
 	ClosedAt  *string `json:"closed_at"`
 	// Erased is true once the order's personal data was erased: Kombo's
 	// fields then hold ids only.
-	Erased   bool        `json:"erased"`
-	ErasedAt *string     `json:"erased_at,omitempty"`
+	Erased   bool    `json:"erased"`
+	ErasedAt *string `json:"erased_at,omitempty"`
 	// Writeback is set while the write-back of the order's result is
 	// parked (see Parked); absent otherwise.
 	Writeback *WritebackView `json:"writeback,omitempty"`
