@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	svc, err := jobs.New(jobs.ServiceConfig{
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
-		ParkedMaxAge: cfg.ParkedMaxAge,
+		ParkedMaxAge: cfg.ParkedMaxAge, ParkedCheckInterval: cfg.ParkedCheckInterval,
 		Candidates: jobs.CandidateSettings{
 			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
 			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,

@@ -73,7 +73,7 @@ func (ev *Events) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error
 		return nil
 
 	case store.IntegrationUsable:
-		return wake(ctx, ev.queue, tx, e.JobIDs)
+		return wake(ctx, ev.queue, tx, e.IntegrationID, e.JobIDs)
 
 	case store.PackagesChanged:
 		return ev.pushPackages(ctx, tx, e.IntegrationIDs...)

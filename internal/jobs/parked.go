@@ -135,12 +135,77 @@ func snoozes(job *rivertype.JobRow) int {
 	return md.Snoozes
 }
 
-// wake makes the jobs ids available now, in tx.
-func wake(ctx context.Context, queue *Client, tx *sql.Tx, ids []int64) error {
+// wake makes the parked jobs ids of an integration available now, in tx.
+// River leaves a running job alone, and a job that just parked is running
+// until River records its snooze: those go to a WakeParked job, which
+// tries again once they are no longer running, so that no wake-up is lost.
+func wake(ctx context.Context, queue *Client, tx *sql.Tx, integrationID string, ids []int64) error {
+	var later []int64
 	for _, id := range ids {
-		if _, err := queue.JobRetryTx(ctx, tx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+		row, err := queue.JobRetryTx(ctx, tx, id)
+		switch {
+		case errors.Is(err, river.ErrNotFound):
+		case err != nil:
 			return fmt.Errorf("wake parked job %d: %w", id, err)
+		case row.State == rivertype.JobStateRunning: // River returns it untouched
+			later = append(later, id)
 		}
+	}
+	if len(later) == 0 {
+		return nil
+	}
+	if _, err := queue.InsertTx(ctx, tx, WakeParkedArgs{IntegrationID: integrationID, JobIDs: later}, nil); err != nil {
+		return fmt.Errorf("enqueue wake of parked jobs: %w", err)
+	}
+	return nil
+}
+
+// WakeParkedArgs asks for parked jobs that were running when their
+// integration became usable to be woken once they are not.
+type WakeParkedArgs struct {
+	IntegrationID string  `json:"integration_id"`
+	JobIDs        []int64 `json:"job_ids"`
+}
+
+// Kind is River's name for the job.
+func (WakeParkedArgs) Kind() string { return "wake_parked" }
+
+// WakeParkedWorker wakes the jobs of WakeParkedArgs that are still parked.
+type WakeParkedWorker struct {
+	river.WorkerDefaults[WakeParkedArgs]
+	Store *store.Store
+}
+
+// Work wakes each job that is parked and waiting; while one still runs, it
+// fails, so that River tries again after a backoff.
+func (w *WakeParkedWorker) Work(ctx context.Context, job *river.Job[WakeParkedArgs]) error {
+	client := river.ClientFromContext[*sql.Tx](ctx)
+	parked, err := w.Store.ParkedWork(ctx, store.ParkedFilter{IntegrationID: job.Args.IntegrationID, Setup: true})
+	if err != nil {
+		return err
+	}
+	isParked := map[int64]bool{}
+	for _, p := range parked {
+		isParked[p.JobID] = true
+	}
+	running := 0
+	for _, id := range job.Args.JobIDs {
+		row, err := client.JobGet(ctx, id)
+		switch {
+		case errors.Is(err, river.ErrNotFound):
+			continue
+		case err != nil:
+			return err
+		case row.State == rivertype.JobStateRunning:
+			running++
+		case row.State == rivertype.JobStateScheduled && isParked[id]:
+			if _, err := client.JobRetry(ctx, id); err != nil && !errors.Is(err, river.ErrNotFound) {
+				return fmt.Errorf("wake parked job %d: %w", id, err)
+			}
+		}
+	}
+	if running > 0 {
+		return fmt.Errorf("%d parked jobs still running", running)
 	}
 	return nil
 }

@@ -90,6 +90,7 @@ func New(cfg ServiceConfig) (*Service, error) {
 		Vendor: candidates.Vendor, Queue: cfg.Queue, Parking: parking})
 	river.AddWorker(workers, &PushPackagesWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger, Parking: parking})
 	river.AddWorker(workers, &DiscoverIntegrationWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger, Parking: parking})
+	river.AddWorker(workers, &WakeParkedWorker{Store: st})
 	river.AddWorker(workers, &ParkedCheckWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger})
 	river.AddWorker(workers, &ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &ReconcileIntegrationWorker{Reconciler: reconciler})
