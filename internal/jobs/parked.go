@@ -76,6 +76,9 @@ func setupPending(err error) orders.Parked {
 // until the bound or, past it, a cancel after telling deadLetter (which may
 // be nil).
 func (pk *Parking) park(ctx context.Context, job *rivertype.JobRow, p orders.Parked, deadLetter func(ctx context.Context, reason string, err error)) error {
+	if pk == nil {
+		return fmt.Errorf("%s: %s (and no Parking to wait with)", p.Code, p.Reason)
+	}
 	p.JobID, p.Kind = job.ID, job.Kind
 	var refs jobRefs
 	_ = json.Unmarshal(job.EncodedArgs, &refs)
@@ -115,7 +118,7 @@ func (pk *Parking) settle(ctx context.Context, job *rivertype.JobRow, err error)
 	if errors.As(err, &pe) {
 		return pe.snooze
 	}
-	if snoozes(job) > 0 {
+	if pk != nil && snoozes(job) > 0 {
 		if uerr := pk.Store.Unpark(context.WithoutCancel(ctx), job.ID); uerr != nil {
 			pk.Logger.Error("unpark job", "job_id", job.ID, "err", uerr)
 			if err == nil {
