@@ -97,13 +97,7 @@ func (a *app) timeline(id string) ([]string, []map[string]any) {
 
 // resultRequests returns the result PUTs the fake received for an order.
 func resultRequests(fake *kombotest.Server, orderID string) []kombotest.Request {
-	var out []kombotest.Request
-	for _, r := range fake.Requests() {
-		if r.Method == "PUT" && r.Path == "/assessment/orders/"+orderID+"/result" {
-			out = append(out, r)
-		}
-	}
-	return out
+	return resultPuts(fake, orderID)
 }
 
 func TestResults_Delivered(t *testing.T) {

@@ -119,6 +119,11 @@ func NewServer() *Server {
 	return s
 }
 
+// Handler returns the fake's HTTP handler, to serve it on an address of
+// one's choosing as well (assessgate simulate does); URL stays the address
+// NewServer started.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
 // Close ends any delays in progress, dropping their connections, shuts the
 // server down and waits for its requests to finish.
 func (s *Server) Close() {
