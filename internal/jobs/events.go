@@ -72,7 +72,7 @@ func (ev *Events) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error
 		}
 		return nil
 
-	case store.IntegrationUsable:
+	case store.ParkedWake:
 		return wake(ctx, ev.queue, tx, e.IntegrationID, e.JobIDs)
 
 	case store.PackagesChanged:

@@ -27,7 +27,7 @@ import (
 // River until the bound (Parking.MaxAge) from when it first parked. It stays
 // River's job throughout, so none is lost; what wakes it early is River's
 // JobRetry, in the transaction that learns the integration is usable
-// (store.IntegrationUsable: an integration-state-changed webhook, or
+// (store.ParkedWake: an integration-state-changed webhook, or
 // ParkedCheckWorker's periodic GET /integrations/{id}), or, for work
 // waiting for the key, Service.Start with a key. A job that runs to an end
 // deletes its row; one that wakes past the bound becomes a dead letter.

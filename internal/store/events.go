@@ -44,10 +44,10 @@ type IntegrationCreated struct{ IntegrationID string }
 // it is to be fetched from Kombo (DiscoverIntegration).
 type IntegrationUnknown struct{ IntegrationID string }
 
-// IntegrationUsable is emitted when an integration became usable (active,
-// setup complete) while jobs were parked for its setup, with those jobs:
-// they are to run now. See Park.
-type IntegrationUsable struct {
+// ParkedWake is emitted, with the jobs parked for an integration, when
+// they are to run now: the integration became usable (active, setup
+// complete), or was deleted (they then skip). See Park.
+type ParkedWake struct {
 	IntegrationID string
 	JobIDs        []int64
 }
@@ -78,7 +78,7 @@ type OrdersErased struct{ Orders []*orders.Order }
 func (OrdersCreated) storeEvent()       {}
 func (IntegrationCreated) storeEvent()  {}
 func (IntegrationUnknown) storeEvent()  {}
-func (IntegrationUsable) storeEvent()   {}
+func (ParkedWake) storeEvent()          {}
 func (PackagesChanged) storeEvent()     {}
 func (ResultAccepted) storeEvent()      {}
 func (OrderStarted) storeEvent()        {}

@@ -46,7 +46,10 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 //
 // The orders a transaction created are emitted together, as one
 // OrdersCreated; a stored integration-created webhook emits
-// IntegrationCreated.
+// IntegrationCreated; orders of an integration never heard of emit
+// IntegrationUnknown; an integration-state-changed webhook that makes an
+// integration usable, or an integration-deleted one, emits ParkedWake when
+// work is parked for it.
 //
 // It returns an *orders.Error with EUNPROCESSABLE for an order of an
 // integration that is deleted or inactive (nothing is stored then), and an
@@ -215,10 +218,14 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		if t, err := time.Parse(time.RFC3339, d.DeletedAt); err == nil {
 			deletedAt = t.UTC()
 		}
-		return s.upsertIntegration(ctx, tx, &orders.Integration{
+		i := &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
 			OriginID: d.EndUser.OriginID, State: orders.IntegrationDeleted, DeletedAt: &deletedAt,
-		})
+		}
+		if err := s.upsertIntegration(ctx, tx, i); err != nil {
+			return err
+		}
+		return s.integrationUsable(ctx, tx, i) // its parked work runs, to skip
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
 		i := &orders.Integration{

@@ -14,7 +14,7 @@ import (
 // Parked work: jobs that wait, snoozed in River, for an integration's setup
 // or for KOMBO_API_KEY (see orders.Parked). A job parks itself with Park and
 // deletes its row with Unpark when it runs to an end; what wakes it is
-// IntegrationUsable (an integration-state-changed webhook, or RefreshIntegration
+// ParkedWake (an integration-state-changed webhook, or RefreshIntegration
 // after a periodic check) or, for ParkedNoAPIKey, the start of a replica
 // with the key.
 
@@ -193,13 +193,13 @@ func Usable(state, setupStatus string) bool {
 	return state == kombo.IntegrationStateActive && (setupStatus == "" || setupStatus == "COMPLETED")
 }
 
-// integrationUsable emits IntegrationUsable, in tx, with the jobs parked
-// for the integration's setup, if i is usable and any are.
+// integrationUsable emits ParkedWake, in tx, with the jobs parked
+// for the integration's setup, if i is usable (or deleted) and any are.
 func (s *Store) integrationUsable(ctx context.Context, tx *sql.Tx, i *orders.Integration) error {
-	if !Usable(i.State, i.SetupStatus) {
+	if !Usable(i.State, i.SetupStatus) && i.State != orders.IntegrationDeleted {
 		return nil
 	}
-	parked, err := s.parkedWork(ctx, tx, ParkedFilter{IntegrationID: i.ID, Setup: true})
+	parked, err := s.parkedWork(ctx, tx, ParkedFilter{IntegrationID: i.ID, Setup: i.State != orders.IntegrationDeleted})
 	if err != nil || len(parked) == 0 {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Store) integrationUsable(ctx context.Context, tx *sql.Tx, i *orders.Int
 	for n, p := range parked {
 		ids[n] = p.JobID
 	}
-	return s.happened(ctx, tx, IntegrationUsable{IntegrationID: i.ID, JobIDs: ids})
+	return s.happened(ctx, tx, ParkedWake{IntegrationID: i.ID, JobIDs: ids})
 }
 
 // integrationFromKombo is what GET /integrations/{id} says of one.
@@ -219,7 +219,7 @@ func integrationFromKombo(k *kombo.Integration) *orders.Integration {
 }
 
 // RefreshIntegration stores what Kombo's GET /integrations/{id} says of an
-// integration, and, if it is usable now, emits IntegrationUsable with the
+// integration, and, if it is usable now, emits ParkedWake with the
 // jobs parked for its setup, which wakes them.
 func (s *Store) RefreshIntegration(ctx context.Context, k *kombo.Integration) error {
 	return s.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
