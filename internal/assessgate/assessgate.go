@@ -201,7 +201,7 @@ func (a *App) shutdown() error {
 // newKomboClient returns Kombo's API client, or nil without an API key.
 func newKomboClient(cfg Config, m *metrics.Metrics, logger *slog.Logger) *kombo.Client {
 	if cfg.KomboAPIKey == "" {
-		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
+		logger.Warn("KOMBO_API_KEY is not set: results and package pushes are parked until assessgate runs with the key; orders are not reconciled")
 		return nil
 	}
 	c := kombo.NewClient(cfg.KomboAPIKey)

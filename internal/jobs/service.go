@@ -20,9 +20,9 @@ type ServiceConfig struct {
 	Logger *slog.Logger
 	Clock  clock.Clock // nil: the wall clock
 
-	// Kombo is Kombo's API; nil (no KOMBO_API_KEY) leaves results
-	// unwritten (their jobs retry), packages unpushed and orders
-	// unreconciled.
+	// Kombo is Kombo's API; nil (no KOMBO_API_KEY) parks write-backs,
+	// package pushes and integration discovery until a replica starts with
+	// the key (see Parking), and leaves orders unreconciled.
 	Kombo *kombo.Client
 	// KomboConcurrency bounds Kombo calls in flight per integration.
 	KomboConcurrency int
