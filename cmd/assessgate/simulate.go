@@ -87,14 +87,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		f.fs.Usage()
 		return fmt.Errorf("simulate: unknown event %q", event)
 	}
-	secret := ""
-	if list := splitList(*secrets); len(list) > 0 {
-		secret = list[0]
-	}
-	if secret == "" {
-		return errors.New("simulate: no secret: set --secret or KOMBO_WEBHOOK_SECRET to the secret assessgate checks")
-	}
-	webhookURL, err := webhookURL(*target)
+	webhookURL, secret, err := simulateTarget(*target, *secrets)
 	if err != nil {
 		return err
 	}
@@ -173,6 +166,19 @@ func sendWebhook(ctx context.Context, webhookURL, secret, typ, what string, body
 		return nil, fmt.Errorf("simulate: assessgate answered %s", resp.Status)
 	}
 	return answer, nil
+}
+
+// simulateTarget returns the webhook URL of assessgate's address target and
+// the secret to sign with: the first of secrets.
+func simulateTarget(target, secrets string) (hookURL, secret string, err error) {
+	if list := splitList(secrets); len(list) > 0 {
+		secret = list[0]
+	}
+	if secret == "" {
+		return "", "", errors.New("simulate: no secret: set --secret or KOMBO_WEBHOOK_SECRET to the secret assessgate checks")
+	}
+	hookURL, err = webhookURL(target)
+	return hookURL, secret, err
 }
 
 // webhookURL turns assessgate's address into its webhook URL; a URL with a

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,14 +50,7 @@ func runSimulateSetupPending(ctx context.Context, args []string, getenv func(str
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	secret := ""
-	if list := splitList(*secrets); len(list) > 0 {
-		secret = list[0]
-	}
-	if secret == "" {
-		return errors.New("simulate: no secret: set --secret or KOMBO_WEBHOOK_SECRET to the secret assessgate checks")
-	}
-	hookURL, err := webhookURL(*target)
+	hookURL, secret, err := simulateTarget(*target, *secrets)
 	if err != nil {
 		return err
 	}
