@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -137,8 +139,10 @@ func TestSimulate_SetupPending(t *testing.T) {
 	if len(list.Data) != 1 {
 		t.Fatalf("orders = %d; want 1", len(list.Data))
 	}
-	kinds, _ := a.timeline(list.Data[0].ID)
-	if !contains(kinds, "work.parked") || !contains(kinds, "result.delivered") {
-		t.Errorf("timeline = %v; want work.parked, then result.delivered", kinds)
-	}
+	// Kombo has the result when simulate ends; assessgate records it as
+	// delivered right after.
+	wait.For(t, 10*time.Second, "work.parked, then result.delivered on the timeline", func() bool {
+		kinds, _ := a.timeline(list.Data[0].ID)
+		return contains(kinds, "work.parked") && contains(kinds, "result.delivered")
+	})
 }
