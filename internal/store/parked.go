@@ -154,7 +154,18 @@ func (s *Store) ParkedWriteback(ctx context.Context, orderIDs ...string) (map[st
 
 // ParkedCounts returns how much work is parked, by kind.
 func (s *Store) ParkedCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.Reader.QueryContext(ctx, "SELECT kind, count(*) FROM parked_work GROUP BY kind")
+	return s.parkedCounts(ctx, "kind")
+}
+
+// ParkedCountsByIntegration returns how much work is parked, by
+// integration id: the integrations page's "parked work".
+func (s *Store) ParkedCountsByIntegration(ctx context.Context) (map[string]int, error) {
+	return s.parkedCounts(ctx, "integration_id")
+}
+
+// parkedCounts counts parked work by column (a constant of this file).
+func (s *Store) parkedCounts(ctx context.Context, column string) (map[string]int, error) {
+	rows, err := s.db.Reader.QueryContext(ctx, "SELECT "+column+", count(*) FROM parked_work GROUP BY "+column)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("count parked work: %w", err))
 	}
@@ -162,13 +173,13 @@ func (s *Store) ParkedCounts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	for rows.Next() {
 		var (
-			kind string
-			n    int
+			key string
+			n   int
 		)
-		if err := rows.Scan(&kind, &n); err != nil {
+		if err := rows.Scan(&key, &n); err != nil {
 			return nil, err
 		}
-		out[kind] = n
+		out[key] = n
 	}
 	return out, rows.Err()
 }

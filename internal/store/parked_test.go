@@ -132,6 +132,9 @@ func TestStore_Parked(t *testing.T) {
 		if err != nil || counts["writeback"] != 2 || counts["push_packages"] != 1 {
 			t.Errorf("ParkedCounts = %v, %v; want 2 write-backs, 1 push", counts, err)
 		}
+		if byInteg, err := st.ParkedCountsByIntegration(ctx); err != nil || len(byInteg) != 1 || byInteg[integ] != 3 {
+			t.Errorf("ParkedCountsByIntegration = %v, %v; want 3 for %s", byInteg, err, integ)
+		}
 		if list, _ := st.ParkedWork(ctx, store.ParkedFilter{Code: orders.ParkedNoAPIKey}); len(list) != 1 || list[0].JobID != 102 {
 			t.Errorf("ParkedWork(no key) = %+v; want job 102", list)
 		}
