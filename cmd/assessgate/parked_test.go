@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -178,6 +179,11 @@ func TestParked_NoAPIKey(t *testing.T) {
 		delete(env, "KOMBO_API_KEY")
 		a := startApp(t, dbURL, env)
 		placeOrder(t, a, fake, "order-nk")
+		// A new customer's integration: its package push parks too.
+		const gh = "greenhouse:8qTmYx3ZbPw2KcRvN5dLhJ4f"
+		if status, resp := a.webhook(fixture(t, "webhook-integration-created.json")); status != http.StatusOK {
+			t.Fatalf("integration-created = %d %s", status, resp)
+		}
 		status, got := putResult(t, a, "order-nk", fixture(t, "request-put-order-result-completed.json"))
 		if status != http.StatusAccepted {
 			t.Fatalf("PUT result = %d %v; want 202", status, got)
@@ -187,6 +193,9 @@ func TestParked_NoAPIKey(t *testing.T) {
 		if wb["status"] != "parked" || wb["code"] != "KOMBO_API_KEY_MISSING" || !strings.Contains(wb["reason"].(string), "KOMBO_API_KEY") {
 			t.Errorf("writeback = %v; want parked, naming KOMBO_API_KEY", wb)
 		}
+		wait.For(t, 10*time.Second, "the package push and the discovery parked", func() bool {
+			return a.parkedGauge("push_packages") == 1 && a.parkedGauge("discover_integration") == 1
+		})
 		if n := a.parkedGauge("writeback"); n != 1 {
 			t.Errorf("assessgate_parked_work{kind=writeback} = %d; want 1", n)
 		}
@@ -218,9 +227,16 @@ func TestParked_NoAPIKey(t *testing.T) {
 		wait.For(t, 10*time.Second, "nothing parked", func() bool {
 			return b.writeback("order-nk") == nil && b.count("parked_work", "") == 0
 		})
-		if n := b.parkedGauge("writeback"); n != 0 {
-			t.Errorf("assessgate_parked_work{kind=writeback} = %d; want 0", n)
+		for _, kind := range []string{"writeback", "push_packages", "discover_integration"} {
+			if n := b.parkedGauge(kind); n != 0 {
+				t.Errorf("assessgate_parked_work{kind=%s} = %d; want 0", kind, n)
+			}
 		}
+		wait.For(t, 10*time.Second, "the packages pushed to "+gh, func() bool {
+			return slices.ContainsFunc(fake.Requests(), func(r kombotest.Request) bool {
+				return r.Method == "PUT" && r.Path == "/assessment/packages" && r.Header.Get("X-Integration-Id") == gh
+			})
+		})
 		if n := b.count("integrations", "id = $1", testIntegration); n != 1 {
 			t.Errorf("integration %s stored = %d; want 1 (fetched once the key is there)", testIntegration, n)
 		}

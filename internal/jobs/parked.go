@@ -111,14 +111,15 @@ func (pk *Parking) park(ctx context.Context, job *rivertype.JobRow, p orders.Par
 }
 
 // settle is the end of a job that may have parked before: unless it parked
-// again (err is park's), its parked row, if any, goes. It returns River's
-// answer.
+// again (err is park's), its parked row, if any, goes. A job parked before
+// has been snoozed, or, if its replica died before River recorded the
+// snooze, runs again as a later attempt. It returns River's answer.
 func (pk *Parking) settle(ctx context.Context, job *rivertype.JobRow, err error) error {
 	var pe *parkedError
 	if errors.As(err, &pe) {
 		return pe.snooze
 	}
-	if pk != nil && snoozes(job) > 0 {
+	if pk != nil && (snoozes(job) > 0 || job.Attempt > 1) {
 		if uerr := pk.Store.Unpark(context.WithoutCancel(ctx), job.ID); uerr != nil {
 			pk.Logger.Error("unpark job", "job_id", job.ID, "err", uerr)
 			if err == nil {
