@@ -339,3 +339,23 @@ func (a *app) integrationSettled() {
 			WHERE kind IN ('discover_integration', 'push_packages') AND state IN ('available', 'running')`) == 0
 	})
 }
+
+// TestParked_ExpiryWithoutKey (issue 18): without KOMBO_API_KEY, the
+// CANCELLED write-back of an expired invitation is parked like a result's,
+// naming the key, and not tried.
+func TestParked_ExpiryWithoutKey(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		c := startCandidates(t, dbURL, 0, map[string]string{"KOMBO_API_KEY": ""})
+		c.order("ev-exp", "order-exp", "exp@example.com")
+		c.waitOrder("order-exp", "invited", func(o orderView) bool { return o.InvitedAt != nil })
+		c.advance(15 * 24 * time.Hour)
+		c.waitOrder("order-exp", "expired", func(o orderView) bool { return o.State == "expired" })
+		wait.For(t, 10*time.Second, "the expiry's write-back parked", func() bool { return c.app.writeback("order-exp") != nil })
+		if wb := c.app.writeback("order-exp"); wb["code"] != "KOMBO_API_KEY_MISSING" || !strings.Contains(wb["reason"].(string), "KOMBO_API_KEY") {
+			t.Errorf("writeback = %v; want parked, naming KOMBO_API_KEY", wb)
+		}
+		if len(c.kombo.Requests()) != 0 {
+			t.Errorf("Kombo heard %d requests without a key; want 0", len(c.kombo.Requests()))
+		}
+	})
+}
