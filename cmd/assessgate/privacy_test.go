@@ -223,7 +223,9 @@ func TestPrivacy_OrderFlow(t *testing.T) {
 			}
 			for _, path := range []string{"/api/v1/candidates/export", "/api/v1/candidates/erase"} {
 				for _, bad := range []string{`{}`, `{"email": ""}`, `{"mail": "erika@cand.example"}`, `not json`} {
-					var e struct{ Error struct{ Code, Message string } }
+					var e struct {
+						Error struct{ Code, Message string }
+					}
 					if status := c.api("POST", path, []byte(bad), &e); status != http.StatusBadRequest || e.Error.Code != "invalid" || e.Error.Message == "" {
 						t.Errorf("POST %s %s = %d %+v; want 400 naming the problem", path, bad, status, e)
 					}

@@ -75,7 +75,9 @@ func TestAPI_NotFoundIsJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		err = json.NewDecoder(resp.Body).Decode(&e)
 		resp.Body.Close()
 		if resp.StatusCode != tt.status || err != nil || e.Error.Code != tt.code || !strings.Contains(e.Error.Message, tt.path) ||

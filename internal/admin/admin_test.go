@@ -306,8 +306,8 @@ func TestSignIn_Throttled(t *testing.T) {
 	if refused == 0 || lastWait < 60 {
 		t.Errorf("60 wrong guesses from one client: %d refused, last wait %d s; want the wait to grow past a minute", refused, lastWait)
 	}
-	if lastWait > int(maxDelay.Seconds()) {
-		t.Errorf("wait %d s; want at most %s", lastWait, maxDelay)
+	if lastWait > int(MaxSignInDelay.Seconds()) {
+		t.Errorf("wait %d s; want at most %s", lastWait, MaxSignInDelay)
 	}
 
 	// The right password from the flooding client, during its delay: asked
@@ -315,12 +315,12 @@ func TestSignIn_Throttled(t *testing.T) {
 	if w := try(0, testPassword, attacker); w.Code != http.StatusTooManyRequests {
 		t.Errorf("right password from the flooding client during its delay = %d; want 429", w.Code)
 	}
-	a.clk.Advance(maxDelay)
+	a.clk.Advance(MaxSignInDelay)
 	if w := try(1, testPassword, attacker); w.Code != http.StatusSeeOther {
 		t.Errorf("right password from the flooding client after its delay = %d; want 303", w.Code)
 	}
 	// Signed in, the client is forgiven.
-	for i := range freeAttempts {
+	for i := range FreeSignInAttempts {
 		if w := try(i, "guess", attacker); w.Code != http.StatusUnauthorized {
 			t.Errorf("guess %d after a sign-in = %d; want 401 at once", i, w.Code)
 		}
@@ -329,7 +329,7 @@ func TestSignIn_Throttled(t *testing.T) {
 	// X-Forwarded-For from an untrusted peer is not believed: rotating it
 	// does not escape the delay.
 	direct := a.from("192.0.2.50:1000")
-	for i := range freeAttempts + 1 {
+	for i := range FreeSignInAttempts + 1 {
 		direct.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "", map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i)})
 	}
 	if w := direct.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "", map[string]string{"X-Forwarded-For": "198.51.100.200"}); w.Code != http.StatusTooManyRequests {
@@ -341,8 +341,8 @@ func TestSignInDelay(t *testing.T) {
 	for _, tt := range []struct {
 		n    int
 		want time.Duration
-	}{{1, 0}, {freeAttempts, 0}, {freeAttempts + 1, time.Second}, {freeAttempts + 2, 2 * time.Second},
-		{freeAttempts + 10, 512 * time.Second}, {freeAttempts + 11, maxDelay}, {freeAttempts + 1000, maxDelay}} {
+	}{{1, 0}, {FreeSignInAttempts, 0}, {FreeSignInAttempts + 1, time.Second}, {FreeSignInAttempts + 2, 2 * time.Second},
+		{FreeSignInAttempts + 10, 512 * time.Second}, {FreeSignInAttempts + 11, MaxSignInDelay}, {FreeSignInAttempts + 1000, MaxSignInDelay}} {
 		if got := signInDelay(tt.n); got != tt.want {
 			t.Errorf("signInDelay(%d) = %s; want %s", tt.n, got, tt.want)
 		}

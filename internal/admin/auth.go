@@ -165,27 +165,30 @@ func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, value string
 // Sign-in throttling. Every attempt is counted per client address (the
 // real one behind trusted proxies; an IPv6 client by its /64, which one
 // machine usually has whole), in the database, so that every replica counts
-// the same and a restart forgets nothing. The first freeAttempts attempts
+// the same and a restart forgets nothing. The first FreeSignInAttempts attempts
 // go at once; after the nth attempt beyond them the client waits
-// 2^(n-1) seconds, at most maxDelay, before its next, and an attempt
+// 2^(n-1) seconds, at most MaxSignInDelay, before its next, and an attempt
 // during the wait is answered 429 with Retry-After without looking at the
 // password. A correct password from that client after its wait signs in
 // and forgets its attempts; other clients are never slowed by it. A
 // client's attempts are forgotten after a quiet day (store.SignInForget).
 const (
-	freeAttempts = 5
-	maxDelay     = 15 * time.Minute
+	// FreeSignInAttempts is how many attempts a client makes without
+	// waiting.
+	FreeSignInAttempts = 5
+	// MaxSignInDelay is the longest wait between two attempts.
+	MaxSignInDelay = 15 * time.Minute
 )
 
 // signInDelay is how long a client waits after its nth attempt.
 func signInDelay(n int) time.Duration {
-	if n <= freeAttempts {
+	if n <= FreeSignInAttempts {
 		return 0
 	}
-	if n-freeAttempts > 11 { // 2^10 s > maxDelay
-		return maxDelay
+	if n-FreeSignInAttempts > 11 { // 2^10 s > MaxSignInDelay
+		return MaxSignInDelay
 	}
-	return min(time.Second<<(n-freeAttempts-1), maxDelay)
+	return min(time.Second<<(n-FreeSignInAttempts-1), MaxSignInDelay)
 }
 
 // throttleKey is the address whose attempts are counted together.
