@@ -41,6 +41,17 @@ type testAdmin struct {
 // admin pages are served behind proxy.Handler, as in assessgate.
 var trustedProxies = proxy.Trusted{netip.MustParsePrefix("10.0.0.0/8")}
 
+// replica returns another handler on a's database and clock, as another
+// replica of assessgate, with the admin password password.
+func (a *testAdmin) replica(password string) *testAdmin {
+	a.t.Helper()
+	h, err := New(Config{Store: a.st, Logger: a.h.log, Password: password, Jobs: a.h.cfg.Jobs, Now: a.clk.Now})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return &testAdmin{t: a.t, h: h, st: a.st, clk: a.clk}
+}
+
 // from returns a with requests coming from the peer addr.
 func (a *testAdmin) from(addr string) *testAdmin {
 	b := *a
@@ -92,13 +103,7 @@ func (a *testAdmin) do(method, target string, form url.Values, cookie string, he
 // login signs in and returns the session cookie's value.
 func (a *testAdmin) login() string {
 	a.t.Helper()
-	return a.loginWith(nil)
-}
-
-// loginWith signs in with the request headers header.
-func (a *testAdmin) loginWith(header map[string]string) string {
-	a.t.Helper()
-	w := a.do("POST", "/admin/login", url.Values{"password": {testPassword}, "next": {"/admin/orders"}}, "", header)
+	w := a.do("POST", "/admin/login", url.Values{"password": {testPassword}, "next": {"/admin/orders"}}, "", nil)
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/orders" {
 		a.t.Fatalf("POST /admin/login = %d %s; want 303 to /admin/orders", w.Code, w.Header().Get("Location"))
 	}
@@ -155,20 +160,11 @@ func TestSignIn(t *testing.T) {
 	// Another replica (another handler on the same database) with the
 	// same password takes the cookie; another password does not, nor a
 	// changed cookie, nor an old one.
-	b, err := New(Config{Store: a.st, Logger: a.h.log, Password: testPassword, Jobs: a.h.cfg.Jobs, Now: a.clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replica := &testAdmin{t: t, h: b, st: a.st, clk: a.clk}
-	if w := replica.do("GET", "/admin/", nil, cookie, nil); w.Code != 200 {
+	if w := a.replica(testPassword).do("GET", "/admin/", nil, cookie, nil); w.Code != 200 {
 		t.Errorf("same password, other replica = %d; want 200", w.Code)
 	}
-	other, err := New(Config{Store: a.st, Logger: a.h.log, Password: "another password!", Jobs: a.h.cfg.Jobs, Now: a.clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherReplica := &testAdmin{t: t, h: other, st: a.st, clk: a.clk}
-	if w := otherReplica.do("GET", "/admin/", nil, cookie, nil); w.Code != http.StatusSeeOther {
+	other := a.replica("another password!")
+	if w := other.do("GET", "/admin/", nil, cookie, nil); w.Code != http.StatusSeeOther {
 		t.Errorf("other password = %d; want 303 to the sign-in", w.Code)
 	}
 	if w := a.do("GET", "/admin/", nil, cookie+"x", nil); w.Code != http.StatusSeeOther {
@@ -182,7 +178,7 @@ func TestSignIn(t *testing.T) {
 	// The new password's replica, at start-up, ends the old password's
 	// sessions.
 	fresh := a.login()
-	if n, err := other.EndStaleSessions(context.Background()); err != nil || n != 1 {
+	if n, err := other.h.EndStaleSessions(context.Background()); err != nil || n != 1 {
 		t.Errorf("EndStaleSessions on the new password = %d, %v; want 1 (the old password's session)", n, err)
 	}
 	if w := a.do("GET", "/admin/", nil, fresh, nil); w.Code != http.StatusSeeOther {
@@ -200,11 +196,7 @@ func TestSignOut(t *testing.T) {
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/login?out=1" {
 		t.Fatalf("POST /admin/logout = %d %s; want 303 to the sign-in", w.Code, w.Header().Get("Location"))
 	}
-	b, err := New(Config{Store: a.st, Logger: a.h.log, Password: testPassword, Jobs: a.h.cfg.Jobs, Now: a.clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, h := range map[string]*testAdmin{"same": a, "other": {t: t, h: b, st: a.st, clk: a.clk}} {
+	for name, h := range map[string]*testAdmin{"same": a, "other": a.replica(testPassword)} {
 		if w := h.do("GET", "/admin/", nil, cookie, nil); w.Code != http.StatusSeeOther {
 			t.Errorf("signed-out cookie replayed on the %s replica = %d; want 303 to the sign-in", name, w.Code)
 		}
@@ -266,11 +258,7 @@ func TestSafeNext(t *testing.T) {
 // counts the same attempts.
 func TestSignIn_Throttled(t *testing.T) {
 	a := newTestAdmin(t, false)
-	b, err := New(Config{Store: a.st, Logger: a.h.log, Password: testPassword, Jobs: a.h.cfg.Jobs, Now: a.clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	replicas := []*testAdmin{a.from("10.0.0.1:1000"), {t: t, h: b, st: a.st, clk: a.clk, remote: "10.0.0.2:1000"}}
+	replicas := []*testAdmin{a.from("10.0.0.1:1000"), a.replica(testPassword).from("10.0.0.2:1000")}
 	attacker := map[string]string{"X-Forwarded-For": "203.0.113.66"}
 	admin := map[string]string{"X-Forwarded-For": "198.51.100.7"}
 	try := func(i int, password string, hd map[string]string) *httptest.ResponseRecorder {
