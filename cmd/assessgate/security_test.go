@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assessgate/assessgate/internal/admin"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 )
 
@@ -135,5 +136,27 @@ func TestServe_WeakSecrets(t *testing.T) {
 	}
 	if strings.Contains(logs, "ASSESSGATE_API_TOKEN (value 1") {
 		t.Errorf("a strong token was warned about")
+	}
+}
+
+// TestAdmin_SignInMetrics: failed and throttled sign-ins show in /metrics,
+// where an alert can watch for guessing.
+func TestAdmin_SignInMetrics(t *testing.T) {
+	a := startApp(t, storetest.SQLite(t).URL, map[string]string{"ASSESSGATE_ADMIN_PASSWORD": testAdminPassword})
+	for range admin.FreeSignInAttempts + 2 {
+		resp, err := http.Post(a.URL+"/admin/login", "application/x-www-form-urlencoded", strings.NewReader("password=guess"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	_, b := a.do("GET", "/metrics", nil, map[string]string{"Authorization": "Bearer " + testToken})
+	for _, want := range []string{
+		fmt.Sprintf(`assessgate_http_requests_total{code="401",route="POST /admin/login"} %d`, admin.FreeSignInAttempts+1),
+		`assessgate_http_requests_total{code="429",route="POST /admin/login"} 1`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

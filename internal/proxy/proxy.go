@@ -116,7 +116,13 @@ func forwardedFor(values []string) []netip.Addr {
 	var list []netip.Addr
 	for _, v := range values {
 		for _, f := range strings.Split(v, ",") {
-			a, err := netip.ParseAddr(strings.TrimSpace(f))
+			f = strings.TrimSpace(f)
+			a, err := netip.ParseAddr(f)
+			if err != nil { // some proxies add the port: 1.2.3.4:5678, [2001:db8::1]:5678
+				var ap netip.AddrPort
+				ap, err = netip.ParseAddrPort(f)
+				a = ap.Addr()
+			}
 			if err != nil {
 				list = list[:0] // only what follows the garbage was written by proxies
 				continue

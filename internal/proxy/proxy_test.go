@@ -51,6 +51,7 @@ func TestHandler(t *testing.T) {
 		{"Garbage", "10.1.2.3:5000", "x, 198.51.100.1", "", false, "198.51.100.1", false},
 		{"TrustedWithoutHeaders", "10.1.2.3:5000", "", "", false, "10.1.2.3", false},
 		{"IPv6Client", "10.1.2.3:5000", "2001:db8::1", "https", false, "2001:db8::1", true},
+		{"WithPort", "10.1.2.3:5000", "198.51.100.1:6000, [2001:db8::2]:7000", "", false, "2001:db8::2", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
