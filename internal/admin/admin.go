@@ -47,7 +47,8 @@ type Config struct {
 	Password string
 	// SecureCookies marks the session cookie Secure even on plain HTTP
 	// requests: set it when assessgate is reached over https through a
-	// proxy that ends TLS. Requests over TLS always get Secure cookies.
+	// proxy that ends TLS. Requests over TLS, or through a trusted proxy
+	// that says https (see package proxy), always get Secure cookies.
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
