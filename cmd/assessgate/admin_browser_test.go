@@ -137,13 +137,13 @@ func TestAdmin_Browser(t *testing.T) {
 	placeCandidateOrder(t, a, fake, "order-ada", "Ada", "Lovelace", "ada@example.com")
 	placeCandidateOrder(t, a, fake, "order-bob", "Bob", "Kahn", "bob@example.com")
 
-	// Kombo refuses the write-back until the customer finishes the setup:
-	// it becomes a dead letter at once.
+	// Kombo refuses the write-back for a failed QA, which needs the
+	// customer: it becomes a dead letter at once.
 	fake.FailWhen(func(r *http.Request) *kombotest.Fault {
 		if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/result") {
 			return nil // the package push goes through
 		}
-		return &kombotest.Fault{Status: http.StatusConflict, Code: kombo.CodeSetupIncomplete, Message: "The integration's setup is incomplete."}
+		return &kombotest.Fault{Status: http.StatusConflict, Code: kombo.CodeQAFailed, Message: "The integration failed Kombo's QA."}
 	})
 	if status, got := putResult(t, a, "order-ada", fixture(t, "request-put-order-result-completed.json")); status != http.StatusAccepted {
 		t.Fatalf("PUT result = %d %v", status, got)
@@ -196,7 +196,7 @@ func TestAdmin_Browser(t *testing.T) {
 	// Its timeline: the failed write-back, with Kombo's code.
 	submit(t, ctx, "open the order", chromedp.Click(chromedp.CSS(`a[href="/admin/orders/order-ada"]`)))
 	timeline := text(t, ctx, "ol.timeline")
-	for _, want := range []string{"order.received", "Kombo PUT /assessment/orders/{id}/result → HTTP 409 INTEGRATION.SETUP_INCOMPLETE", "dead_letter"} {
+	for _, want := range []string{"order.received", "Kombo PUT /assessment/orders/{id}/result → HTTP 409 INTEGRATION.QA_FAILED", "dead_letter"} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, timeline)
 		}
@@ -208,7 +208,7 @@ func TestAdmin_Browser(t *testing.T) {
 
 	// The dead letter, with a forged CSRF token: refused.
 	do(t, ctx, "open the dead letters", chromedp.Navigate(a.URL+"/admin/dead-letters"))
-	if rows := text(t, ctx, "table.dead-letters tbody"); !strings.Contains(rows, "order-ada") || !strings.Contains(rows, kombo.CodeSetupIncomplete) {
+	if rows := text(t, ctx, "table.dead-letters tbody"); !strings.Contains(rows, "order-ada") || !strings.Contains(rows, kombo.CodeQAFailed) {
 		t.Fatalf("dead letters = %q; want order-ada's write-back with Kombo's code", rows)
 	}
 	r = submit(t, ctx, "retry with a forged token",

@@ -36,6 +36,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
 	komboTimeout := f.Duration("kombo-timeout", "KOMBO_TIMEOUT", 60*time.Second, "how long one Kombo call may take before it is abandoned and retried")
 	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
+	parkedMaxAge := f.Duration("parked-max-age", "ASSESSGATE_PARKED_MAX_AGE", jobs.DefaultParkedMaxAge, "how long a write-back or package push waits parked (integration setup pending, no KOMBO_API_KEY) before it becomes a dead letter")
+	parkedCheck := f.Duration("parked-check-interval", "ASSESSGATE_PARKED_CHECK_INTERVAL", jobs.DefaultParkedCheckInterval, "how often the integrations that parked work waits for are read back from Kombo (GET /integrations/{id})")
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
 	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
 	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
@@ -56,7 +58,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency, KomboTimeout: *komboTimeout,
-		ReconcileInterval: *reconcile, RetryBase: *retryBase,
+		ReconcileInterval: *reconcile, RetryBase: *retryBase, ParkedMaxAge: *parkedMaxAge, ParkedCheckInterval: *parkedCheck,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat, JobWorkers: *jobWorkers,
 		AdminPassword: adminPassword(),
 		GroupCommit:   store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
@@ -81,6 +83,12 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if cfg.RescueAfter < 2*time.Second {
 		return nil, fmt.Errorf("ASSESSGATE_RESCUE_AFTER %s: want at least 2s", cfg.RescueAfter)
+	}
+	if cfg.ParkedMaxAge < time.Minute {
+		return nil, fmt.Errorf("ASSESSGATE_PARKED_MAX_AGE %s: want at least 1m", assessgate.FormatDuration(cfg.ParkedMaxAge))
+	}
+	if cfg.ParkedCheckInterval < 100*time.Millisecond {
+		return nil, fmt.Errorf("ASSESSGATE_PARKED_CHECK_INTERVAL %s: want at least 100ms", assessgate.FormatDuration(cfg.ParkedCheckInterval))
 	}
 	if cfg.HeartbeatInterval < time.Second {
 		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)

@@ -494,3 +494,39 @@ func FuzzHTMLToText(f *testing.F) {
 		}
 	})
 }
+
+// TestParkedWork: work parked for an integration's setup or for
+// KOMBO_API_KEY shows on the overview and, for a write-back, on its order's
+// page, with Kombo's code, the reason and the log link.
+func TestParkedWork(t *testing.T) {
+	a := newTestAdmin(t, false)
+	ctx := context.Background()
+	if _, _, err := a.st.CreateOrder(ctx, &kombo.Order{ID: "o-parked", IntegrationID: "greenhouse:1", PackageID: "p", Status: kombo.OrderStatusOpen,
+		Candidate: kombo.Candidate{Email: "ada@example.com"}}, orders.SourceWebhook); err != nil {
+		t.Fatal(err)
+	}
+	at := kombo.FormatTime(a.clk.Now())
+	if _, _, err := a.st.AcceptResult(ctx, "o-parked", &kombo.ResultRequest{Status: kombo.OrderStatusCompleted, ResultURL: "https://vendor.example/r", CompletedAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := a.login()
+	if body := a.do("GET", "/admin/", nil, cookie, nil).Body.String(); !strings.Contains(body, "Nothing is parked.") {
+		t.Errorf("overview without parked work lacks %q", "Nothing is parked.")
+	}
+	if _, err := a.st.Park(ctx, &orders.Parked{JobID: 7, Kind: "writeback", IntegrationID: "greenhouse:1", OrderID: "o-parked",
+		Code: kombo.CodeSetupIncomplete, Reason: "The setup is incomplete.", LogURL: "https://app.kombo.dev/logs/7"}); err != nil {
+		t.Fatal(err)
+	}
+	overview := a.do("GET", "/admin/", nil, cookie, nil).Body.String()
+	page := a.do("GET", "/admin/orders/o-parked", nil, cookie, nil).Body.String()
+	for name, body := range map[string]string{"overview": overview, "order page": page} {
+		for _, want := range []string{"parked", kombo.CodeSetupIncomplete, "The setup is incomplete.", `href="https://app.kombo.dev/logs/7"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+	if !strings.Contains(overview, `href="/admin/orders/o-parked"`) || !strings.Contains(page, `id="writeback-parked"`) {
+		t.Errorf("overview does not link the order, or the order page does not show its parked write-back")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/proxy"
+	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -143,6 +144,10 @@ type overviewData struct {
 	Errors      []writebackError
 	ErrorTotal  int
 	Since       time.Time
+	// Parked is the work waiting for an integration's setup or for
+	// KOMBO_API_KEY (the oldest first), ParkedTotal how much in all.
+	Parked      []*orders.Parked
+	ParkedTotal int
 }
 
 func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s session) {
@@ -176,6 +181,18 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		d.Errors = append(d.Errors, newWritebackError(e))
 	}
 	d.ErrorTotal = total
+	parkedCounts, err := h.cfg.Store.ParkedCounts(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, n := range parkedCounts {
+		d.ParkedTotal += n
+	}
+	if d.Parked, err = h.cfg.Store.ParkedWork(ctx, store.ParkedFilter{Limit: 10}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.page(w, r, s, "overview", "Overview", "overview", d)
 }
 
@@ -281,6 +298,7 @@ type orderData struct {
 	HiringTeam  []string
 	Integration *orders.Integration
 	Result      *orders.Result
+	Parked      *orders.Parked // the parked write-back, if any
 	Link        linkState
 	Events      []eventRow
 }
@@ -310,6 +328,9 @@ func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s session)
 	}
 	if res, err := h.cfg.Store.LatestResult(ctx, o.ID); err == nil {
 		d.Result = res
+	}
+	if parked, err := h.cfg.Store.ParkedWriteback(ctx, o.ID); err == nil {
+		d.Parked = parked[o.ID]
 	}
 	d.Link = linkState{InvitedAt: o.InvitedAt, StartedAt: o.StartedAt, ExpiresAt: o.ExpiresAt,
 		Expired: o.LinkExpired(h.now())}

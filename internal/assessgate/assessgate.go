@@ -35,6 +35,7 @@ type App struct {
 	catalogue *orders.Catalogue
 	jobs      *jobs.Service
 	server    *server.Server
+	key       *keyCheck
 }
 
 // New opens the database (migrating it on SQLite, or on Postgres when
@@ -111,6 +112,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	svc, err := jobs.New(jobs.ServiceConfig{
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
+		ParkedMaxAge: cfg.ParkedMaxAge, ParkedCheckInterval: cfg.ParkedCheckInterval,
 		Candidates: jobs.CandidateSettings{
 			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
 			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
@@ -131,8 +133,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	key := &keyCheck{kombo: komboClient, logger: logger}
 	srv := server.New(server.Config{
-		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
+		KomboKeyStatus: key.Status,
+		Store:          st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
 		Now:            clock.Or(cfg.Clock).Now,
 		NoWriteRoute:   cfg.NoWriteRoute,
@@ -143,7 +147,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
 	}
-	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv}, nil
+	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, key: key}, nil
 }
 
 // Run binds the listener, starts the jobs, serves until ctx is done, then
@@ -151,6 +155,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 func (a *App) Run(ctx context.Context) error {
 	defer a.db.Close()
 	logger := a.logger
+	a.key.check(ctx)
 	if err := a.server.Open(a.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
@@ -203,7 +208,7 @@ func (a *App) shutdown() error {
 // newKomboClient returns Kombo's API client, or nil without an API key.
 func newKomboClient(cfg Config, m *metrics.Metrics, logger *slog.Logger) *kombo.Client {
 	if cfg.KomboAPIKey == "" {
-		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
+		logger.Warn("KOMBO_API_KEY is not set: results and package pushes are parked until assessgate runs with the key; orders are not reconciled")
 		return nil
 	}
 	c := kombo.NewClient(cfg.KomboAPIKey)

@@ -35,6 +35,12 @@ type Config struct {
 	KomboTimeout      time.Duration
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
+	// ParkedMaxAge bounds how long work waits parked (an integration's
+	// setup, KOMBO_API_KEY) before it becomes a dead letter; zero: 7 days.
+	ParkedMaxAge time.Duration
+	// ParkedCheckInterval is how often the integrations that work is parked
+	// for are read back from Kombo; zero: 10 minutes.
+	ParkedCheckInterval time.Duration
 
 	// Several replicas on one Postgres: see the README's "Postgres and
 	// replicas".

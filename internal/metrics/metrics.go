@@ -57,6 +57,8 @@ func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writ
 		&stateCollector{db: db, logger: logger,
 			orders: prometheus.NewDesc("assessgate_orders", "Orders, by assessgate's state.", []string{"state"}, nil),
 			jobs:   prometheus.NewDesc("assessgate_jobs", "Background jobs, by kind and River state.", []string{"kind", "state"}, nil),
+			parked: prometheus.NewDesc("assessgate_parked_work",
+				"Work parked until an integration's setup completes or KOMBO_API_KEY is set, by job kind.", []string{"kind"}, nil),
 		},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "assessgate_group_commit_transactions_total", Help: "Transactions begun by group commit.",
@@ -129,11 +131,13 @@ type stateCollector struct {
 	db           *sql.DB
 	logger       *slog.Logger
 	orders, jobs *prometheus.Desc
+	parked       *prometheus.Desc
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.orders
 	ch <- c.jobs
+	ch <- c.parked
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -141,6 +145,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	c.collect(ctx, ch, c.orders, "SELECT state, count(*) FROM orders GROUP BY state")
 	c.collect(ctx, ch, c.jobs, "SELECT kind, state, count(*) FROM river_job GROUP BY kind, state")
+	// Every kind that parks, 0 when none is, so that alerts see the series.
+	c.collect(ctx, ch, c.parked, `SELECT k.kind, count(p.job_id) FROM
+		(SELECT 'writeback' AS kind UNION ALL SELECT 'push_packages' UNION ALL SELECT 'discover_integration') k
+		LEFT JOIN parked_work p ON p.kind = k.kind GROUP BY k.kind`)
 }
 
 func (c *stateCollector) collect(ctx context.Context, ch chan<- prometheus.Metric, desc *prometheus.Desc, query string) {

@@ -26,6 +26,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
+	mux.HandleFunc("GET /api/v1/parked", s.requireToken(s.handleListParked))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 

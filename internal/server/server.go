@@ -48,6 +48,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Retention runs retention passes on request; nil answers 503.
 	Retention *jobs.Retention
+	// KomboKeyStatus, if set, says what Kombo said of KOMBO_API_KEY at
+	// start-up ("ok", or what is wrong), shown in /readyz's body; it does
+	// not make the replica unready.
+	KomboKeyStatus func() string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (ASSESSGATE_TRUSTED_PROXIES); empty
 	// trusts none.

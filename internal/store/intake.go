@@ -46,7 +46,10 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 //
 // The orders a transaction created are emitted together, as one
 // OrdersCreated; a stored integration-created webhook emits
-// IntegrationCreated.
+// IntegrationCreated; orders of an integration never heard of emit
+// IntegrationUnknown; an integration-state-changed webhook that makes an
+// integration usable, or an integration-deleted one, emits ParkedWake when
+// work is parked for it.
 //
 // It returns an *orders.Error with EUNPROCESSABLE for an order of an
 // integration that is deleted or inactive (nothing is stored then), and an
@@ -215,17 +218,25 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		if t, err := time.Parse(time.RFC3339, d.DeletedAt); err == nil {
 			deletedAt = t.UTC()
 		}
-		return s.upsertIntegration(ctx, tx, &orders.Integration{
+		i := &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
 			OriginID: d.EndUser.OriginID, State: orders.IntegrationDeleted, DeletedAt: &deletedAt,
-		})
+		}
+		if err := s.upsertIntegration(ctx, tx, i); err != nil {
+			return err
+		}
+		return s.integrationUsable(ctx, tx, i) // its parked work runs, to skip
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
-		return s.upsertIntegration(ctx, tx, &orders.Integration{
+		i := &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
 			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
-		})
+		}
+		if err := s.upsertIntegration(ctx, tx, i); err != nil {
+			return err
+		}
+		return s.integrationUsable(ctx, tx, i) // wakes the work parked for its setup
 	}
 	return nil
 }
@@ -259,6 +270,7 @@ func (it *orderIntake) eventID() string {
 func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake) ([]*orders.Order, error) {
 	taken := make([]*orderIntake, 0, len(items))
 	accepts := map[string]error{} // by integration id: nil, or why not
+	var unknown []string          // integrations never heard of, in order
 	for i := range items {
 		it := &items[i]
 		id := it.order.IntegrationID
@@ -267,6 +279,9 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 			integ, err := s.findIntegration(ctx, tx, id)
 			if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
 				return nil, err
+			}
+			if integ == nil {
+				unknown = append(unknown, id)
 			}
 			reason = refuseOrders(integ, id)
 			accepts[id] = reason
@@ -279,6 +294,12 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 	}
 	if len(taken) == 0 {
 		return nil, nil
+	}
+	for _, id := range unknown {
+		// Its integration-created webhook was missed: fetch it from Kombo.
+		if err := s.happened(ctx, tx, IntegrationUnknown{IntegrationID: id}); err != nil {
+			return nil, err
+		}
 	}
 
 	now := s.nowMillis()
