@@ -35,7 +35,7 @@ var allowedImports = map[string][]string{
 	"internal/store/stmtcache": {},
 	"internal/store/storetest": {"internal/store"},
 	"internal/jobs":            {"kombo", "internal/orders", "internal/store", "internal/mail", "internal/clock"},
-	"internal/jobs/vendortest": {"internal/apitest"},
+	"internal/jobs/vendortest": {"internal/apitest", "client"},
 	"internal/admin":           {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/proxy"},
 	"internal/server":          {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/metrics", "internal/proxy", "api"},
 	"internal/loadgen":         {"kombo", "kombo/kombotest", "client"}, // a tool: never imported by the product

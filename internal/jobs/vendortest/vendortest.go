@@ -4,7 +4,8 @@
 // from the specification, independently of the library assessgate signs
 // with, so that a mistake in either shows. Every webhook's headers and body
 // are checked against api/openapi.yaml too (apitest.CheckVendorWebhook): one
-// that does not match fails the test.
+// that does not match fails the test; and the public client's
+// WebhookVerifier must agree with the check here.
 package vendortest
 
 import (
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/client"
 	"github.com/assessgate/assessgate/internal/apitest"
 )
 
@@ -117,6 +119,15 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	got := Request{Header: req.Header.Clone(), Body: body, VerifyErr: Verify(r.secret, req.Header, body, r.now())}
 	json.Unmarshal(body, &got.Event)
+	// The public client's verifier must agree with the check above.
+	if v, err := client.NewWebhookVerifier(r.secret); err != nil {
+		r.t.Errorf("vendortest: client.NewWebhookVerifier: %v", err)
+	} else {
+		v.Now = r.now
+		if _, err := v.Verify(req.Header, body); (err == nil) != (got.VerifyErr == nil) {
+			r.t.Errorf("vendortest: client.WebhookVerifier says %v, the specification's check %v", err, got.VerifyErr)
+		}
+	}
 	if err := apitest.CheckVendorWebhook(req.Header, body); err != nil {
 		r.t.Errorf("vendortest: a %s webhook does not match api/openapi.yaml: %v\nbody: %s", got.Event.Type, err, body)
 	}
