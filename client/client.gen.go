@@ -1014,6 +1014,11 @@ type ClientInterface interface {
 	// Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
 	OpenCandidateLink(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAPIDocs This document, for people (HTML, no script)
+	//
+	// Corresponds with GET /api/docs (the `GetAPIDocs` operationId).
+	GetAPIDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// EraseCandidateByQuery The same as POST /api/v1/candidates/erase, with the address in the URL
 	//
 	// Corresponds with DELETE /api/v1/candidates (the `EraseCandidateByQuery` operationId).
@@ -1206,6 +1211,21 @@ type ClientInterface interface {
 // Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
 func (c *Client) OpenCandidateLink(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewOpenCandidateLinkRequest(c.Server, token)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAPIDocs This document, for people (HTML, no script)
+//
+// Corresponds with GET /api/docs (the `GetAPIDocs` operationId).
+func (c *Client) GetAPIDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAPIDocsRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1683,6 +1703,33 @@ func NewOpenCandidateLinkRequest(server string, token string) (*http.Request, er
 	}
 
 	operationPath := fmt.Sprintf("/a/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetAPIDocsRequest constructs an http.Request for the GetAPIDocs method
+func NewGetAPIDocsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/docs")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2709,6 +2756,13 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
 	OpenCandidateLinkWithResponse(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*OpenCandidateLinkResponse, error)
 
+	// GetAPIDocsWithResponse This document, for people (HTML, no script)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/docs (the `GetAPIDocs` operationId).
+	GetAPIDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIDocsResponse, error)
+
 	// EraseCandidateByQueryWithResponse The same as POST /api/v1/candidates/erase, with the address in the URL
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2961,6 +3015,40 @@ func (r OpenCandidateLinkResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r OpenCandidateLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetAPIDocsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAPIDocsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAPIDocsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAPIDocsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAPIDocsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4438,6 +4526,19 @@ func (c *ClientWithResponses) OpenCandidateLinkWithResponse(ctx context.Context,
 	return ParseOpenCandidateLinkResponse(rsp)
 }
 
+// GetAPIDocsWithResponse This document, for people (HTML, no script)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/docs (the `GetAPIDocs` operationId).
+func (c *ClientWithResponses) GetAPIDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetAPIDocsResponse, error) {
+	rsp, err := c.GetAPIDocs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAPIDocsResponse(rsp)
+}
+
 // EraseCandidateByQueryWithResponse The same as POST /api/v1/candidates/erase, with the address in the URL
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4840,6 +4941,22 @@ func ParseOpenCandidateLinkResponse(rsp *http.Response) (*OpenCandidateLinkRespo
 			headers.Location = &value
 		}
 		response.Headers302 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAPIDocsResponse parses an HTTP response from a GetAPIDocsWithResponse call
+func ParseGetAPIDocsResponse(rsp *http.Response) (*GetAPIDocsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAPIDocsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
 	return response, nil
