@@ -739,8 +739,8 @@ type RetryResult struct {
 
 // Score defines model for Score.
 type Score struct {
-	Max   float32 `json:"max"`
-	Value float32 `json:"value"`
+	Max   float64 `json:"max"`
+	Value float64 `json:"value"`
 }
 
 // State assessgate's state of the order
