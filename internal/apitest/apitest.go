@@ -13,6 +13,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -239,4 +240,27 @@ func CheckVendorWebhook(h http.Header, body []byte) error {
 		return fmt.Errorf("body: %w", err)
 	}
 	return nil
+}
+
+// Serve serves req with h in-process, as httptest.NewRecorder does, and
+// checks the exchange against the document as Transport does.
+func Serve(t testing.TB, h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	t.Helper()
+	c, err := load()
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	var reqBody []byte
+	if req.Body != nil {
+		if reqBody, err = io.ReadAll(req.Body); err != nil {
+			t.Fatal(err)
+		}
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if msg := c.check(req, reqBody, rec.Result(), rec.Body.Bytes()); msg != "" {
+		t.Errorf("apitest: %s %s → %d does not match api/openapi.yaml: %s\nresponse: %.2000s", req.Method, req.URL.Path, rec.Code, msg, rec.Body.Bytes())
+	}
+	return rec
 }
