@@ -117,13 +117,13 @@ func (e ErrorDetailCode) Valid() bool {
 
 // Defines values for HealthStatus.
 const (
-	Ok HealthStatus = "ok"
+	HealthStatusOk HealthStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
+	case HealthStatusOk:
 		return true
 	default:
 		return false
@@ -292,6 +292,36 @@ const (
 func (e InviteAgain202JSONResponseBodyStatus) Valid() bool {
 	switch e {
 	case Queued:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KomboWebhook200JSONResponseBody0Status.
+const (
+	KomboWebhook200JSONResponseBody0StatusOk KomboWebhook200JSONResponseBody0Status = "ok"
+)
+
+// Valid indicates whether the value is a known member of the KomboWebhook200JSONResponseBody0Status enum.
+func (e KomboWebhook200JSONResponseBody0Status) Valid() bool {
+	switch e {
+	case KomboWebhook200JSONResponseBody0StatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KomboWebhook422JSONResponseBodyStatus.
+const (
+	KomboWebhook422JSONResponseBodyStatusError KomboWebhook422JSONResponseBodyStatus = "error"
+)
+
+// Valid indicates whether the value is a known member of the KomboWebhook422JSONResponseBodyStatus enum.
+func (e KomboWebhook422JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case KomboWebhook422JSONResponseBodyStatusError:
 		return true
 	default:
 		return false
@@ -901,6 +931,35 @@ type ListParkedParams struct {
 	IntegrationId *string `form:"integration_id,omitempty" json:"integration_id,omitempty"`
 }
 
+// KomboWebhookJSONBody defines parameters for KomboWebhook.
+type KomboWebhookJSONBody struct {
+	Data map[string]interface{} `json:"data"`
+	Id   string                 `json:"id"`
+	Type string                 `json:"type"`
+}
+
+// KomboWebhook200JSONResponseBody0 defines parameters for KomboWebhook.
+type KomboWebhook200JSONResponseBody0 struct {
+	Duplicate bool                                   `json:"duplicate"`
+	Status    KomboWebhook200JSONResponseBody0Status `json:"status"`
+}
+
+// KomboWebhook200JSONResponseBody0Status defines parameters for KomboWebhook.
+type KomboWebhook200JSONResponseBody0Status string
+
+// KomboWebhook200JSONResponseBody1 defines parameters for KomboWebhook.
+type KomboWebhook200JSONResponseBody1 struct {
+	AssessmentUrl string `json:"assessment_url"`
+}
+
+// KomboWebhook200JSONResponseBody defines parameters for KomboWebhook.
+type KomboWebhook200JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// KomboWebhook422JSONResponseBodyStatus defines parameters for KomboWebhook.
+type KomboWebhook422JSONResponseBodyStatus string
+
 // OrderEventParams defines parameters for OrderEvent.
 type OrderEventParams struct {
 	// WebhookId the event's id, the same on every retry of one event
@@ -928,8 +987,73 @@ type PutResultJSONRequestBody = ResultRequest
 // PutPackagesJSONRequestBody defines body for PutPackages for application/json ContentType.
 type PutPackagesJSONRequestBody = PackageList
 
+// KomboWebhookJSONRequestBody defines body for KomboWebhook for application/json ContentType.
+type KomboWebhookJSONRequestBody KomboWebhookJSONBody
+
 // OrderEventJSONRequestBody defines body for OrderEvent for application/json ContentType.
 type OrderEventJSONRequestBody = VendorWebhook
+
+// AsKomboWebhook200JSONResponseBody0 returns the union data inside the KomboWebhook200JSONResponseBody as a KomboWebhook200JSONResponseBody0
+func (t KomboWebhook200JSONResponseBody) AsKomboWebhook200JSONResponseBody0() (KomboWebhook200JSONResponseBody0, error) {
+	var body KomboWebhook200JSONResponseBody0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromKomboWebhook200JSONResponseBody0 overwrites any union data inside the KomboWebhook200JSONResponseBody as the provided KomboWebhook200JSONResponseBody0
+func (t *KomboWebhook200JSONResponseBody) FromKomboWebhook200JSONResponseBody0(v KomboWebhook200JSONResponseBody0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeKomboWebhook200JSONResponseBody0 performs a merge with any union data inside the KomboWebhook200JSONResponseBody, using the provided KomboWebhook200JSONResponseBody0
+func (t *KomboWebhook200JSONResponseBody) MergeKomboWebhook200JSONResponseBody0(v KomboWebhook200JSONResponseBody0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsKomboWebhook200JSONResponseBody1 returns the union data inside the KomboWebhook200JSONResponseBody as a KomboWebhook200JSONResponseBody1
+func (t KomboWebhook200JSONResponseBody) AsKomboWebhook200JSONResponseBody1() (KomboWebhook200JSONResponseBody1, error) {
+	var body KomboWebhook200JSONResponseBody1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromKomboWebhook200JSONResponseBody1 overwrites any union data inside the KomboWebhook200JSONResponseBody as the provided KomboWebhook200JSONResponseBody1
+func (t *KomboWebhook200JSONResponseBody) FromKomboWebhook200JSONResponseBody1(v KomboWebhook200JSONResponseBody1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeKomboWebhook200JSONResponseBody1 performs a merge with any union data inside the KomboWebhook200JSONResponseBody, using the provided KomboWebhook200JSONResponseBody1
+func (t *KomboWebhook200JSONResponseBody) MergeKomboWebhook200JSONResponseBody1(v KomboWebhook200JSONResponseBody1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t KomboWebhook200JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *KomboWebhook200JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1200,6 +1324,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// KomboWebhookWithBody Kombo's webhooks (not the vendor's to call)
+	//
+	// Where Kombo delivers its webhooks (`assessment:order-received`,
+	// `inline-assessment:order-received`, `integration-created`,
+	// `integration-state-changed`, `integration-deleted`, …; their bodies
+	// are Kombo's, described in Kombo's own OpenAPI document). The body is
+	// verified against `X-Kombo-Signature` before it is read, and is
+	// answered only once it is stored. An order for a package that is not
+	// in the catalogue is rejected with 422 in Kombo's rejection shape,
+	// whose message Kombo shows to the recruiter.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+	KomboWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// KomboWebhook Kombo's webhooks (not the vendor's to call)
+	//
+	// Where Kombo delivers its webhooks (`assessment:order-received`,
+	// `inline-assessment:order-received`, `integration-created`,
+	// `integration-state-changed`, `integration-deleted`, …; their bodies
+	// are Kombo's, described in Kombo's own OpenAPI document). The body is
+	// verified against `X-Kombo-Signature` before it is read, and is
+	// answered only once it is stored. An order for a package that is not
+	// in the catalogue is rejected with 422 in Kombo's rejection shape,
+	// whose message Kombo shows to the recruiter.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+	KomboWebhook(ctx context.Context, body KomboWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // OpenCandidateLink The candidate's personal link
@@ -1676,6 +1832,58 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadyzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// KomboWebhookWithBody Kombo's webhooks (not the vendor's to call)
+//
+// Where Kombo delivers its webhooks (`assessment:order-received`,
+// `inline-assessment:order-received`, `integration-created`,
+// `integration-state-changed`, `integration-deleted`, …; their bodies
+// are Kombo's, described in Kombo's own OpenAPI document). The body is
+// verified against `X-Kombo-Signature` before it is read, and is
+// answered only once it is stored. An order for a package that is not
+// in the catalogue is rejected with 422 in Kombo's rejection shape,
+// whose message Kombo shows to the recruiter.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+func (c *Client) KomboWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewKomboWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// KomboWebhook Kombo's webhooks (not the vendor's to call)
+//
+// Where Kombo delivers its webhooks (`assessment:order-received`,
+// `inline-assessment:order-received`, `integration-created`,
+// `integration-state-changed`, `integration-deleted`, …; their bodies
+// are Kombo's, described in Kombo's own OpenAPI document). The body is
+// verified against `X-Kombo-Signature` before it is read, and is
+// answered only once it is stored. An order for a package that is not
+// in the catalogue is rejected with 422 in Kombo's rejection shape,
+// whose message Kombo shows to the recruiter.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+func (c *Client) KomboWebhook(ctx context.Context, body KomboWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewKomboWebhookRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2701,6 +2909,46 @@ func NewGetReadyzRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewKomboWebhookRequest calls the generic KomboWebhook builder with application/json body
+func NewKomboWebhookRequest(server string, body KomboWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewKomboWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewKomboWebhookRequestWithBody constructs an http.Request for the KomboWebhook method, with any body, and a specified content type
+func NewKomboWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/kombo")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2978,6 +3226,38 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadyzResponse, error)
+
+	// KomboWebhookWithBodyWithResponse Kombo's webhooks (not the vendor's to call)
+	//
+	// Where Kombo delivers its webhooks (`assessment:order-received`,
+	// `inline-assessment:order-received`, `integration-created`,
+	// `integration-state-changed`, `integration-deleted`, …; their bodies
+	// are Kombo's, described in Kombo's own OpenAPI document). The body is
+	// verified against `X-Kombo-Signature` before it is read, and is
+	// answered only once it is stored. An order for a package that is not
+	// in the catalogue is rejected with 422 in Kombo's rejection shape,
+	// whose message Kombo shows to the recruiter.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+	KomboWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*KomboWebhookResponse, error)
+
+	// KomboWebhookWithResponse Kombo's webhooks (not the vendor's to call)
+	//
+	// Where Kombo delivers its webhooks (`assessment:order-received`,
+	// `inline-assessment:order-received`, `integration-created`,
+	// `integration-state-changed`, `integration-deleted`, …; their bodies
+	// are Kombo's, described in Kombo's own OpenAPI document). The body is
+	// verified against `X-Kombo-Signature` before it is read, and is
+	// answered only once it is stored. An order for a package that is not
+	// in the catalogue is rejected with 422 in Kombo's rejection shape,
+	// whose message Kombo shows to the recruiter.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+	KomboWebhookWithResponse(ctx context.Context, body KomboWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*KomboWebhookResponse, error)
 }
 
 // OpenCandidateLinkResponse302Headers the declared response headers of an HTTP 302 response for OpenCandidateLink
@@ -4509,6 +4789,108 @@ func (r GetReadyzResponse) ContentType() string {
 	return ""
 }
 
+// KomboWebhookResponse401Headers the declared response headers of an HTTP 401 response for KomboWebhook
+type KomboWebhookResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// KomboWebhookResponse503Headers the declared response headers of an HTTP 503 response for KomboWebhook
+type KomboWebhookResponse503Headers struct {
+	RetryAfter *string
+}
+
+type KomboWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *KomboWebhook200JSONResponseBody
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *struct {
+		Error *struct {
+			Message *string `json:"message,omitempty"`
+		} `json:"error,omitempty"`
+		Message string                                `json:"message"`
+		Status  KomboWebhook422JSONResponseBodyStatus `json:"status"`
+	}
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *KomboWebhookResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *KomboWebhookResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r KomboWebhookResponse) GetJSON200() *KomboWebhook200JSONResponseBody {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r KomboWebhookResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r KomboWebhookResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r KomboWebhookResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r KomboWebhookResponse) GetJSON422() *struct {
+	Error *struct {
+		Message *string `json:"message,omitempty"`
+	} `json:"error,omitempty"`
+	Message string                                `json:"message"`
+	Status  KomboWebhook422JSONResponseBodyStatus `json:"status"`
+} {
+	return r.JSON422
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r KomboWebhookResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r KomboWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r KomboWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r KomboWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r KomboWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // OpenCandidateLinkWithResponse The candidate's personal link
 //
 // The link of an invitation e-mail. The first open of any of an order's
@@ -4915,6 +5297,50 @@ func (c *ClientWithResponses) GetReadyzWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetReadyzResponse(rsp)
+}
+
+// KomboWebhookWithBodyWithResponse Kombo's webhooks (not the vendor's to call)
+//
+// Where Kombo delivers its webhooks (`assessment:order-received`,
+// `inline-assessment:order-received`, `integration-created`,
+// `integration-state-changed`, `integration-deleted`, …; their bodies
+// are Kombo's, described in Kombo's own OpenAPI document). The body is
+// verified against `X-Kombo-Signature` before it is read, and is
+// answered only once it is stored. An order for a package that is not
+// in the catalogue is rejected with 422 in Kombo's rejection shape,
+// whose message Kombo shows to the recruiter.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+func (c *ClientWithResponses) KomboWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*KomboWebhookResponse, error) {
+	rsp, err := c.KomboWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseKomboWebhookResponse(rsp)
+}
+
+// KomboWebhookWithResponse Kombo's webhooks (not the vendor's to call)
+//
+// Where Kombo delivers its webhooks (`assessment:order-received`,
+// `inline-assessment:order-received`, `integration-created`,
+// `integration-state-changed`, `integration-deleted`, …; their bodies
+// are Kombo's, described in Kombo's own OpenAPI document). The body is
+// verified against `X-Kombo-Signature` before it is read, and is
+// answered only once it is stored. An order for a package that is not
+// in the catalogue is rejected with 422 in Kombo's rejection shape,
+// whose message Kombo shows to the recruiter.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/kombo (the `KomboWebhook` operationId).
+func (c *ClientWithResponses) KomboWebhookWithResponse(ctx context.Context, body KomboWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*KomboWebhookResponse, error) {
+	rsp, err := c.KomboWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseKomboWebhookResponse(rsp)
 }
 
 // ParseOpenCandidateLinkResponse parses an HTTP response from a OpenCandidateLinkWithResponse call
@@ -6194,6 +6620,96 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetReadyzResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseKomboWebhookResponse parses an HTTP response from a KomboWebhookWithResponse call
+func ParseKomboWebhookResponse(rsp *http.Response) (*KomboWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &KomboWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest KomboWebhook200JSONResponseBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest struct {
+			Error *struct {
+				Message *string `json:"message,omitempty"`
+			} `json:"error,omitempty"`
+			Message string                                `json:"message"`
+			Status  KomboWebhook422JSONResponseBodyStatus `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers KomboWebhookResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers KomboWebhookResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
