@@ -116,9 +116,14 @@ func (tr *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if msg := c.check(req, reqBody, resp, respBody); msg != "" {
-		tr.T.Errorf("apitest: %s %s → %d does not match api/openapi.yaml: %s\nresponse: %.2000s", req.Method, req.URL.Path, resp.StatusCode, msg, respBody)
+		mismatch(tr.T, req, resp.StatusCode, msg, respBody)
 	}
 	return resp, nil
+}
+
+// mismatch fails t with what is wrong with an exchange.
+func mismatch(t testing.TB, req *http.Request, status int, msg string, body []byte) {
+	t.Errorf("apitest: %s %s → %d does not match api/openapi.yaml: %s\nresponse: %.2000s", req.Method, req.URL.Path, status, msg, body)
 }
 
 // check returns what is wrong with the exchange, or "".
@@ -261,7 +266,7 @@ func Serve(t testing.TB, h http.Handler, req *http.Request) *httptest.ResponseRe
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if msg := c.check(req, reqBody, rec.Result(), rec.Body.Bytes()); msg != "" {
-		t.Errorf("apitest: %s %s → %d does not match api/openapi.yaml: %s\nresponse: %.2000s", req.Method, req.URL.Path, rec.Code, msg, rec.Body.Bytes())
+		mismatch(t, req, rec.Code, msg, rec.Body.Bytes())
 	}
 	return rec
 }

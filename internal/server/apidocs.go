@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"html/template"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -87,13 +88,7 @@ func newDocsView(d *openapi3.T) docsView {
 	for name, item := range d.Webhooks {
 		v.Webhooks = append(v.Webhooks, docsOperations(name, item)...)
 	}
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range d.Components.Schemas {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(d.Components.Schemas)) {
 		sc := d.Components.Schemas[name].Value
 		ds := docsSchema{Name: name, Schema: sc}
 		props := sc.Properties
@@ -107,13 +102,7 @@ func newDocsView(d *openapi3.T) docsView {
 				}
 			}
 		}
-		for _, k := range slices.Sorted(func(yield func(string) bool) {
-			for k := range props {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
+		for _, k := range slices.Sorted(maps.Keys(props)) {
 			p := props[k]
 			desc := p.Value.Description
 			ds.Properties = append(ds.Properties, docsProperty{Name: k, Type: schemaName(p), Description: desc, Required: slices.Contains(sc.Required, k)})
@@ -132,13 +121,7 @@ func docsOperations(path string, item *openapi3.PathItem) []docsOperation {
 				o.Body = schemaName(mt.Schema)
 			}
 		}
-		for _, status := range slices.Sorted(func(yield func(string) bool) {
-			for k := range op.Responses.Map() {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
+		for _, status := range slices.Sorted(maps.Keys(op.Responses.Map())) {
 			resp := op.Responses.Value(status).Value
 			dr := docsResponse{Status: status, Description: *resp.Description}
 			for _, mt := range resp.Content {
