@@ -36,3 +36,9 @@ func RefusalReason(err error) string {
 	}
 	return what + " " + verb + " (" + v.Error() + "). Please correct it in the ATS and send the assessment again."
 }
+
+// PackageRefusal is the reason given for an order of a package that is not
+// in the catalogue.
+func PackageRefusal(packageID string) string {
+	return "The assessment package '" + packageID + "' is not offered by this vendor. Please choose another package."
+}

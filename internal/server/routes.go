@@ -27,6 +27,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
+	mux.HandleFunc("GET /api/v1/stuck-orders", s.requireToken(s.handleListStuckOrders))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/close", s.requireToken(s.handleCloseStuckOrder))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/retry", s.requireToken(s.handleRetryStuckOrder))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
 	mux.HandleFunc("GET /api/v1/candidates", s.requireToken(s.handleGetCandidate))

@@ -75,7 +75,7 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 		log = log.With("order_id", o.ID, "integration_id", o.IntegrationID, "package_id", o.PackageID)
 		if !s.cfg.Catalogue.Accepts(o.PackageID) {
 			log.Info("order rejected: package not in catalogue")
-			s.refuseOrder(w, r, metrics.RefusedPackage, o.ID, o.IntegrationID, PackageRefusal(o.PackageID))
+			s.refuseOrder(w, r, metrics.RefusedPackage, o.ID, o.IntegrationID, orders.PackageRefusal(o.PackageID))
 			return
 		}
 		if hook.Type == kombo.EventInlineOrderReceived {
@@ -125,12 +125,6 @@ func (s *Server) refuseOrder(w http.ResponseWriter, r *http.Request, reason, ord
 	}
 	s.cfg.Metrics.WebhookRefused(reason)
 	s.reject(w, message)
-}
-
-// PackageRefusal is the reason given for an order of a package that is not
-// in the catalogue.
-func PackageRefusal(packageID string) string {
-	return "The assessment package '" + packageID + "' is not offered by this vendor. Please choose another package."
 }
 
 // reject answers 422 in Kombo's rejection shape. Kombo shows message to the
