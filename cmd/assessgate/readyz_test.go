@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/wait"
+)
+
+// smallDisk mounts a tmpfs of size bytes for the test, or skips the test
+// where mounting is not allowed (not root): CI runs as root.
+func smallDisk(t *testing.T, size int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "disk")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("mount a small tmpfs: %v %s", err, out)
+		}
+		t.Skipf("cannot mount a small tmpfs (CI can, as root): %v %s", err, out)
+	}
+	// Registered after TempDir's cleanup, so run before it.
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fill writes a file in dir until the disk is full, and returns its path.
+func fill(t *testing.T, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 16<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill the disk: %v", err)
+			}
+			return name
+		}
+	}
+}
+
+// readyz returns /readyz's status and body.
+func (a *app) readyz() (int, string) {
+	a.t.Helper()
+	status, body := a.do("GET", "/readyz", nil, nil)
+	return status, string(body)
+}
+
+// While the disk is full, /readyz fails and says why, and the intake
+// answers 503, never 200; once space is freed both recover by themselves.
+func TestReadyz_DiskFull(t *testing.T) {
+	dir := smallDisk(t, 16<<20)
+	a := startApp(t, "sqlite:"+filepath.Join(dir, "a.db"), nil)
+	if status, body := a.readyz(); status != http.StatusOK || !strings.Contains(body, `"database_writes"`) {
+		t.Fatalf("GET /readyz = %d %s; want 200 listing its checks", status, body)
+	}
+	if status, resp := a.webhook(orderBody(t, "e-before", "o-before", nil)); status != http.StatusOK {
+		t.Fatalf("POST before the disk is full = %d %s", status, resp)
+	}
+	// The WAL back to nothing, so that every write needs new space.
+	if _, err := a.db().Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	filler := fill(t, dir)
+
+	wait.For(t, 15*time.Second, "/readyz 503 on a full disk", func() bool {
+		status, _ := a.readyz()
+		return status == http.StatusServiceUnavailable
+	})
+	if status, body := a.readyz(); status != http.StatusServiceUnavailable || !strings.Contains(body, `"failing"`) || !strings.Contains(body, "database_writes") {
+		t.Errorf("GET /readyz on a full disk = %d %s; want 503 naming the failing check", status, body)
+	}
+	if v := a.metric("assessgate_ready"); v != "0" {
+		t.Errorf("assessgate_ready on a full disk = %q; want 0", v)
+	}
+	for i := range 5 {
+		body := orderBody(t, fmt.Sprintf("e-full-%d", i), fmt.Sprintf("o-full-%d", i), nil)
+		if status, resp := a.webhook(body); status != http.StatusServiceUnavailable {
+			t.Errorf("POST %d on a full disk = %d %s; want 503", i, status, resp)
+		}
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	wait.For(t, 30*time.Second, "/readyz 200 once space is freed", func() bool {
+		status, _ := a.readyz()
+		return status == http.StatusOK
+	})
+	for i := range 5 {
+		body := orderBody(t, fmt.Sprintf("e-full-%d", i), fmt.Sprintf("o-full-%d", i), nil)
+		if status, resp := a.webhook(body); status != http.StatusOK {
+			t.Errorf("POST %d again once space is freed = %d %s; want 200", i, status, resp)
+		}
+	}
+	if n := a.count("orders", "id LIKE 'o-full-%'"); n != 5 {
+		t.Errorf("%d of the 5 orders refused on the full disk stored after; want 5", n)
+	}
+	if v := a.metric("assessgate_ready"); v != "1" {
+		t.Errorf("assessgate_ready once space is freed = %q; want 1", v)
+	}
+}
