@@ -8,8 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -29,18 +29,10 @@ func (a *app) metric(line string) string {
 	return ""
 }
 
-type stuckOrder struct {
-	OrderID       string    `json:"order_id"`
-	IntegrationID string    `json:"integration_id"`
-	Reason        string    `json:"reason"`
-	FirstSeen     time.Time `json:"first_seen"`
-	LastSeen      time.Time `json:"last_seen"`
-}
-
-func (a *app) stuckOrders() []stuckOrder {
+func (a *app) stuckOrders() []store.StuckOrder {
 	a.t.Helper()
 	var list struct {
-		Data []stuckOrder `json:"data"`
+		Data []store.StuckOrder `json:"data"`
 	}
 	if status := a.api("GET", "/api/v1/stuck-orders", nil, &list); status != http.StatusOK {
 		a.t.Fatalf("GET /api/v1/stuck-orders = %d", status)
