@@ -1,9 +1,11 @@
 package main
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/internal/wait"
 )
 
@@ -117,5 +120,71 @@ func TestReadyz_DiskFull(t *testing.T) {
 	}
 	if v := a.metric("assessgate_ready"); v != "1" {
 		t.Errorf("assessgate_ready once space is freed = %q; want 1", v)
+	}
+}
+
+// While the Postgres database is read-only (as a failed-over or full
+// server makes it), /readyz fails and the intake answers 503, never 200;
+// once it is writable again both recover by themselves.
+func TestReadyz_ReadOnlyPostgres(t *testing.T) {
+	pg, ok := storetest.Postgres(t)
+	if !ok {
+		storetest.RequireInCI(t, storetest.EnvPostgres)
+		t.Skipf("%s is not set", storetest.EnvPostgres)
+	}
+	a := startApp(t, pg.URL, nil)
+	server, err := sql.Open("pgx", os.Getenv(storetest.EnvPostgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	u, err := url.Parse(pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	readOnly := func(on bool) {
+		t.Helper()
+		set := "SET default_transaction_read_only = on"
+		if !on {
+			set = "RESET default_transaction_read_only"
+		}
+		if _, err := server.Exec(`ALTER DATABASE "` + name + `" ` + set); err != nil {
+			t.Fatal(err)
+		}
+		// Sessions take the setting when they begin: end the app's.
+		if _, err := server.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, body := a.readyz(); status != http.StatusOK {
+		t.Fatalf("GET /readyz = %d %s; want 200", status, body)
+	}
+
+	readOnly(true)
+	wait.For(t, 15*time.Second, "/readyz 503 on a read-only database", func() bool {
+		status, _ := a.readyz()
+		return status == http.StatusServiceUnavailable
+	})
+	if _, body := a.readyz(); !strings.Contains(body, "database_writes") || !strings.Contains(body, "read-only") {
+		t.Errorf("GET /readyz on a read-only database = %s; want the failing check and why", body)
+	}
+	for i := range 3 {
+		body := orderBody(t, fmt.Sprintf("e-ro-%d", i), fmt.Sprintf("o-ro-%d", i), nil)
+		if status, resp := a.webhook(body); status != http.StatusServiceUnavailable {
+			t.Errorf("POST %d on a read-only database = %d %s; want 503", i, status, resp)
+		}
+	}
+
+	readOnly(false)
+	wait.For(t, 30*time.Second, "/readyz 200 once the database is writable", func() bool {
+		status, _ := a.readyz()
+		return status == http.StatusOK
+	})
+	for i := range 3 {
+		body := orderBody(t, fmt.Sprintf("e-ro-%d", i), fmt.Sprintf("o-ro-%d", i), nil)
+		if status, resp := a.webhook(body); status != http.StatusOK {
+			t.Errorf("POST %d again once writable = %d %s; want 200", i, status, resp)
+		}
 	}
 }
