@@ -7,6 +7,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -100,6 +101,44 @@ func TestStore_CheckWrites(t *testing.T) {
 		}
 		if err := st.CheckWrites(ctx); err != nil {
 			t.Fatalf("CheckWrites again = %v; want nil", err)
+		}
+	})
+}
+
+// Migration 0008 empties the bodies of webhooks other than orders stored
+// by earlier versions, and keeps orders' bodies.
+func TestMigration0008_ScrubsBodies(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, d storetest.Database) {
+		ctx := context.Background()
+		db := openRaw(t, d)
+		if _, err := db.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The database as version 0007 left it, with what it stored.
+		for _, q := range []string{
+			"DROP TABLE stuck_orders", "DROP TABLE readiness_probe",
+			"DELETE FROM assessgate_migrations WHERE version = 8",
+			`INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES
+				('ev-unknown', 'candidate:updated', NULL, NULL, 1, '{"email":"ada@example.com"}'),
+				('ev-int', 'integration-created', NULL, 'i-1', 1, '{"creator_email":"it@example.com"}'),
+				('ev-order', 'assessment:order-received', 'o-1', 'i-1', 1, '{"email":"ada@example.com"}')`,
+		} {
+			if _, err := db.Writer.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
+			t.Fatalf("MigrateUp() = %q, %v; want 0008 applied", applied, err)
+		}
+		var empty, kept int
+		if err := db.Writer.QueryRowContext(ctx, "SELECT count(*) FROM webhook_events WHERE length(body) = 0 AND order_id IS NULL").Scan(&empty); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Writer.QueryRowContext(ctx, "SELECT count(*) FROM webhook_events WHERE length(body) > 0 AND id = 'ev-order'").Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if empty != 2 || kept != 1 {
+			t.Errorf("after 0008: %d bodies of other webhooks emptied (want 2), order body kept: %d (want 1)", empty, kept)
 		}
 	})
 }
