@@ -68,6 +68,17 @@ func (a *app) readyz() (int, string) {
 	return status, string(body)
 }
 
+// postOrders posts n orders prefix-0… and checks each is answered want.
+func (a *app) postOrders(prefix string, n, want int, when string) {
+	a.t.Helper()
+	for i := range n {
+		body := orderBody(a.t, fmt.Sprintf("e-%s-%d", prefix, i), fmt.Sprintf("o-%s-%d", prefix, i), nil)
+		if status, resp := a.webhook(body); status != want {
+			a.t.Errorf("POST %d %s = %d %s; want %d", i, when, status, resp, want)
+		}
+	}
+}
+
 // While the disk is full, /readyz fails and says why, and the intake
 // answers 503, never 200; once space is freed both recover by themselves.
 func TestReadyz_DiskFull(t *testing.T) {
@@ -95,12 +106,7 @@ func TestReadyz_DiskFull(t *testing.T) {
 	if v := a.metric("assessgate_ready"); v != "0" {
 		t.Errorf("assessgate_ready on a full disk = %q; want 0", v)
 	}
-	for i := range 5 {
-		body := orderBody(t, fmt.Sprintf("e-full-%d", i), fmt.Sprintf("o-full-%d", i), nil)
-		if status, resp := a.webhook(body); status != http.StatusServiceUnavailable {
-			t.Errorf("POST %d on a full disk = %d %s; want 503", i, status, resp)
-		}
-	}
+	a.postOrders("full", 5, http.StatusServiceUnavailable, "on a full disk")
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
@@ -109,12 +115,7 @@ func TestReadyz_DiskFull(t *testing.T) {
 		status, _ := a.readyz()
 		return status == http.StatusOK
 	})
-	for i := range 5 {
-		body := orderBody(t, fmt.Sprintf("e-full-%d", i), fmt.Sprintf("o-full-%d", i), nil)
-		if status, resp := a.webhook(body); status != http.StatusOK {
-			t.Errorf("POST %d again once space is freed = %d %s; want 200", i, status, resp)
-		}
-	}
+	a.postOrders("full", 5, http.StatusOK, "again once space is freed")
 	if n := a.count("orders", "id LIKE 'o-full-%'"); n != 5 {
 		t.Errorf("%d of the 5 orders refused on the full disk stored after; want 5", n)
 	}
@@ -169,22 +170,12 @@ func TestReadyz_ReadOnlyPostgres(t *testing.T) {
 	if _, body := a.readyz(); !strings.Contains(body, "database_writes") || !strings.Contains(body, "read-only") {
 		t.Errorf("GET /readyz on a read-only database = %s; want the failing check and why", body)
 	}
-	for i := range 3 {
-		body := orderBody(t, fmt.Sprintf("e-ro-%d", i), fmt.Sprintf("o-ro-%d", i), nil)
-		if status, resp := a.webhook(body); status != http.StatusServiceUnavailable {
-			t.Errorf("POST %d on a read-only database = %d %s; want 503", i, status, resp)
-		}
-	}
+	a.postOrders("ro", 3, http.StatusServiceUnavailable, "on a read-only database")
 
 	readOnly(false)
 	wait.For(t, 30*time.Second, "/readyz 200 once the database is writable", func() bool {
 		status, _ := a.readyz()
 		return status == http.StatusOK
 	})
-	for i := range 3 {
-		body := orderBody(t, fmt.Sprintf("e-ro-%d", i), fmt.Sprintf("o-ro-%d", i), nil)
-		if status, resp := a.webhook(body); status != http.StatusOK {
-			t.Errorf("POST %d again once writable = %d %s; want 200", i, status, resp)
-		}
-	}
+	a.postOrders("ro", 3, http.StatusOK, "again once writable")
 }
