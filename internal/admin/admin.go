@@ -42,6 +42,9 @@ type Config struct {
 	Store  *store.Store
 	Jobs   *jobs.Client
 	Logger *slog.Logger
+	// Reconciler closes stuck orders at Kombo and takes them again; nil
+	// leaves the stuck list without its actions.
+	Reconciler *jobs.Reconciler
 	// Password is the admin password (ASSESSGATE_ADMIN_PASSWORD); New
 	// refuses an empty or short one.
 	Password string
@@ -108,6 +111,8 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("GET /admin/dead-letters", h.signedIn(h.handleDeadLetters))
 	mux.Handle("POST /admin/dead-letters/{id}/retry", h.signedIn(h.handleRetryOne))
 	mux.Handle("POST /admin/dead-letters/retry", h.signedIn(h.handleRetryKind))
+	mux.Handle("POST /admin/stuck-orders/{id}/close", h.signedIn(h.handleCloseStuck))
+	mux.Handle("POST /admin/stuck-orders/{id}/retry", h.signedIn(h.handleRetryStuck))
 	mux.Handle("GET /admin/integrations", h.signedIn(h.handleIntegrations))
 	mux.Handle("GET /admin/packages", h.signedIn(h.handlePackages))
 	mux.Handle("POST /admin/packages/push", h.signedIn(h.handlePushPackages))
@@ -241,6 +246,12 @@ func flash(r *http.Request) string {
 		}
 	case q.Get("ended") != "":
 		return "The session is ended: its cookie is refused from now on."
+	case q.Get("closed") == "1":
+		return "The order is closed at Kombo (CANCELLED) and left the stuck list."
+	case q.Get("taken") == "1":
+		return "The order is taken: assessgate holds it now."
+	case q.Get("taken") == "0":
+		return "The order could not be taken yet: its reason on the stuck list says why."
 	case q.Get("pushed") != "":
 		n := atoiOr(q.Get("pushed"), -1)
 		if n >= 0 {

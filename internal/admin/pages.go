@@ -148,6 +148,8 @@ type overviewData struct {
 	// KOMBO_API_KEY (the oldest first), ParkedTotal how much in all.
 	Parked      []*orders.Parked
 	ParkedTotal int
+	Stuck       []store.StuckOrder
+	CanAct      bool // the stuck list's actions are there
 }
 
 func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s session) {
@@ -193,7 +195,46 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		h.fail(w, r, err)
 		return
 	}
+	if d.Stuck, err = h.cfg.Store.StuckOrders(ctx); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.CanAct = h.cfg.Reconciler != nil
 	h.page(w, r, s, "overview", "Overview", "overview", d)
+}
+
+// handleCloseStuck closes a stuck order at Kombo (a CANCELLED result).
+func (h *Handler) handleCloseStuck(w http.ResponseWriter, r *http.Request, _ session) {
+	if h.cfg.Reconciler == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Not available", "Reconciliation is not configured.")
+		return
+	}
+	id := r.PathValue("id")
+	if err := h.cfg.Reconciler.CloseStuck(r.Context(), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: stuck order closed at Kombo", "order_id", id)
+	http.Redirect(w, r, "/admin/?closed=1", http.StatusSeeOther)
+}
+
+// handleRetryStuck takes a stuck order again.
+func (h *Handler) handleRetryStuck(w http.ResponseWriter, r *http.Request, _ session) {
+	if h.cfg.Reconciler == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Not available", "Reconciliation is not configured.")
+		return
+	}
+	res, err := h.cfg.Reconciler.RetryStuck(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: stuck order retried", "order_id", res.OrderID, "taken", res.Taken)
+	taken := "0"
+	if res.Taken {
+		taken = "1"
+	}
+	http.Redirect(w, r, "/admin/?taken="+taken, http.StatusSeeOther)
 }
 
 func sortedKinds(m map[string]int) ([]kindCount, int) {

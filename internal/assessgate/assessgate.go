@@ -129,7 +129,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := loadCatalogue(ctx, st, catalogue, cfg.Packages, cfg.PackagesFile, logger); err != nil {
 		return nil, err
 	}
-	adminPages, err := newAdmin(ctx, cfg, st, svc.Client(), logger)
+	adminPages, err := newAdmin(ctx, cfg, st, svc, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -255,13 +255,13 @@ func newVendor(cfg Config, logger *slog.Logger) (*jobs.Vendor, error) {
 // password is set. Session cookies are Secure when the public address is
 // https, or the request came over https (directly, or through a trusted
 // proxy).
-func newAdmin(ctx context.Context, cfg Config, st *store.Store, jobClient *jobs.Client, logger *slog.Logger) (http.Handler, error) {
+func newAdmin(ctx context.Context, cfg Config, st *store.Store, svc *jobs.Service, logger *slog.Logger) (http.Handler, error) {
 	if cfg.AdminPassword == "" {
 		logger.Warn("ASSESSGATE_ADMIN_PASSWORD is not set: the admin pages (/admin/) are off")
 		return nil, nil
 	}
 	acfg := admin.Config{
-		Store: st, Jobs: jobClient, Logger: logger, Password: cfg.AdminPassword,
+		Store: st, Jobs: svc.Client(), Reconciler: svc.Reconciler, Logger: logger, Password: cfg.AdminPassword,
 		SecureCookies: strings.HasPrefix(cfg.Candidates.PublicURL, "https://"),
 	}
 	if cfg.Clock != nil {

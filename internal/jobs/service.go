@@ -78,7 +78,8 @@ func New(cfg ServiceConfig) (*Service, error) {
 	}
 	st, logger := cfg.Store, cfg.Logger
 	limiter := NewLimiter(max(cfg.KomboConcurrency, 1))
-	reconciler := &Reconciler{Store: st, Kombo: cfg.Kombo, Catalogue: cfg.Candidates.Catalogue, Limiter: limiter, Logger: logger}
+	reconciler := &Reconciler{Store: st, Kombo: cfg.Kombo, Catalogue: cfg.Candidates.Catalogue, Limiter: limiter, Logger: logger,
+		ResultURL: cfg.Candidates.PublicURL}
 	retention := &Retention{Store: st, Policy: cfg.Retention, Logger: logger}
 	candidates := &Candidates{CandidateSettings: cfg.Candidates, Store: st, Logger: logger, Queue: cfg.Queue, Retry: cfg.Retry}
 

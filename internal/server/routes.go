@@ -28,6 +28,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("GET /api/v1/parked", s.requireToken(s.handleListParked))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
+	mux.HandleFunc("GET /api/v1/stuck-orders", s.requireToken(s.handleListStuckOrders))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/close", s.requireToken(s.handleCloseStuckOrder))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/retry", s.requireToken(s.handleRetryStuckOrder))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
 	mux.HandleFunc("POST /api/v1/candidates/export", s.requireToken(s.candidateHandler(emailBody, s.exportCandidate)))

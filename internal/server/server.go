@@ -71,12 +71,15 @@ type Server struct {
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
+
+	readiness readiness
 }
 
 // New returns a server; Open starts it.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, store: cfg.Store, logger: cfg.Logger}
 	s.handler = s.routes()
+	cfg.Metrics.Readiness(func() bool { _, ok := s.ready(context.Background()); return ok })
 	return s
 }
 
