@@ -202,7 +202,7 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		d := w.IntegrationCreated
 		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
-			OriginID: d.EndUser.OriginID, State: kombo.IntegrationStateActive,
+			OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail, State: kombo.IntegrationStateActive,
 		}); err != nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		d := w.IntegrationStateChanged
 		return s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
-			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
+			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
 		})
 	}
