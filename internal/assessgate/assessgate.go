@@ -128,6 +128,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
+		Kombo:        komboClient,
 		Now:          clock.Or(cfg.Clock).Now,
 		NoWriteRoute: cfg.NoWriteRoute,
 		Retention:    svc.Retention,

@@ -81,6 +81,7 @@ func (s *Store) ConnectIntegration(ctx context.Context, i *orders.Integration) e
 // IntegrationFilter selects integrations in ListIntegrations. Nil fields do
 // not filter.
 type IntegrationFilter struct {
+	ID       *string
 	TenantID *string
 	State    *string
 }
@@ -93,6 +94,10 @@ func (s *Store) ListIntegrations(ctx context.Context, f IntegrationFilter) ([]*o
 		where []string
 		args  []any
 	)
+	if f.ID != nil {
+		args = append(args, *f.ID)
+		where = append(where, fmt.Sprintf("id = $%d", len(args)))
+	}
 	if f.TenantID != nil {
 		args = append(args, *f.TenantID)
 		where = append(where, fmt.Sprintf("origin_id = $%d", len(args)))
