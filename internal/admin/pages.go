@@ -374,7 +374,7 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s s
 }
 
 type packagesData struct {
-	Packages []kombo.Package
+	Packages []orders.Package
 	Active   int
 	Stored   bool
 }

@@ -296,7 +296,7 @@ func resealPersonalData(ctx context.Context, st *store.Store, logger *slog.Logge
 // which pushes it to every active integration when it changed, and loads
 // the result. Without a file the stored catalogue (set through the API)
 // stands.
-func loadCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, filePackages []kombo.Package, file string, logger *slog.Logger) error {
+func loadCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, filePackages []orders.Package, file string, logger *slog.Logger) error {
 	if file != "" {
 		changed, pushes, err := st.SetCatalogue(ctx, filePackages)
 		if err != nil {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/keyring"
+	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
-	"github.com/assessgate/assessgate/kombo"
 )
 
 // Config is the whole configuration of a running assessgate: what
@@ -22,7 +22,7 @@ type Config struct {
 	APITokens      []string
 	// Packages is the catalogue of PackagesFile; nil without a file (the
 	// stored catalogue stands).
-	Packages      []kombo.Package
+	Packages      []orders.Package
 	PackagesFile  string
 	AssessmentURL string // empty: a placeholder, with a warning
 	// Migrate applies pending migrations on Postgres (always on SQLite).

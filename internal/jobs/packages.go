@@ -8,6 +8,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -36,7 +37,8 @@ type PushPackagesWorker struct {
 	Logger  *slog.Logger
 }
 
-// Work pushes the stored catalogue, as it is now, to the integration, unless
+// Work pushes the stored catalogue, as it is now, to the integration (the
+// packages its tenant may order: orders.For), unless
 // the integration was deleted or disabled since.
 func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackagesArgs]) error {
 	id := job.Args.IntegrationID
@@ -51,10 +53,13 @@ func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackag
 	if w.Kombo == nil {
 		return errors.New("KOMBO_API_KEY is not set: packages cannot be pushed")
 	}
-	pkgs, hash, err := w.Store.FindCatalogue(ctx)
+	all, hash, err := w.Store.FindCatalogue(ctx)
 	if err != nil {
 		return err
 	}
+	// The integration's tenant is sent its packages only; the tenants
+	// themselves stay here.
+	pkgs := orders.KomboPackages(orders.For(all, integ.OriginID))
 	release, err := w.Limiter.Acquire(ctx, id)
 	if err != nil {
 		return err
@@ -62,7 +67,7 @@ func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackag
 	start := time.Now()
 	resp, err := w.Kombo.SetPackages(ctx, id, pkgs)
 	release()
-	w.Logger.Info("packages pushed", "integration_id", id, "packages", len(pkgs), "attempt", job.Attempt,
+	w.Logger.Info("packages pushed", "integration_id", id, "tenant_id", integ.OriginID, "packages", len(pkgs), "attempt", job.Attempt,
 		"latency_ms", time.Since(start).Milliseconds(), "err", err)
 	if err != nil {
 		if rerr := w.Store.RecordPush(ctx, id, hash, nil, err); rerr != nil {

@@ -16,15 +16,22 @@ import (
 func (s *Server) handleGetPackages(w http.ResponseWriter, r *http.Request) {
 	pkgs := s.cfg.Catalogue.Packages()
 	if pkgs == nil {
-		pkgs = []kombo.Package{}
+		pkgs = []orders.Package{}
 	}
-	writeJSON(w, http.StatusOK, kombo.PackageList{Packages: pkgs})
+	writeJSON(w, http.StatusOK, packageList{Packages: pkgs})
+}
+
+// packageList is the catalogue as the API shows and takes it: Kombo's
+// package list, each package with the tenants that may order it.
+type packageList struct {
+	Packages []orders.Package `json:"packages"`
 }
 
 // handlePutPackages answers PUT /api/v1/packages: it replaces the catalogue
-// and, when it changed, pushes it to every active integration.
+// and, when it changed, pushes it to every active integration (each its
+// tenant's packages).
 func (s *Server) handlePutPackages(w http.ResponseWriter, r *http.Request) {
-	var list kombo.PackageList
+	var list packageList
 	if err := decodeJSON(w, r, 1<<20, &list); err != nil {
 		s.error(w, r, err)
 		return
@@ -33,7 +40,7 @@ func (s *Server) handlePutPackages(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, orders.Errorf(orders.EINVALID, "packages: is required"))
 		return
 	}
-	if err := list.Validate(); err != nil {
+	if err := orders.ValidatePackages(list.Packages); err != nil {
 		s.error(w, r, orders.Errorf(orders.EINVALID, "invalid package list: %v", err))
 		return
 	}

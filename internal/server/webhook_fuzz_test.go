@@ -46,7 +46,7 @@ func FuzzWebhook(f *testing.F) {
 	st := store.New(db, store.Config{Logger: logger})
 	h := New(Config{
 		Store: st, Logger: logger, WebhookSecrets: []string{fuzzSecret},
-		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TS", Description: ""}}),
+		Catalogue:     orders.NewCatalogue([]orders.Package{{Package: kombo.Package{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TS", Description: ""}}}),
 		AssessmentURL: "https://a.example/{token}",
 	}).Handler()
 
