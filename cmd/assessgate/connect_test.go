@@ -135,9 +135,15 @@ func TestConnect(t *testing.T) {
 		if status, b := a.webhook(changed); status != 200 {
 			t.Fatalf("state-changed webhook = %d %s", status, b)
 		}
-		a.api("GET", "/api/v1/integrations?state=INVALID", nil, &ints)
-		if len(ints.Data) != 1 || ints.Data[0]["id"] != id {
-			t.Errorf("INVALID integrations = %v; want %s", ints.Data, id)
+		// A reconnection link is made by itself, for the admin page and
+		// the API.
+		wait.For(t, 10*time.Second, "a reconnection link for the INVALID integration", func() bool {
+			a.api("GET", "/api/v1/integrations?state=INVALID", nil, &ints)
+			return len(ints.Data) == 1 && ints.Data[0]["relink_url"] != nil
+		})
+		links = fake.Links()
+		if l := links[len(links)-1]; ints.Data[0]["id"] != id || ints.Data[0]["relink_url"] != l.URL || l.IntegrationID != id || l.LinkType != kombo.LinkTypeMagicLink {
+			t.Errorf("INVALID integration = %v; want %s with Kombo's magic relink link %+v", ints.Data[0], id, l)
 		}
 		var relink struct {
 			Link string `json:"link"`

@@ -26,6 +26,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 //go:embed templates/*.html
@@ -51,6 +52,9 @@ type Config struct {
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Kombo makes reconnection links on request; nil (KOMBO_API_KEY unset)
+	// says it cannot.
+	Kombo *kombo.Client
 }
 
 // Handler serves the admin pages. Mount it at /admin/.
@@ -108,6 +112,8 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("POST /admin/dead-letters/{id}/retry", h.signedIn(h.handleRetryOne))
 	mux.Handle("POST /admin/dead-letters/retry", h.signedIn(h.handleRetryKind))
 	mux.Handle("GET /admin/integrations", h.signedIn(h.handleIntegrations))
+	mux.Handle("POST /admin/integrations/{id}/relink", h.signedIn(h.handleRelink))
+	mux.Handle("POST /admin/integrations/{id}/push", h.signedIn(h.handlePushOne))
 	mux.Handle("GET /admin/packages", h.signedIn(h.handlePackages))
 	mux.Handle("POST /admin/packages/push", h.signedIn(h.handlePushPackages))
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
@@ -232,6 +238,10 @@ func flash(r *http.Request) string {
 		if n >= 0 {
 			return fmt.Sprintf("Retried %d dead letter%s: %s queued to run now.", n, plural(n), itThem(n))
 		}
+	case q.Get("relinked") != "":
+		return "A new reconnection link was made: send it to the customer."
+	case q.Get("pushed_one") != "":
+		return "Package push queued for the integration."
 	case q.Get("pushed") != "":
 		n := atoiOr(q.Get("pushed"), -1)
 		if n >= 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -159,15 +160,16 @@ type ordersData struct {
 
 // orderFilterForm is the filter form as it was filled in.
 type orderFilterForm struct {
-	Status, State, IntegrationID, PackageID, Email string
+	Status, State, IntegrationID, TenantID, PackageID, Email string
 }
 
 func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session) {
 	q := r.URL.Query()
 	form := orderFilterForm{
 		Status: strings.ToUpper(strings.TrimSpace(q.Get("status"))), State: strings.TrimSpace(q.Get("state")),
-		IntegrationID: strings.TrimSpace(q.Get("integration_id")), PackageID: strings.TrimSpace(q.Get("package_id")),
-		Email: strings.TrimSpace(q.Get("email")),
+		IntegrationID: strings.TrimSpace(q.Get("integration_id")), TenantID: strings.TrimSpace(q.Get("tenant_id")),
+		PackageID: strings.TrimSpace(q.Get("package_id")),
+		Email:     strings.TrimSpace(q.Get("email")),
 	}
 	f := orders.OrderFilter{Cursor: q.Get("cursor"), Limit: pageSize}
 	if form.Status != "" {
@@ -189,7 +191,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 	for _, p := range []struct {
 		v   string
 		dst **string
-	}{{form.IntegrationID, &f.IntegrationID}, {form.PackageID, &f.PackageID}, {form.Email, &f.Email}} {
+	}{{form.IntegrationID, &f.IntegrationID}, {form.TenantID, &f.TenantID}, {form.PackageID, &f.PackageID}, {form.Email, &f.Email}} {
 		if p.v != "" {
 			*p.dst = &p.v
 		}
@@ -204,7 +206,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 	if next != "" {
 		nq := url.Values{}
 		for k, v := range map[string]string{"status": form.Status, "state": form.State, "integration_id": form.IntegrationID,
-			"package_id": form.PackageID, "email": form.Email} {
+			"tenant_id": form.TenantID, "package_id": form.PackageID, "email": form.Email} {
 			if v != "" {
 				nq.Set(k, v)
 			}
@@ -354,13 +356,33 @@ func withQuery(p, key, value string) string {
 // --- Integrations and packages
 
 type integrationsData struct {
-	Integrations []*orders.Integration
+	Tenants      []tenantGroup
 	CatalogueSet bool
 	Hash         string
+	Kombo        bool // whether reconnection links can be made
+}
+
+// tenantGroup is a tenant's integrations; Tenant is "" for those without
+// one.
+type tenantGroup struct {
+	Tenant       string
+	Integrations []integrationRow
+}
+
+type integrationRow struct {
+	*orders.Integration
+	DeadLetters int
+	// Parked work (write-backs and pushes waiting for the integration's
+	// setup) is shown here once it is counted.
 }
 
 func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s session) {
-	list, err := h.cfg.Store.FindIntegrations(r.Context())
+	list, err := h.cfg.Store.ListIntegrations(r.Context(), store.IntegrationFilter{})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	deadLetters, err := jobs.DeadLettersByIntegration(r.Context(), h.cfg.Store)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -370,7 +392,50 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s s
 		h.fail(w, r, err)
 		return
 	}
-	h.page(w, r, s, "integrations", "Integrations", "integrations", integrationsData{Integrations: list, CatalogueSet: pkgs != nil, Hash: hash})
+	d := integrationsData{CatalogueSet: pkgs != nil, Hash: hash, Kombo: h.cfg.Kombo != nil}
+	for _, i := range list { // grouped by tenant already
+		tenant := ""
+		if i.OriginID != nil {
+			tenant = *i.OriginID
+		}
+		if n := len(d.Tenants); n == 0 || d.Tenants[n-1].Tenant != tenant {
+			d.Tenants = append(d.Tenants, tenantGroup{Tenant: tenant})
+		}
+		g := &d.Tenants[len(d.Tenants)-1]
+		g.Integrations = append(g.Integrations, integrationRow{Integration: i, DeadLetters: deadLetters[i.ID]})
+	}
+	h.page(w, r, s, "integrations", "Integrations", "integrations", d)
+}
+
+// handleRelink makes a new reconnection link for an integration.
+func (h *Handler) handleRelink(w http.ResponseWriter, r *http.Request, _ session) {
+	id := r.PathValue("id")
+	if _, err := h.cfg.Store.FindIntegrationByID(r.Context(), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.cfg.Kombo == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Kombo is not configured", "KOMBO_API_KEY is not set: assessgate cannot ask Kombo for a reconnection link.")
+		return
+	}
+	if _, err := jobs.MakeRelink(r.Context(), h.cfg.Kombo, h.cfg.Store, id); err != nil {
+		h.log.Warn("admin: relink failed", "integration_id", id, "err", err)
+		h.errorPage(w, r, http.StatusBadGateway, "Kombo did not make the link", "Kombo refused or failed: "+err.Error())
+		return
+	}
+	h.log.Info("admin: reconnection link made", "integration_id", id)
+	http.Redirect(w, r, withQuery("/admin/integrations", "relinked", "1"), http.StatusSeeOther)
+}
+
+// handlePushOne pushes the packages to one integration again.
+func (h *Handler) handlePushOne(w http.ResponseWriter, r *http.Request, _ session) {
+	id := r.PathValue("id")
+	if err := jobs.PushPackagesTo(r.Context(), h.cfg.Jobs, h.cfg.Store, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: package push queued", "integration_id", id)
+	http.Redirect(w, r, withQuery("/admin/integrations", "pushed_one", "1"), http.StatusSeeOther)
 }
 
 type packagesData struct {

@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := loadCatalogue(ctx, st, catalogue, cfg.Packages, cfg.PackagesFile, logger); err != nil {
 		return nil, err
 	}
-	adminPages, err := newAdmin(cfg, st, svc.Client(), logger)
+	adminPages, err := newAdmin(cfg, st, svc.Client(), komboClient, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -243,13 +243,13 @@ func newVendor(cfg Config, logger *slog.Logger) (*jobs.Vendor, error) {
 // newAdmin returns the admin pages, or nil (with a warning) when no
 // password is set. Session cookies are Secure when the public address is
 // https, as behind a proxy that ends TLS.
-func newAdmin(cfg Config, st *store.Store, jobClient *jobs.Client, logger *slog.Logger) (http.Handler, error) {
+func newAdmin(cfg Config, st *store.Store, jobClient *jobs.Client, komboClient *kombo.Client, logger *slog.Logger) (http.Handler, error) {
 	if cfg.AdminPassword == "" {
 		logger.Warn("ASSESSGATE_ADMIN_PASSWORD is not set: the admin pages (/admin/) are off")
 		return nil, nil
 	}
 	acfg := admin.Config{
-		Store: st, Jobs: jobClient, Logger: logger, Password: cfg.AdminPassword,
+		Store: st, Jobs: jobClient, Logger: logger, Password: cfg.AdminPassword, Kombo: komboClient,
 		SecureCookies: strings.HasPrefix(cfg.Candidates.PublicURL, "https://"),
 	}
 	if cfg.Clock != nil {

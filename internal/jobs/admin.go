@@ -157,3 +157,17 @@ func DeadLettersByIntegration(ctx context.Context, st *store.Store) (map[string]
 	}
 	return counts, nil
 }
+
+// PushPackagesTo enqueues a push of its tenant's packages to one
+// integration; ENOTFOUND if assessgate does not know it.
+func PushPackagesTo(ctx context.Context, client *Client, st *store.Store, integrationID string) error {
+	if _, err := st.FindIntegrationByID(ctx, integrationID); err != nil {
+		return err
+	}
+	return st.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := client.InsertTx(ctx, tx, PushPackagesArgs{IntegrationID: integrationID}, nil); err != nil {
+			return fmt.Errorf("enqueue package push: %w", err)
+		}
+		return nil
+	})
+}

@@ -66,6 +66,12 @@ func (ev *Events) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error
 	case store.IntegrationCreated:
 		return ev.pushPackages(ctx, tx, e.IntegrationID)
 
+	case store.IntegrationInvalid:
+		if _, err := ev.queue.InsertTx(ctx, tx, RelinkArgs{IntegrationID: e.IntegrationID}, nil); err != nil {
+			return fmt.Errorf("enqueue relink: %w", err)
+		}
+		return nil
+
 	case store.PackagesChanged:
 		return ev.pushPackages(ctx, tx, e.IntegrationIDs...)
 

@@ -78,6 +78,7 @@ func New(cfg ServiceConfig) (*Service, error) {
 	river.AddWorker(workers, &WritebackWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger,
 		Vendor: candidates.Vendor, Queue: cfg.Queue})
 	river.AddWorker(workers, &PushPackagesWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger})
+	river.AddWorker(workers, &RelinkWorker{Store: st, Kombo: cfg.Kombo, Logger: logger})
 	river.AddWorker(workers, &ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &ReconcileIntegrationWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &HeartbeatWorker{Logger: logger})

@@ -86,6 +86,11 @@ type Integration struct {
 	PushWarnings     []string
 	PushError        string
 
+	// RelinkURL is the last reconnection link made for it (Kombo's relink,
+	// when it turned INVALID or on request), and RelinkAt when.
+	RelinkURL string
+	RelinkAt  *time.Time
+
 	// Filled in by the store's ListIntegrations only: its orders that are
 	// OPEN on Kombo's side, and when its last order came.
 	OpenOrders  int

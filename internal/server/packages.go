@@ -67,6 +67,7 @@ type integrationJSON struct {
 	OpenOrders       int      `json:"open_orders"`
 	LastOrderAt      *string  `json:"last_order_at"`
 	DeadLetters      int      `json:"dead_letters"`
+	RelinkURL        *string  `json:"relink_url"`
 	CreatedAt        string   `json:"created_at"`
 	UpdatedAt        string   `json:"updated_at"`
 	DeletedAt        *string  `json:"deleted_at"`
@@ -128,11 +129,19 @@ func (s *Server) integrations(ctx context.Context, f store.IntegrationFilter) ([
 		data = append(data, integrationJSON{
 			ID: i.ID, TenantID: i.OriginID, Tool: i.Tool, Category: i.Category, OrganizationName: i.OrganizationName, OriginID: i.OriginID,
 			State: i.State, SetupStatus: i.SetupStatus, QAStatus: i.QAStatus,
-			OpenOrders: i.OpenOrders, LastOrderAt: orders.FormatTimePtr(i.LastOrderAt), DeadLetters: deadLetters[i.ID],
+			OpenOrders: i.OpenOrders, LastOrderAt: orders.FormatTimePtr(i.LastOrderAt), DeadLetters: deadLetters[i.ID], RelinkURL: relinkURL(i),
 			CreatedAt: orders.FormatTime(i.CreatedAt), UpdatedAt: orders.FormatTime(i.UpdatedAt), DeletedAt: orders.FormatTimePtr(i.DeletedAt),
 			PackagesPushedAt: orders.FormatTimePtr(i.PackagesPushedAt), PackagesCurrent: hash != "" && i.PackagesHash == hash,
 			PushWarnings: warnings, PushError: i.PushError,
 		})
 	}
 	return data, nil
+}
+
+// relinkURL is the integration's reconnection link while it is INVALID.
+func relinkURL(i *orders.Integration) *string {
+	if i.State != kombo.IntegrationStateInvalid || i.RelinkURL == "" {
+		return nil
+	}
+	return &i.RelinkURL
 }

@@ -39,6 +39,10 @@ type OrdersCreated struct{ Orders []*orders.Order }
 // stored.
 type IntegrationCreated struct{ IntegrationID string }
 
+// IntegrationInvalid is emitted when an integration-state-changed webhook
+// turns an integration INVALID: its customer must reconnect it.
+type IntegrationInvalid struct{ IntegrationID string }
+
 // PackagesChanged is emitted when the package catalogue changed, with the
 // active integrations it must be pushed to.
 type PackagesChanged struct{ IntegrationIDs []string }
@@ -64,6 +68,7 @@ type OrdersErased struct{ Orders []*orders.Order }
 
 func (OrdersCreated) storeEvent()       {}
 func (IntegrationCreated) storeEvent()  {}
+func (IntegrationInvalid) storeEvent()  {}
 func (PackagesChanged) storeEvent()     {}
 func (ResultAccepted) storeEvent()      {}
 func (OrderStarted) storeEvent()        {}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -221,11 +222,20 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		})
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
-		return s.upsertIntegration(ctx, tx, &orders.Integration{
+		var was string
+		if err := tx.QueryRowContext(ctx, "SELECT state FROM integrations WHERE id = $1", d.IntegrationID).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return unavailable(fmt.Errorf("read integration state: %w", err))
+		}
+		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
 			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
-		})
+		}); err != nil {
+			return err
+		}
+		if d.State == kombo.IntegrationStateInvalid && was != kombo.IntegrationStateInvalid && was != orders.IntegrationDeleted {
+			return s.happened(ctx, tx, IntegrationInvalid{IntegrationID: d.IntegrationID})
+		}
 	}
 	return nil
 }

@@ -12,7 +12,8 @@ import (
 )
 
 const integrationColumns = `id, tool, category, organization_name, origin_id, state, setup_status, qa_status,
-	created_at, updated_at, deleted_at, packages_hash, packages_pushed_at, push_warnings, push_error, creator_email`
+	created_at, updated_at, deleted_at, packages_hash, packages_pushed_at, push_warnings, push_error, creator_email,
+	relink_url, relink_at`
 
 // upsertIntegration records what a webhook says of an integration. Empty
 // fields of i leave the stored ones as they are, and a deleted integration
@@ -75,6 +76,21 @@ func (s *Store) ConnectIntegration(ctx context.Context, i *orders.Integration) e
 			return err
 		}
 		return s.happened(ctx, tx, IntegrationCreated{IntegrationID: i.ID})
+	})
+}
+
+// RecordRelink keeps a reconnection link made for an integration, to show
+// while it is INVALID.
+func (s *Store) RecordRelink(ctx context.Context, id, link string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE integrations SET relink_url = $1, relink_at = $2 WHERE id = $3", link, s.nowMillis(), id)
+		if err != nil {
+			return unavailable(fmt.Errorf("record relink: %w", err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return orders.Errorf(orders.ENOTFOUND, "integration %q not found", id)
+		}
+		return nil
 	})
 }
 
@@ -151,12 +167,14 @@ func scanIntegration(row scanner, more ...any) (*orders.Integration, error) {
 	var (
 		i                                 orders.Integration
 		originID, hash, warnings, pushErr sql.NullString
-		creatorEmail                      sql.NullString
+		creatorEmail, relinkURL           sql.NullString
+		relinkAt                          sql.NullInt64
 		created, updated                  int64
 		deleted, pushed                   sql.NullInt64
 	)
 	cols := []any{&i.ID, &i.Tool, &i.Category, &i.OrganizationName, &originID, &i.State, &i.SetupStatus,
-		&i.QAStatus, &created, &updated, &deleted, &hash, &pushed, &warnings, &pushErr, &creatorEmail}
+		&i.QAStatus, &created, &updated, &deleted, &hash, &pushed, &warnings, &pushErr, &creatorEmail,
+		&relinkURL, &relinkAt}
 	if err := row.Scan(append(cols, more...)...); err != nil {
 		return nil, err
 	}
@@ -166,6 +184,7 @@ func scanIntegration(row scanner, more ...any) (*orders.Integration, error) {
 	if creatorEmail.Valid {
 		i.CreatorEmail = &creatorEmail.String
 	}
+	i.RelinkURL, i.RelinkAt = relinkURL.String, fromNullMillis(relinkAt)
 	i.CreatedAt, i.UpdatedAt, i.DeletedAt = fromMillis(created), fromMillis(updated), fromNullMillis(deleted)
 	i.PackagesHash, i.PackagesPushedAt, i.PushError = hash.String, fromNullMillis(pushed), pushErr.String
 	if warnings.Valid {

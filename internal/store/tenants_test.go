@@ -90,5 +90,35 @@ func TestStore_Tenants(t *testing.T) {
 		if err != nil || len(mine) != 1 || mine[0].ID != acme {
 			t.Errorf("integrations of acme = %v, %v; want acme's", mine, err)
 		}
+
+		// Turning INVALID asks for a reconnection link, once.
+		var invalid2 []string
+		onEvent(st, func(_ context.Context, _ *sql.Tx, e store.IntegrationInvalid) error {
+			invalid2 = append(invalid2, e.IntegrationID)
+			return nil
+		})
+		stateChanged := func(eventID, id, state string) {
+			t.Helper()
+			mustIntake(t, st, webhookIntake(t, eventID, kombo.EventIntegrationStateChanged, map[string]any{
+				"integration_id": id, "integration_tool": "greenhouse", "integration_category": "ASSESSMENT",
+				"end_user": map[string]any{"organization_name": "Acme", "origin_id": "acme", "creator_email": "it@acme.example"},
+				"state":    state, "setup_status": "COMPLETED", "qa_status": "PASSED",
+			}))
+		}
+		stateChanged("sc-1", acme, kombo.IntegrationStateInvalid)
+		stateChanged("sc-2", acme, kombo.IntegrationStateInvalid)
+		stateChanged("sc-3", acme, kombo.IntegrationStateActive)
+		stateChanged("sc-4", acme, kombo.IntegrationStateInvalid)
+		noEvents(st)
+		if len(invalid2) != 2 || invalid2[0] != acme || invalid2[1] != acme {
+			t.Errorf("IntegrationInvalid for %v; want %s twice: when it turned INVALID, and again after ACTIVE", invalid2, acme)
+		}
+		if err := st.RecordRelink(ctx, acme, "https://connect.kombo.dev/v1?token=x"); err != nil {
+			t.Fatal(err)
+		}
+		if i, err := st.FindIntegrationByID(ctx, acme); err != nil || i.RelinkURL != "https://connect.kombo.dev/v1?token=x" || i.RelinkAt == nil {
+			t.Errorf("relink = %q at %v, %v; want the link recorded", i.RelinkURL, i.RelinkAt, err)
+		}
+		assertCode(t, "RecordRelink(unknown)", st.RecordRelink(ctx, "lever:nope", "x"), orders.ENOTFOUND)
 	})
 }

@@ -8,3 +8,8 @@ CREATE INDEX integrations_origin_id ON integrations (origin_id);
 -- Who connected the integration (end_user.creator_email): where a
 -- reconnection link is sent when the integration turns INVALID.
 ALTER TABLE integrations ADD COLUMN creator_email TEXT;
+
+-- The last reconnection link made for the integration (Kombo's relink, a
+-- magic link valid a year), shown on the admin page while it is INVALID.
+ALTER TABLE integrations ADD COLUMN relink_url TEXT;
+ALTER TABLE integrations ADD COLUMN relink_at BIGINT;
