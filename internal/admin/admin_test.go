@@ -34,14 +34,25 @@ type testAdmin struct {
 
 func newTestAdmin(t *testing.T, secure bool) *testAdmin {
 	t.Helper()
+	return newTestAdminOn(t, storetest.SQLite(t), func(c *Config) { c.SecureCookies = secure })
+}
+
+// newTestAdminOn is newTestAdmin on the database d, with the Config changed
+// by edit. River's client knows the push_packages worker, to insert pushes.
+func newTestAdminOn(t *testing.T, d storetest.Database, edit func(*Config)) *testAdmin {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.NewStub(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	st := store.New(storetest.Open(t, storetest.SQLite(t)), store.Config{Logger: logger, Clock: clk})
-	client, err := jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: river.NewWorkers()})
+	st := store.New(storetest.Open(t, d), store.Config{Logger: logger, Clock: clk})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.PushPackagesWorker{}) // never started: inserts only
+	client, err := jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Store: st, Jobs: client, Logger: logger, Password: testPassword, SecureCookies: secure, Now: clk.Now})
+	cfg := Config{Store: st, Jobs: client, Logger: logger, Password: testPassword, Now: clk.Now}
+	edit(&cfg)
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

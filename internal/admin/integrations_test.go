@@ -2,20 +2,12 @@ package admin
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/riverqueue/river"
-
-	"github.com/assessgate/assessgate/internal/clock"
-	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
-	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
@@ -27,23 +19,11 @@ import (
 func TestIntegrationsPage_tenants(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			clk := clock.NewStub(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-			st := store.New(storetest.Open(t, d), store.Config{Logger: logger, Clock: clk})
-			workers := river.NewWorkers()
-			river.AddWorker(workers, &jobs.PushPackagesWorker{}) // not started: inserts only
-			client, err := jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: workers})
-			if err != nil {
-				t.Fatal(err)
-			}
 			fake := kombotest.NewServer()
 			t.Cleanup(fake.Close)
 			fake.SetIntegrationState("lever:globex", kombo.IntegrationStateInvalid, "")
-			h, err := New(Config{Store: st, Jobs: client, Logger: logger, Password: testPassword, Now: clk.Now, Kombo: fake.Client()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := &testAdmin{t: t, h: h, st: st, clk: clk}
+			a := newTestAdminOn(t, d, func(c *Config) { c.Kombo = fake.Client() })
+			st := a.st
 			ctx := context.Background()
 			const acme, globex, loose = "greenhouse:acme", "lever:globex", "ashby:loose"
 			for _, in := range []*orders.Integration{
