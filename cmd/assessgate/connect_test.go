@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/mail/mailtest"
 	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
@@ -185,5 +186,65 @@ func TestConnect_withoutKombo(t *testing.T) {
 	}
 	if status := a.api("GET", "/api/v1/integrations", nil, &ints); status != 200 || len(ints.Data) != 0 {
 		t.Errorf("GET /api/v1/integrations = %d %d; want 200, none", status, len(ints.Data))
+	}
+}
+
+// TestRelinkEmail: with ASSESSGATE_RELINK_EMAIL, an integration that turns
+// INVALID has its reconnection link e-mailed to the person who connected
+// it, once; through a real SMTP server (mailpit).
+func TestRelinkEmail(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, dbURL string) {
+		mp := mailtest.Start(t, nil)
+		fake := kombotest.NewServer()
+		t.Cleanup(fake.Close)
+		a := startApp(t, dbURL, komboEnv(fake, map[string]string{
+			"ASSESSGATE_SMTP_URL": mp.SMTPURL(), "ASSESSGATE_MAIL_FROM": "Acme Assessments <noreply@acme-assess.example>",
+			"ASSESSGATE_PUBLIC_URL": "https://assess.example", "ASSESSGATE_RELINK_EMAIL": "true",
+		}))
+		const id = "lever:globex2"
+		in := kombotest.Integration{ID: id, Organization: "Globex", OriginID: "globex"} // created by it@globex.example
+		for _, step := range []struct{ event, state string }{
+			{kombo.EventIntegrationCreated, ""},
+			{kombo.EventIntegrationStateChanged, kombo.IntegrationStateInvalid},
+			{kombo.EventIntegrationStateChanged, kombo.IntegrationStateInvalid}, // again: no second e-mail
+		} {
+			if step.state != "" {
+				fake.SetIntegrationState(id, step.state, "")
+			}
+			in.State = step.state
+			body, err := kombotest.IntegrationWebhook("", step.event, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if status, b := a.webhook(body); status != 200 {
+				t.Fatalf("%s = %d %s", step.event, status, b)
+			}
+		}
+		msgs := mp.WaitFor(t, "it@globex.example", 1, 10*time.Second)
+		m := mp.Message(t, msgs[0].ID)
+		links := fake.Links()
+		if len(links) == 0 {
+			t.Fatal("Kombo made no relink link")
+		}
+		link := links[len(links)-1]
+		if link.IntegrationID != id || !strings.Contains(m.Text, link.URL) || !strings.Contains(m.HTML, "Reconnect") ||
+			!strings.Contains(m.Subject, "lever") || !strings.Contains(m.Subject, "Globex") {
+			t.Errorf("e-mail %q:\n%s\nwant Kombo's relink link %s for %s", m.Subject, m.Text, link.URL, id)
+		}
+		// Let any further job run before counting: the e-mail is sent once.
+		wait.For(t, 10*time.Second, "no relink job left", func() bool {
+			return a.count("river_job", "kind = 'relink' AND state NOT IN ('completed')") == 0
+		})
+		if n := len(mp.MessagesTo(t, "it@globex.example")); n != 1 {
+			t.Errorf("%d e-mails to the creator; want 1", n)
+		}
+	})
+}
+
+func TestRelinkEmail_needsSMTP(t *testing.T) {
+	_, err := runCmd(t, map[string]string{"KOMBO_WEBHOOK_SECRET": testSecret, "ASSESSGATE_RELINK_EMAIL": "true",
+		"ASSESSGATE_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "a.db")}, "serve")
+	if err == nil || !strings.Contains(err.Error(), "ASSESSGATE_RELINK_EMAIL") || !strings.Contains(err.Error(), "ASSESSGATE_SMTP_URL") {
+		t.Errorf("serve with ASSESSGATE_RELINK_EMAIL and no SMTP = %v; want an error naming both", err)
 	}
 }

@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	svc, err := jobs.New(jobs.ServiceConfig{
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
+		RelinkMailer: relinkMailer(cfg, jobMailer),
 		Candidates: jobs.CandidateSettings{
 			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
 			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
@@ -368,4 +369,13 @@ func OpenDatabase(ctx context.Context, dsn string, migrate bool, logger *slog.Lo
 	}
 	logger.Debug("database schema up to date")
 	return db, nil
+}
+
+// relinkMailer is the mailer of reconnection links: nil unless
+// ASSESSGATE_RELINK_EMAIL is on (it needs SMTP, which serve checks).
+func relinkMailer(cfg Config, m jobs.Mailer) jobs.Mailer {
+	if !cfg.Candidates.RelinkEmail {
+		return nil
+	}
+	return m
 }

@@ -75,6 +75,9 @@ type CandidatesConfig struct {
 	ExpiryWriteback     bool
 	VendorWebhookURL    string // empty: no vendor webhooks
 	VendorWebhookSecret string
+	// RelinkEmail e-mails an INVALID integration's reconnection link to
+	// its creator (ASSESSGATE_RELINK_EMAIL); needs SMTPURL.
+	RelinkEmail bool
 }
 
 // PrivacyConfig is how personal data is kept: the keys that seal it, and

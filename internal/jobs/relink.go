@@ -3,10 +3,12 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/riverqueue/river"
 
+	"github.com/assessgate/assessgate/internal/mail"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -26,11 +28,12 @@ func (RelinkArgs) InsertOpts() river.InsertOpts {
 }
 
 // RelinkWorker makes and keeps the reconnection link of an INVALID
-// integration.
+// integration and, with a Mailer, e-mails it to the integration's creator.
 type RelinkWorker struct {
 	river.WorkerDefaults[RelinkArgs]
 	Store  *store.Store
 	Kombo  *kombo.Client
+	Mailer Mailer // nil: links are not e-mailed (ASSESSGATE_RELINK_EMAIL off)
 	Logger *slog.Logger
 }
 
@@ -48,12 +51,29 @@ func (w *RelinkWorker) Work(ctx context.Context, job *river.Job[RelinkArgs]) err
 	if w.Kombo == nil {
 		return river.JobCancel(errors.New("KOMBO_API_KEY is not set: no reconnection link can be made"))
 	}
-	if _, err := MakeRelink(ctx, w.Kombo, w.Store, id); err != nil {
-		return komboFailure(ctx, func(ctx context.Context, _, reason string, err error) {
-			w.Logger.Warn("relink dead-lettered", "integration_id", id, "reason", reason, "err", err)
-		}, job.Attempt, job.MaxAttempts, job.CreatedAt, "", err)
+	// A link made by an earlier attempt of this job is sent, not made again.
+	link := integ.RelinkURL
+	if link == "" || integ.RelinkAt == nil || integ.RelinkAt.Before(job.CreatedAt) {
+		if link, err = MakeRelink(ctx, w.Kombo, w.Store, id); err != nil {
+			return komboFailure(ctx, func(ctx context.Context, _, reason string, err error) {
+				w.Logger.Warn("relink dead-lettered", "integration_id", id, "reason", reason, "err", err)
+			}, job.Attempt, job.MaxAttempts, job.CreatedAt, "", err)
+		}
+		w.Logger.Info("reconnection link made", "integration_id", id)
 	}
-	w.Logger.Info("reconnection link made", "integration_id", id)
+	if w.Mailer == nil {
+		return nil
+	}
+	if integ.CreatorEmail == nil || *integ.CreatorEmail == "" {
+		w.Logger.Warn("reconnection link not e-mailed: Kombo names no creator of the integration", "integration_id", id)
+		return nil
+	}
+	sent := w.Mailer.SendMany(ctx, mail.Relink, []mail.Message{{To: *integ.CreatorEmail,
+		Data: &mail.Data{Organization: integ.OrganizationName, PackageName: integ.Tool, Link: link}}})[0]
+	if sent.Err != nil {
+		return fmt.Errorf("e-mail the reconnection link: %w", sent.Err)
+	}
+	w.Logger.Info("reconnection link e-mailed to the integration's creator", "integration_id", id, "message_id", sent.MessageID)
 	return nil
 }
 

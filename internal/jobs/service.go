@@ -23,6 +23,9 @@ type ServiceConfig struct {
 	// unwritten (their jobs retry), packages unpushed and orders
 	// unreconciled.
 	Kombo *kombo.Client
+	// RelinkMailer, if set, e-mails an INVALID integration's reconnection
+	// link to its creator (ASSESSGATE_RELINK_EMAIL).
+	RelinkMailer Mailer
 	// KomboConcurrency bounds Kombo calls in flight per integration.
 	KomboConcurrency int
 	// ReconcileInterval is how often open orders are read back from Kombo;
@@ -78,7 +81,7 @@ func New(cfg ServiceConfig) (*Service, error) {
 	river.AddWorker(workers, &WritebackWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger,
 		Vendor: candidates.Vendor, Queue: cfg.Queue})
 	river.AddWorker(workers, &PushPackagesWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger})
-	river.AddWorker(workers, &RelinkWorker{Store: st, Kombo: cfg.Kombo, Logger: logger})
+	river.AddWorker(workers, &RelinkWorker{Store: st, Kombo: cfg.Kombo, Mailer: cfg.RelinkMailer, Logger: logger})
 	river.AddWorker(workers, &ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &ReconcileIntegrationWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &HeartbeatWorker{Logger: logger})
