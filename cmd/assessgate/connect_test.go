@@ -146,6 +146,10 @@ func TestConnect(t *testing.T) {
 		if l := links[len(links)-1]; ints.Data[0]["id"] != id || ints.Data[0]["relink_url"] != l.URL || l.IntegrationID != id || l.LinkType != kombo.LinkTypeMagicLink {
 			t.Errorf("INVALID integration = %v; want %s with Kombo's magic relink link %+v", ints.Data[0], id, l)
 		}
+		if status, m := a.do("GET", "/metrics", nil, map[string]string{"Authorization": "Bearer " + testToken}); status != 200 ||
+			!strings.Contains(string(m), `assessgate_integrations{setup_status="COMPLETED",state="INVALID"} 1`) {
+			t.Errorf("GET /metrics = %d; want the INVALID integration counted", status)
+		}
 		var relink struct {
 			Link string `json:"link"`
 		}

@@ -57,6 +57,8 @@ func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writ
 		&stateCollector{db: db, logger: logger,
 			orders: prometheus.NewDesc("assessgate_orders", "Orders, by assessgate's state.", []string{"state"}, nil),
 			jobs:   prometheus.NewDesc("assessgate_jobs", "Background jobs, by kind and River state.", []string{"kind", "state"}, nil),
+			integrations: prometheus.NewDesc("assessgate_integrations", "Integrations, by state (INVALID: the customer must reconnect) and setup status.",
+				[]string{"state", "setup_status"}, nil),
 		},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "assessgate_group_commit_transactions_total", Help: "Transactions begun by group commit.",
@@ -129,11 +131,13 @@ type stateCollector struct {
 	db           *sql.DB
 	logger       *slog.Logger
 	orders, jobs *prometheus.Desc
+	integrations *prometheus.Desc
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.orders
 	ch <- c.jobs
+	ch <- c.integrations
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -141,6 +145,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	c.collect(ctx, ch, c.orders, "SELECT state, count(*) FROM orders GROUP BY state")
 	c.collect(ctx, ch, c.jobs, "SELECT kind, state, count(*) FROM river_job GROUP BY kind, state")
+	c.collect(ctx, ch, c.integrations, "SELECT state, setup_status, count(*) FROM integrations GROUP BY state, setup_status")
 }
 
 func (c *stateCollector) collect(ctx context.Context, ch chan<- prometheus.Metric, desc *prometheus.Desc, query string) {
