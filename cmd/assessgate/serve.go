@@ -12,6 +12,7 @@ import (
 	"github.com/assessgate/assessgate/internal/assessgate"
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -43,6 +44,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	candidates := defineCandidatesFlags(f)
 	privacy := definePrivacyFlags(f)
 	adminPassword := defineAdminFlags(f)
+	trusted := f.String("trusted-proxies", "ASSESSGATE_TRUSTED_PROXIES", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: none")
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
 	noWrite := defineNoWriteFlag(f) // benchroute.go: only with -tags bench
@@ -92,6 +94,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return nil, err
 	}
 	cfg.Candidates, cfg.Privacy = *c, *p
+	if cfg.TrustedProxies, err = proxy.ParseTrusted(*trusted); err != nil {
+		return nil, fmt.Errorf("ASSESSGATE_TRUSTED_PROXIES: %w", err)
+	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
 	}

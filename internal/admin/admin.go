@@ -48,7 +48,8 @@ type Config struct {
 	Password string
 	// SecureCookies marks the session cookie Secure even on plain HTTP
 	// requests: set it when assessgate is reached over https through a
-	// proxy that ends TLS. Requests over TLS always get Secure cookies.
+	// proxy that ends TLS. Requests over TLS, or through a trusted proxy
+	// that says https (see package proxy), always get Secure cookies.
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -65,7 +66,6 @@ type Handler struct {
 	passwordHash [32]byte
 	pages        map[string]*template.Template
 	handler      http.Handler
-	failures     failures
 }
 
 // New returns the admin pages' handler. It derives the session key from the
@@ -107,6 +107,7 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("POST /admin/logout", h.signedIn(h.handleLogout))
 	mux.Handle("GET /admin/{$}", h.signedIn(h.handleOverview))
 	mux.Handle("GET /admin/orders", h.signedIn(h.handleOrders))
+	mux.Handle("POST /admin/orders", h.signedIn(h.handleOrders))
 	mux.Handle("GET /admin/orders/{id}", h.signedIn(h.handleOrder))
 	mux.Handle("GET /admin/dead-letters", h.signedIn(h.handleDeadLetters))
 	mux.Handle("POST /admin/dead-letters/{id}/retry", h.signedIn(h.handleRetryOne))
@@ -116,6 +117,8 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("POST /admin/integrations/{id}/push", h.signedIn(h.handlePushOne))
 	mux.Handle("GET /admin/packages", h.signedIn(h.handlePackages))
 	mux.Handle("POST /admin/packages/push", h.signedIn(h.handlePushPackages))
+	mux.Handle("GET /admin/sessions", h.signedIn(h.handleSessions))
+	mux.Handle("POST /admin/sessions/{id}/end", h.signedIn(h.handleEndSession))
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusNotFound, "Not found", "There is no admin page at this address.")
 	})
@@ -137,6 +140,10 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, s session)
 func (h *Handler) signedIn(next pageHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := h.session(r)
+		if err != nil && err != errNoSession {
+			h.fail(w, r, err)
+			return
+		}
 		if err != nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -242,6 +249,8 @@ func flash(r *http.Request) string {
 		return "A new reconnection link was made: send it to the customer."
 	case q.Get("pushed_one") != "":
 		return "Package push queued for the integration."
+	case q.Get("ended") != "":
+		return "The session is ended: its cookie is refused from now on."
 	case q.Get("pushed") != "":
 		n := atoiOr(q.Get("pushed"), -1)
 		if n >= 0 {

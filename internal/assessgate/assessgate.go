@@ -53,6 +53,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if len(cfg.APITokens) == 0 {
 		logger.Warn("ASSESSGATE_API_TOKEN is not set: the vendor API refuses every request")
 	}
+	if len(cfg.TrustedProxies) > 0 {
+		logger.Info("X-Forwarded-For and X-Forwarded-Proto are believed from trusted proxies", "trusted_proxies", cfg.TrustedProxies.String())
+	}
+	for _, w := range WeakSecrets(cfg) {
+		logger.Warn("weak secret: anyone who guesses it gets in; use a long random value (openssl rand -base64 32)", "setting", w)
+	}
 
 	db, err := OpenDatabase(ctx, cfg.DatabaseURL, cfg.Migrate, logger)
 	if err != nil {
@@ -122,18 +128,19 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := loadCatalogue(ctx, st, catalogue, cfg.Packages, cfg.PackagesFile, logger); err != nil {
 		return nil, err
 	}
-	adminPages, err := newAdmin(cfg, st, svc.Client(), komboClient, logger)
+	adminPages, err := newAdmin(ctx, cfg, st, svc.Client(), komboClient, logger)
 	if err != nil {
 		return nil, err
 	}
 	srv := server.New(server.Config{
 		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
-		Kombo:        komboClient,
-		Now:          clock.Or(cfg.Clock).Now,
-		NoWriteRoute: cfg.NoWriteRoute,
-		Retention:    svc.Retention,
-		Admin:        adminPages,
+		Kombo:          komboClient,
+		Now:            clock.Or(cfg.Clock).Now,
+		NoWriteRoute:   cfg.NoWriteRoute,
+		Retention:      svc.Retention,
+		Admin:          adminPages,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
@@ -243,8 +250,9 @@ func newVendor(cfg Config, logger *slog.Logger) (*jobs.Vendor, error) {
 
 // newAdmin returns the admin pages, or nil (with a warning) when no
 // password is set. Session cookies are Secure when the public address is
-// https, as behind a proxy that ends TLS.
-func newAdmin(cfg Config, st *store.Store, jobClient *jobs.Client, komboClient *kombo.Client, logger *slog.Logger) (http.Handler, error) {
+// https, or the request came over https (directly, or through a trusted
+// proxy).
+func newAdmin(ctx context.Context, cfg Config, st *store.Store, jobClient *jobs.Client, komboClient *kombo.Client, logger *slog.Logger) (http.Handler, error) {
 	if cfg.AdminPassword == "" {
 		logger.Warn("ASSESSGATE_ADMIN_PASSWORD is not set: the admin pages (/admin/) are off")
 		return nil, nil
@@ -259,6 +267,11 @@ func newAdmin(cfg Config, st *store.Store, jobClient *jobs.Client, komboClient *
 	h, err := admin.New(acfg)
 	if err != nil {
 		return nil, err
+	}
+	if n, err := h.EndStaleSessions(ctx); err != nil {
+		return nil, fmt.Errorf("end stale admin sessions: %w", err)
+	} else if n > 0 {
+		logger.Info("admin sessions of an earlier password or expired ended", "sessions", n)
 	}
 	logger.Info("admin pages are on", "path", "/admin/", "secure_cookies", acfg.SecureCookies)
 	return h, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/keyring"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 )
 
@@ -45,6 +46,9 @@ type Config struct {
 	Candidates    CandidatesConfig
 	Privacy       PrivacyConfig
 	AdminPassword string // empty: admin pages off
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (ASSESSGATE_TRUSTED_PROXIES).
+	TrustedProxies proxy.Trusted
 
 	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
 	DebugAddr string

@@ -16,6 +16,7 @@ import (
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/metrics"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -51,6 +52,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Retention runs retention passes on request; nil answers 503.
 	Retention *jobs.Retention
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (ASSESSGATE_TRUSTED_PROXIES); empty
+	// trusts none.
+	TrustedProxies proxy.Trusted
 	// NoWriteRoute mounts POST /bench/no-write/webhooks/kombo: the webhook
 	// path with a store that writes nothing, to measure what storing
 	// costs (docs/benchmarks.md). The route is compiled only into a binary

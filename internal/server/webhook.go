@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -32,12 +32,7 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.error(w, r, orders.Errorf(orders.ETOOLARGE, "body is larger than the limit of %d bytes", MaxWebhookBytes))
-			return
-		}
-		s.error(w, r, orders.Errorf(orders.EINVALID, "could not read the body: %v", err))
+		s.error(w, r, bodyError(err, MaxWebhookBytes))
 		return
 	}
 
@@ -47,7 +42,7 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 		return
 	}
 	if !kombo.Verify(s.cfg.WebhookSecrets, body, sig) {
-		s.logger.Warn("webhook signature mismatch", "remote", r.RemoteAddr, "bytes", len(body))
+		s.logger.Warn("webhook signature mismatch", "remote", proxy.ClientIP(r), "bytes", len(body))
 		s.error(w, r, orders.Errorf(orders.EUNAUTHORIZED, "%s does not match the body under any configured secret", kombo.SignatureHeader))
 		return
 	}
