@@ -108,7 +108,11 @@ func PushPackagesToAll(ctx context.Context, client *Client, st *store.Store) (in
 // orders (a job of orders of several integrations counts for each). It
 // reads River's job table directly, as CountDeadLetters does.
 func DeadLettersByIntegration(ctx context.Context, st *store.Store) (map[string]int, error) {
-	rows, err := st.DB().Reader.QueryContext(ctx, "SELECT args FROM river_job WHERE state IN ($1, $2)",
+	argsCol := "args" // jsonb, read as its text
+	if st.DB().Dialect == store.SQLite {
+		argsCol = "json(args)" // River keeps SQLite's args as JSONB blobs
+	}
+	rows, err := st.DB().Reader.QueryContext(ctx, "SELECT "+argsCol+" FROM river_job WHERE state IN ($1, $2)",
 		string(rivertype.JobStateDiscarded), string(rivertype.JobStateCancelled))
 	if err != nil {
 		return nil, fmt.Errorf("count dead letters by integration: %w", err)
