@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/wait"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
@@ -59,6 +61,26 @@ func TestTenantCatalogue(t *testing.T) {
 		}
 		if n := a.count("orders", "id = 'o-globex'"); n != 0 {
 			t.Errorf("the refused order was stored")
+		}
+		// Refused like any other order: on the stuck list with its reason.
+		if stuck := a.stuckOrders(); len(stuck) != 1 || stuck[0].OrderID != "o-globex" || !strings.Contains(stuck[0].Reason, "plan") {
+			t.Errorf("stuck list = %+v; want o-globex with the tenant's reason", stuck)
+		}
+		// An order the reconciler finds (its webhook missed) obeys the same
+		// rule: not taken, on the stuck list.
+		var missed struct{ Data kombo.Order }
+		if err := json.Unmarshal(orderBody(t, "e-globex-rc", "o-globex-rc", func(d map[string]any) { d["integration_id"] = globex; d["package_id"] = "acme-only" }), &missed); err != nil {
+			t.Fatal(err)
+		}
+		fake.AddOrder(globex, missed.Data)
+		if status := a.api("POST", "/api/v1/reconcile", nil, nil); status != http.StatusOK {
+			t.Fatalf("POST /api/v1/reconcile = %d", status)
+		}
+		if n := a.count("orders", "id = 'o-globex-rc'"); n != 0 {
+			t.Errorf("the reconciler took globex's order for acme's package")
+		}
+		if !slices.ContainsFunc(a.stuckOrders(), func(o store.StuckOrder) bool { return o.OrderID == "o-globex-rc" && strings.Contains(o.Reason, "plan") }) {
+			t.Errorf("stuck list = %+v; want o-globex-rc with the tenant's reason", a.stuckOrders())
 		}
 		if status, b := a.webhook(orderBody(t, "e-acme", "o-acme", func(d map[string]any) { d["integration_id"] = acme; d["package_id"] = "acme-only" })); status != 200 {
 			t.Errorf("acme ordering its package = %d %s; want 200", status, b)

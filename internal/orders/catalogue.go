@@ -133,6 +133,13 @@ func (c *Catalogue) Tenants(packageID string) []string {
 	return c.byID[packageID].Tenants
 }
 
+// OfferedTo reports whether tenant (nil: an integration without one) may
+// order packageID: the package names no tenants, or names tenant.
+func (c *Catalogue) OfferedTo(packageID string, tenant *string) bool {
+	tenants := c.Tenants(packageID)
+	return len(tenants) == 0 || Package{Tenants: tenants}.OfferedTo(tenant)
+}
+
 // Find returns the package with id, if the catalogue has it.
 func (c *Catalogue) Find(id string) (kombo.Package, bool) {
 	if c == nil {
