@@ -58,6 +58,33 @@ func (e CandidateOrderSource) Valid() bool {
 	}
 }
 
+// Defines values for ConnectLinkRequestLanguage.
+const (
+	ConnectLinkRequestLanguageDe ConnectLinkRequestLanguage = "de"
+	ConnectLinkRequestLanguageEn ConnectLinkRequestLanguage = "en"
+	ConnectLinkRequestLanguageEs ConnectLinkRequestLanguage = "es"
+	ConnectLinkRequestLanguageFr ConnectLinkRequestLanguage = "fr"
+	ConnectLinkRequestLanguageIt ConnectLinkRequestLanguage = "it"
+)
+
+// Valid indicates whether the value is a known member of the ConnectLinkRequestLanguage enum.
+func (e ConnectLinkRequestLanguage) Valid() bool {
+	switch e {
+	case ConnectLinkRequestLanguageDe:
+		return true
+	case ConnectLinkRequestLanguageEn:
+		return true
+	case ConnectLinkRequestLanguageEs:
+		return true
+	case ConnectLinkRequestLanguageFr:
+		return true
+	case ConnectLinkRequestLanguageIt:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeadLetterState.
 const (
 	DeadLetterStateCancelled DeadLetterState = "cancelled"
@@ -78,6 +105,7 @@ func (e DeadLetterState) Valid() bool {
 
 // Defines values for ErrorDetailCode.
 const (
+	ErrorDetailCodeBadGateway       ErrorDetailCode = "bad_gateway"
 	ErrorDetailCodeConflict         ErrorDetailCode = "conflict"
 	ErrorDetailCodeInternal         ErrorDetailCode = "internal"
 	ErrorDetailCodeInvalid          ErrorDetailCode = "invalid"
@@ -92,6 +120,8 @@ const (
 // Valid indicates whether the value is a known member of the ErrorDetailCode enum.
 func (e ErrorDetailCode) Valid() bool {
 	switch e {
+	case ErrorDetailCodeBadGateway:
+		return true
 	case ErrorDetailCodeConflict:
 		return true
 	case ErrorDetailCodeInternal:
@@ -124,6 +154,33 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case HealthStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkOptionsLanguage.
+const (
+	LinkOptionsLanguageDe LinkOptionsLanguage = "de"
+	LinkOptionsLanguageEn LinkOptionsLanguage = "en"
+	LinkOptionsLanguageEs LinkOptionsLanguage = "es"
+	LinkOptionsLanguageFr LinkOptionsLanguage = "fr"
+	LinkOptionsLanguageIt LinkOptionsLanguage = "it"
+)
+
+// Valid indicates whether the value is a known member of the LinkOptionsLanguage enum.
+func (e LinkOptionsLanguage) Valid() bool {
+	switch e {
+	case LinkOptionsLanguageDe:
+		return true
+	case LinkOptionsLanguageEn:
+		return true
+	case LinkOptionsLanguageEs:
+		return true
+	case LinkOptionsLanguageFr:
+		return true
+	case LinkOptionsLanguageIt:
 		return true
 	default:
 		return false
@@ -193,6 +250,42 @@ func (e PackageType) Valid() bool {
 	case SKILLSTEST:
 		return true
 	case VIDEOINTERVIEW:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadyChecksStatus.
+const (
+	ReadyChecksStatusFailing ReadyChecksStatus = "failing"
+	ReadyChecksStatusOk      ReadyChecksStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the ReadyChecksStatus enum.
+func (e ReadyChecksStatus) Valid() bool {
+	switch e {
+	case ReadyChecksStatusFailing:
+		return true
+	case ReadyChecksStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ReadyStatus.
+const (
+	ReadyStatusOk          ReadyStatus = "ok"
+	ReadyStatusUnavailable ReadyStatus = "unavailable"
+)
+
+// Valid indicates whether the value is a known member of the ReadyStatus enum.
+func (e ReadyStatus) Valid() bool {
+	switch e {
+	case ReadyStatusOk:
+		return true
+	case ReadyStatusUnavailable:
 		return true
 	default:
 		return false
@@ -277,6 +370,24 @@ const (
 func (e WritebackParkedStatus) Valid() bool {
 	switch e {
 	case WritebackParkedStatusParked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateConnectLink200JSONResponseBodyLinkType.
+const (
+	EMBEDDED  CreateConnectLink200JSONResponseBodyLinkType = "EMBEDDED"
+	MAGICLINK CreateConnectLink200JSONResponseBodyLinkType = "MAGIC_LINK"
+)
+
+// Valid indicates whether the value is a known member of the CreateConnectLink200JSONResponseBodyLinkType enum.
+func (e CreateConnectLink200JSONResponseBodyLinkType) Valid() bool {
+	switch e {
+	case EMBEDDED:
+		return true
+	case MAGICLINK:
 		return true
 	default:
 		return false
@@ -407,7 +518,10 @@ type CandidateOrder struct {
 	State State `json:"state"`
 
 	// Status Kombo's status of the order (OPEN, COMPLETED, CANCELLED, REJECTED; Kombo may add others)
-	Status   KomboStatus      `json:"status"`
+	Status KomboStatus `json:"status"`
+
+	// TenantId the vendor's id of the customer (the integration's end_user.origin_id), when known
+	TenantId *string          `json:"tenant_id,omitempty"`
 	Timeline *[]TimelineEntry `json:"timeline,omitempty"`
 
 	// UpdatedAt UTC with milliseconds, as Kombo writes times
@@ -420,6 +534,25 @@ type CandidateOrder struct {
 
 // CandidateOrderSource how assessgate learnt of the order
 type CandidateOrderSource string
+
+// ConnectLinkRequest defines model for ConnectLinkRequest.
+type ConnectLinkRequest struct {
+	Email    string                      `json:"email"`
+	Language *ConnectLinkRequestLanguage `json:"language,omitempty"`
+
+	// LinkType EMBEDDED (default) or MAGIC_LINK, case-insensitive
+	LinkType         *string `json:"link_type,omitempty"`
+	OrganizationName string  `json:"organization_name"`
+
+	// TenantId the vendor's id of the customer
+	TenantId string `json:"tenant_id"`
+
+	// Tool preselects a tool, such as "greenhouse"
+	Tool *string `json:"tool,omitempty"`
+}
+
+// ConnectLinkRequestLanguage defines model for ConnectLinkRequest.Language.
+type ConnectLinkRequestLanguage string
 
 // DeadLetter defines model for DeadLetter.
 type DeadLetter struct {
@@ -482,9 +615,7 @@ type ErrorDetailCode string
 
 // Health defines model for Health.
 type Health struct {
-	// KomboApiKey what Kombo said of KOMBO_API_KEY at start-up
-	KomboApiKey *string      `json:"kombo_api_key,omitempty"`
-	Status      HealthStatus `json:"status"`
+	Status HealthStatus `json:"status"`
 }
 
 // HealthStatus defines model for Health.Status.
@@ -505,18 +636,28 @@ type Integration struct {
 
 	// CreatedAt UTC with milliseconds, as Kombo writes times
 	CreatedAt        Time            `json:"created_at"`
+	DeadLetters      int             `json:"dead_letters"`
 	DeletedAt        *NullableTime   `json:"deleted_at"`
 	Id               string          `json:"id"`
+	LastOrderAt      *NullableTime   `json:"last_order_at"`
+	OpenOrders       int             `json:"open_orders"`
 	OrganizationName string          `json:"organization_name"`
 	OriginId         *NullableString `json:"origin_id"`
 	PackagesCurrent  bool            `json:"packages_current"`
 	PackagesPushedAt *NullableTime   `json:"packages_pushed_at"`
+	ParkedWork       int             `json:"parked_work"`
 	PushError        *string         `json:"push_error,omitempty"`
 	PushWarnings     []string        `json:"push_warnings"`
 	QaStatus         string          `json:"qa_status"`
-	SetupStatus      string          `json:"setup_status"`
-	State            string          `json:"state"`
-	Tool             string          `json:"tool"`
+
+	// RelinkUrl while the integration is INVALID, the link for the customer to reconnect it
+	RelinkUrl   *string `json:"relink_url"`
+	SetupStatus string  `json:"setup_status"`
+	State       string  `json:"state"`
+
+	// TenantId the vendor's id of the customer (end_user.origin_id)
+	TenantId *string `json:"tenant_id"`
+	Tool     string  `json:"tool"`
 
 	// UpdatedAt UTC with milliseconds, as Kombo writes times
 	UpdatedAt Time `json:"updated_at"`
@@ -535,6 +676,17 @@ type Job struct {
 
 // KomboStatus Kombo's status of the order (OPEN, COMPLETED, CANCELLED, REJECTED; Kombo may add others)
 type KomboStatus = string
+
+// LinkOptions defines model for LinkOptions.
+type LinkOptions struct {
+	Language *LinkOptionsLanguage `json:"language,omitempty"`
+
+	// LinkType EMBEDDED (default) or MAGIC_LINK, case-insensitive
+	LinkType *string `json:"link_type,omitempty"`
+}
+
+// LinkOptionsLanguage defines model for LinkOptions.Language.
+type LinkOptionsLanguage string
 
 // Location defines model for Location.
 type Location struct {
@@ -590,7 +742,10 @@ type Order struct {
 	State State `json:"state"`
 
 	// Status Kombo's status of the order (OPEN, COMPLETED, CANCELLED, REJECTED; Kombo may add others)
-	Status   KomboStatus      `json:"status"`
+	Status KomboStatus `json:"status"`
+
+	// TenantId the vendor's id of the customer (the integration's end_user.origin_id), when known
+	TenantId *string          `json:"tenant_id,omitempty"`
 	Timeline *[]TimelineEntry `json:"timeline,omitempty"`
 
 	// UpdatedAt UTC with milliseconds, as Kombo writes times
@@ -647,6 +802,9 @@ type OrderView struct {
 	// Status Kombo's status of the order (OPEN, COMPLETED, CANCELLED, REJECTED; Kombo may add others)
 	Status KomboStatus `json:"status"`
 
+	// TenantId the vendor's id of the customer (the integration's end_user.origin_id), when known
+	TenantId *string `json:"tenant_id,omitempty"`
+
 	// UpdatedAt UTC with milliseconds, as Kombo writes times
 	UpdatedAt Time `json:"updated_at"`
 
@@ -659,10 +817,13 @@ type OrderViewSource string
 
 // Package defines model for Package.
 type Package struct {
-	Description *string     `json:"description,omitempty"`
-	Id          string      `json:"id"`
-	Name        string      `json:"name"`
-	Type        PackageType `json:"type"`
+	Description *string `json:"description,omitempty"`
+	Id          string  `json:"id"`
+	Name        string  `json:"name"`
+
+	// Tenants the tenants (tenant_id) the package is offered to; every tenant when absent
+	Tenants *[]string   `json:"tenants,omitempty"`
+	Type    PackageType `json:"type"`
 }
 
 // PackageType defines model for Package.Type.
@@ -701,6 +862,27 @@ type Parked struct {
 	// UpdatedAt UTC with milliseconds, as Kombo writes times
 	UpdatedAt Time `json:"updated_at"`
 }
+
+// Ready defines model for Ready.
+type Ready struct {
+	Checks []struct {
+		Error *string `json:"error,omitempty"`
+
+		// Name database, database_writes, …
+		Name   string            `json:"name"`
+		Status ReadyChecksStatus `json:"status"`
+	} `json:"checks"`
+
+	// KomboApiKey what Kombo said of KOMBO_API_KEY at start-up
+	KomboApiKey *string     `json:"kombo_api_key,omitempty"`
+	Status      ReadyStatus `json:"status"`
+}
+
+// ReadyChecksStatus defines model for Ready.Checks.Status.
+type ReadyChecksStatus string
+
+// ReadyStatus defines model for Ready.Status.
+type ReadyStatus string
 
 // ReconcileSummary defines model for ReconcileSummary.
 type ReconcileSummary struct {
@@ -802,6 +984,17 @@ type StoredWebhook struct {
 	Type       string `json:"type"`
 }
 
+// StuckOrder defines model for StuckOrder.
+type StuckOrder struct {
+	FirstSeen     time.Time `json:"first_seen"`
+	IntegrationId string    `json:"integration_id"`
+	LastSeen      time.Time `json:"last_seen"`
+	OrderId       string    `json:"order_id"`
+
+	// Reason what keeps it out, as Kombo's recruiter sees it
+	Reason string `json:"reason"`
+}
+
 // Time UTC with milliseconds, as Kombo writes times
 type Time = time.Time
 
@@ -848,11 +1041,17 @@ type WritebackParkedStatus string
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// IntegrationID defines model for IntegrationID.
+type IntegrationID = string
+
 // Limit defines model for Limit.
 type Limit = int
 
 // OrderID defines model for OrderID.
 type OrderID = string
+
+// BadGateway defines model for BadGateway.
+type BadGateway = Error
 
 // Conflict defines model for Conflict.
 type Conflict = Error
@@ -872,6 +1071,9 @@ type Unauthorized = Error
 // Unavailable defines model for Unavailable.
 type Unavailable = Error
 
+// Unprocessable defines model for Unprocessable.
+type Unprocessable = Error
+
 // EraseCandidateByQueryParams defines parameters for EraseCandidateByQuery.
 type EraseCandidateByQueryParams struct {
 	Email string `form:"email" json:"email"`
@@ -880,6 +1082,14 @@ type EraseCandidateByQueryParams struct {
 // ExportCandidateByQueryParams defines parameters for ExportCandidateByQuery.
 type ExportCandidateByQueryParams struct {
 	Email string `form:"email" json:"email"`
+}
+
+// CreateConnectLink200JSONResponseBodyLinkType defines parameters for CreateConnectLink.
+type CreateConnectLink200JSONResponseBodyLinkType string
+
+// ExchangeConnectTokenJSONBody defines parameters for ExchangeConnectToken.
+type ExchangeConnectTokenJSONBody struct {
+	Token string `json:"token"`
 }
 
 // ListDeadLettersParams defines parameters for ListDeadLetters.
@@ -902,6 +1112,14 @@ type ListErasuresParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListIntegrationsParams defines parameters for ListIntegrations.
+type ListIntegrationsParams struct {
+	TenantId *string `form:"tenant_id,omitempty" json:"tenant_id,omitempty"`
+
+	// State ACTIVE, INVALID, INACTIVE or DELETED (case-insensitive)
+	State *string `form:"state,omitempty" json:"state,omitempty"`
+}
+
 // ListOrdersParams defines parameters for ListOrders.
 type ListOrdersParams struct {
 	// Status Kombo's status (case-insensitive)
@@ -910,7 +1128,10 @@ type ListOrdersParams struct {
 	// State assessgate's state
 	State         *State  `form:"state,omitempty" json:"state,omitempty"`
 	IntegrationId *string `form:"integration_id,omitempty" json:"integration_id,omitempty"`
-	PackageId     *string `form:"package_id,omitempty" json:"package_id,omitempty"`
+
+	// TenantId the vendor's id of the customer (the integration's end_user.origin_id)
+	TenantId  *string `form:"tenant_id,omitempty" json:"tenant_id,omitempty"`
+	PackageId *string `form:"package_id,omitempty" json:"package_id,omitempty"`
 
 	// Email the candidate's address, case-insensitive
 	Email *string `form:"email,omitempty" json:"email,omitempty"`
@@ -978,8 +1199,17 @@ type EraseCandidateJSONRequestBody = EmailRequest
 // ExportCandidateJSONRequestBody defines body for ExportCandidate for application/json ContentType.
 type ExportCandidateJSONRequestBody = EmailRequest
 
+// CreateConnectLinkJSONRequestBody defines body for CreateConnectLink for application/json ContentType.
+type CreateConnectLinkJSONRequestBody = ConnectLinkRequest
+
+// ExchangeConnectTokenJSONRequestBody defines body for ExchangeConnectToken for application/json ContentType.
+type ExchangeConnectTokenJSONRequestBody ExchangeConnectTokenJSONBody
+
 // RetryDeadLettersJSONRequestBody defines body for RetryDeadLetters for application/json ContentType.
 type RetryDeadLettersJSONRequestBody = RetryRequest
+
+// RelinkIntegrationJSONRequestBody defines body for RelinkIntegration for application/json ContentType.
+type RelinkIntegrationJSONRequestBody = LinkOptions
 
 // PutResultJSONRequestBody defines body for PutResult for application/json ContentType.
 type PutResultJSONRequestBody = ResultRequest
@@ -1185,6 +1415,34 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/candidates/export (the `ExportCandidate` operationId).
 	ExportCandidate(ctx context.Context, body ExportCandidateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateConnectLinkWithBody A Kombo Connect link for a customer to connect their ATS
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+	CreateConnectLinkWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateConnectLink A Kombo Connect link for a customer to connect their ATS
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+	CreateConnectLink(ctx context.Context, body CreateConnectLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExchangeConnectTokenWithBody Exchange the token Kombo Connect returned for the new integration
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+	ExchangeConnectTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExchangeConnectToken Exchange the token Kombo Connect returned for the new integration
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+	ExchangeConnectToken(ctx context.Context, body ExchangeConnectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListDeadLetters Jobs that gave up, oldest first
 	//
 	// Corresponds with GET /api/v1/dead-letters (the `ListDeadLetters` operationId).
@@ -1213,10 +1471,29 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/erasures (the `ListErasures` operationId).
 	ListErasures(ctx context.Context, params *ListErasuresParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListIntegrations Integrations, with their state and last package push
+	// ListIntegrations Integrations, with their state, their work and their last package push
 	//
 	// Corresponds with GET /api/v1/integrations (the `ListIntegrations` operationId).
-	ListIntegrations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListIntegrations(ctx context.Context, params *ListIntegrationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIntegration One integration
+	//
+	// Corresponds with GET /api/v1/integrations/{id} (the `GetIntegration` operationId).
+	GetIntegration(ctx context.Context, id IntegrationID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RelinkIntegrationWithBody A Kombo Connect link to reconnect an integration (INVALID credentials)
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+	RelinkIntegrationWithBody(ctx context.Context, id IntegrationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RelinkIntegration A Kombo Connect link to reconnect an integration (INVALID credentials)
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+	RelinkIntegration(ctx context.Context, id IntegrationID, body RelinkIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetOpenAPIJSON This document, as JSON
 	//
@@ -1305,6 +1582,21 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/retention (the `RunRetention` operationId).
 	RunRetention(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListStuckOrders Orders Kombo holds OPEN that assessgate could not take, and why
+	//
+	// Corresponds with GET /api/v1/stuck-orders (the `ListStuckOrders` operationId).
+	ListStuckOrders(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CloseStuckOrder Close a stuck order at Kombo (CANCELLED)
+	//
+	// Corresponds with POST /api/v1/stuck-orders/{id}/close (the `CloseStuckOrder` operationId).
+	CloseStuckOrder(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RetryStuckOrder Take a stuck order again, once what kept it out is fixed
+	//
+	// Corresponds with POST /api/v1/stuck-orders/{id}/retry (the `RetryStuckOrder` operationId).
+	RetryStuckOrder(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealthz Liveness
 	//
 	// 200 while the process serves HTTP.
@@ -1319,7 +1611,8 @@ type ClientInterface interface {
 
 	// GetReadyz Readiness
 	//
-	// 200 when the database answers, 503 otherwise. `kombo_api_key` says
+	// 200 when every check passes (the database answers, and it can
+	// commit), 503 naming the failing ones otherwise. `kombo_api_key` says
 	// what Kombo said of `KOMBO_API_KEY`; it does not decide readiness.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
@@ -1492,6 +1785,74 @@ func (c *Client) ExportCandidate(ctx context.Context, body ExportCandidateJSONRe
 	return c.Client.Do(req)
 }
 
+// CreateConnectLinkWithBody A Kombo Connect link for a customer to connect their ATS
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+func (c *Client) CreateConnectLinkWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateConnectLinkRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateConnectLink A Kombo Connect link for a customer to connect their ATS
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+func (c *Client) CreateConnectLink(ctx context.Context, body CreateConnectLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateConnectLinkRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExchangeConnectTokenWithBody Exchange the token Kombo Connect returned for the new integration
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+func (c *Client) ExchangeConnectTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExchangeConnectTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExchangeConnectToken Exchange the token Kombo Connect returned for the new integration
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+func (c *Client) ExchangeConnectToken(ctx context.Context, body ExchangeConnectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExchangeConnectTokenRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListDeadLetters Jobs that gave up, oldest first
 //
 // Corresponds with GET /api/v1/dead-letters (the `ListDeadLetters` operationId).
@@ -1560,11 +1921,60 @@ func (c *Client) ListErasures(ctx context.Context, params *ListErasuresParams, r
 	return c.Client.Do(req)
 }
 
-// ListIntegrations Integrations, with their state and last package push
+// ListIntegrations Integrations, with their state, their work and their last package push
 //
 // Corresponds with GET /api/v1/integrations (the `ListIntegrations` operationId).
-func (c *Client) ListIntegrations(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListIntegrationsRequest(c.Server)
+func (c *Client) ListIntegrations(ctx context.Context, params *ListIntegrationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListIntegrationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIntegration One integration
+//
+// Corresponds with GET /api/v1/integrations/{id} (the `GetIntegration` operationId).
+func (c *Client) GetIntegration(ctx context.Context, id IntegrationID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIntegrationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RelinkIntegrationWithBody A Kombo Connect link to reconnect an integration (INVALID credentials)
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+func (c *Client) RelinkIntegrationWithBody(ctx context.Context, id IntegrationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRelinkIntegrationRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RelinkIntegration A Kombo Connect link to reconnect an integration (INVALID credentials)
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+func (c *Client) RelinkIntegration(ctx context.Context, id IntegrationID, body RelinkIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRelinkIntegrationRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1792,6 +2202,51 @@ func (c *Client) RunRetention(ctx context.Context, reqEditors ...RequestEditorFn
 	return c.Client.Do(req)
 }
 
+// ListStuckOrders Orders Kombo holds OPEN that assessgate could not take, and why
+//
+// Corresponds with GET /api/v1/stuck-orders (the `ListStuckOrders` operationId).
+func (c *Client) ListStuckOrders(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListStuckOrdersRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CloseStuckOrder Close a stuck order at Kombo (CANCELLED)
+//
+// Corresponds with POST /api/v1/stuck-orders/{id}/close (the `CloseStuckOrder` operationId).
+func (c *Client) CloseStuckOrder(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCloseStuckOrderRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RetryStuckOrder Take a stuck order again, once what kept it out is fixed
+//
+// Corresponds with POST /api/v1/stuck-orders/{id}/retry (the `RetryStuckOrder` operationId).
+func (c *Client) RetryStuckOrder(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRetryStuckOrderRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealthz Liveness
 //
 // 200 while the process serves HTTP.
@@ -1826,7 +2281,8 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetReadyz Readiness
 //
-// 200 when the database answers, 503 otherwise. `kombo_api_key` says
+// 200 when every check passes (the database answers, and it can
+// commit), 503 naming the failing ones otherwise. `kombo_api_key` says
 // what Kombo said of `KOMBO_API_KEY`; it does not decide readiness.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
@@ -2135,6 +2591,86 @@ func NewExportCandidateRequestWithBody(server string, contentType string, body i
 	return req, nil
 }
 
+// NewCreateConnectLinkRequest calls the generic CreateConnectLink builder with application/json body
+func NewCreateConnectLinkRequest(server string, body CreateConnectLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateConnectLinkRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateConnectLinkRequestWithBody constructs an http.Request for the CreateConnectLink method, with any body, and a specified content type
+func NewCreateConnectLinkRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/connect/links")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewExchangeConnectTokenRequest calls the generic ExchangeConnectToken builder with application/json body
+func NewExchangeConnectTokenRequest(server string, body ExchangeConnectTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewExchangeConnectTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewExchangeConnectTokenRequestWithBody constructs an http.Request for the ExchangeConnectToken method, with any body, and a specified content type
+func NewExchangeConnectTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/connect/tokens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListDeadLettersRequest constructs an http.Request for the ListDeadLetters method
 func NewListDeadLettersRequest(server string, params *ListDeadLettersParams) (*http.Request, error) {
 	var err error
@@ -2320,7 +2856,7 @@ func NewListErasuresRequest(server string, params *ListErasuresParams) (*http.Re
 }
 
 // NewListIntegrationsRequest constructs an http.Request for the ListIntegrations method
-func NewListIntegrationsRequest(server string) (*http.Request, error) {
+func NewListIntegrationsRequest(server string, params *ListIntegrationsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -2338,10 +2874,130 @@ func NewListIntegrationsRequest(server string) (*http.Request, error) {
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.TenantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant_id", *params.TenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewGetIntegrationRequest constructs an http.Request for the GetIntegration method
+func NewGetIntegrationRequest(server string, id IntegrationID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/integrations/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRelinkIntegrationRequest calls the generic RelinkIntegration builder with application/json body
+func NewRelinkIntegrationRequest(server string, id IntegrationID, body RelinkIntegrationJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRelinkIntegrationRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewRelinkIntegrationRequestWithBody constructs an http.Request for the RelinkIntegration method, with any body, and a specified content type
+func NewRelinkIntegrationRequestWithBody(server string, id IntegrationID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/integrations/%s/relink", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2455,6 +3111,18 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 		if params.IntegrationId != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "integration_id", *params.IntegrationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.TenantId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "tenant_id", *params.TenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2828,6 +3496,101 @@ func NewRunRetentionRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListStuckOrdersRequest constructs an http.Request for the ListStuckOrders method
+func NewListStuckOrdersRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/stuck-orders")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCloseStuckOrderRequest constructs an http.Request for the CloseStuckOrder method
+func NewCloseStuckOrderRequest(server string, id OrderID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/stuck-orders/%s/close", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewRetryStuckOrderRequest constructs an http.Request for the RetryStuckOrder method
+func NewRetryStuckOrderRequest(server string, id OrderID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/stuck-orders/%s/retry", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetHealthzRequest constructs an http.Request for the GetHealthz method
 func NewGetHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -3057,6 +3820,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/candidates/export (the `ExportCandidate` operationId).
 	ExportCandidateWithResponse(ctx context.Context, body ExportCandidateJSONRequestBody, reqEditors ...RequestEditorFn) (*ExportCandidateResponse, error)
 
+	// CreateConnectLinkWithBodyWithResponse A Kombo Connect link for a customer to connect their ATS
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+	CreateConnectLinkWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateConnectLinkResponse, error)
+
+	// CreateConnectLinkWithResponse A Kombo Connect link for a customer to connect their ATS
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+	CreateConnectLinkWithResponse(ctx context.Context, body CreateConnectLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateConnectLinkResponse, error)
+
+	// ExchangeConnectTokenWithBodyWithResponse Exchange the token Kombo Connect returned for the new integration
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+	ExchangeConnectTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExchangeConnectTokenResponse, error)
+
+	// ExchangeConnectTokenWithResponse Exchange the token Kombo Connect returned for the new integration
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+	ExchangeConnectTokenWithResponse(ctx context.Context, body ExchangeConnectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeConnectTokenResponse, error)
+
 	// ListDeadLettersWithResponse Jobs that gave up, oldest first
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3089,12 +3880,33 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/erasures (the `ListErasures` operationId).
 	ListErasuresWithResponse(ctx context.Context, params *ListErasuresParams, reqEditors ...RequestEditorFn) (*ListErasuresResponse, error)
 
-	// ListIntegrationsWithResponse Integrations, with their state and last package push
+	// ListIntegrationsWithResponse Integrations, with their state, their work and their last package push
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/integrations (the `ListIntegrations` operationId).
-	ListIntegrationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationsResponse, error)
+	ListIntegrationsWithResponse(ctx context.Context, params *ListIntegrationsParams, reqEditors ...RequestEditorFn) (*ListIntegrationsResponse, error)
+
+	// GetIntegrationWithResponse One integration
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/integrations/{id} (the `GetIntegration` operationId).
+	GetIntegrationWithResponse(ctx context.Context, id IntegrationID, reqEditors ...RequestEditorFn) (*GetIntegrationResponse, error)
+
+	// RelinkIntegrationWithBodyWithResponse A Kombo Connect link to reconnect an integration (INVALID credentials)
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+	RelinkIntegrationWithBodyWithResponse(ctx context.Context, id IntegrationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RelinkIntegrationResponse, error)
+
+	// RelinkIntegrationWithResponse A Kombo Connect link to reconnect an integration (INVALID credentials)
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+	RelinkIntegrationWithResponse(ctx context.Context, id IntegrationID, body RelinkIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*RelinkIntegrationResponse, error)
 
 	// GetOpenAPIJSONWithResponse This document, as JSON
 	//
@@ -3201,6 +4013,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/retention (the `RunRetention` operationId).
 	RunRetentionWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RunRetentionResponse, error)
 
+	// ListStuckOrdersWithResponse Orders Kombo holds OPEN that assessgate could not take, and why
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/stuck-orders (the `ListStuckOrders` operationId).
+	ListStuckOrdersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListStuckOrdersResponse, error)
+
+	// CloseStuckOrderWithResponse Close a stuck order at Kombo (CANCELLED)
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/stuck-orders/{id}/close (the `CloseStuckOrder` operationId).
+	CloseStuckOrderWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*CloseStuckOrderResponse, error)
+
+	// RetryStuckOrderWithResponse Take a stuck order again, once what kept it out is fixed
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/stuck-orders/{id}/retry (the `RetryStuckOrder` operationId).
+	RetryStuckOrderWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*RetryStuckOrderResponse, error)
+
 	// GetHealthzWithResponse Liveness
 	//
 	// 200 while the process serves HTTP.
@@ -3219,7 +4052,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyzWithResponse Readiness
 	//
-	// 200 when the database answers, 503 otherwise. `kombo_api_key` says
+	// 200 when every check passes (the database answers, and it can
+	// commit), 503 naming the failing ones otherwise. `kombo_api_key` says
 	// what Kombo said of `KOMBO_API_KEY`; it does not decide readiness.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3597,6 +4431,194 @@ func (r ExportCandidateResponse) ContentType() string {
 	return ""
 }
 
+// CreateConnectLinkResponse401Headers the declared response headers of an HTTP 401 response for CreateConnectLink
+type CreateConnectLinkResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CreateConnectLinkResponse503Headers the declared response headers of an HTTP 503 response for CreateConnectLink
+type CreateConnectLinkResponse503Headers struct {
+	RetryAfter *string
+}
+
+type CreateConnectLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Link     string                                       `json:"link"`
+		LinkType CreateConnectLink200JSONResponseBodyLinkType `json:"link_type"`
+		TenantId string                                       `json:"tenant_id"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateConnectLinkResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateConnectLinkResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateConnectLinkResponse) GetJSON200() *struct {
+	Link     string                                       `json:"link"`
+	LinkType CreateConnectLink200JSONResponseBodyLinkType `json:"link_type"`
+	TenantId string                                       `json:"tenant_id"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateConnectLinkResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateConnectLinkResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateConnectLinkResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CreateConnectLinkResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateConnectLinkResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateConnectLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateConnectLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateConnectLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateConnectLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ExchangeConnectTokenResponse401Headers the declared response headers of an HTTP 401 response for ExchangeConnectToken
+type ExchangeConnectTokenResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ExchangeConnectTokenResponse503Headers the declared response headers of an HTTP 503 response for ExchangeConnectToken
+type ExchangeConnectTokenResponse503Headers struct {
+	RetryAfter *string
+}
+
+type ExchangeConnectTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Integration
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ExchangeConnectTokenResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ExchangeConnectTokenResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r ExchangeConnectTokenResponse) GetJSON201() *Integration {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExchangeConnectTokenResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ExchangeConnectTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ExchangeConnectTokenResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r ExchangeConnectTokenResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExchangeConnectTokenResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ExchangeConnectTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExchangeConnectTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExchangeConnectTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExchangeConnectTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListDeadLettersResponse401Headers the declared response headers of an HTTP 401 response for ListDeadLetters
 type ListDeadLettersResponse401Headers struct {
 	WWWAuthenticate *string
@@ -3834,6 +4856,8 @@ type ListIntegrationsResponse struct {
 	JSON200 *struct {
 		Data []Integration `json:"data"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -3849,6 +4873,11 @@ func (r ListIntegrationsResponse) GetJSON200() *struct {
 	Data []Integration `json:"data"`
 } {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListIntegrationsResponse) GetJSON400() *Invalid {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -3884,6 +4913,171 @@ func (r ListIntegrationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListIntegrationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIntegrationResponse401Headers the declared response headers of an HTTP 401 response for GetIntegration
+type GetIntegrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetIntegrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Integration
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetIntegrationResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIntegrationResponse) GetJSON200() *Integration {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIntegrationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIntegrationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIntegrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIntegrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIntegrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIntegrationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RelinkIntegrationResponse401Headers the declared response headers of an HTTP 401 response for RelinkIntegration
+type RelinkIntegrationResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RelinkIntegrationResponse503Headers the declared response headers of an HTTP 503 response for RelinkIntegration
+type RelinkIntegrationResponse503Headers struct {
+	RetryAfter *string
+}
+
+type RelinkIntegrationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		IntegrationId string `json:"integration_id"`
+		Link          string `json:"link"`
+	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RelinkIntegrationResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RelinkIntegrationResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON200() *struct {
+	IntegrationId string `json:"integration_id"`
+	Link          string `json:"link"`
+} {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RelinkIntegrationResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RelinkIntegrationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RelinkIntegrationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RelinkIntegrationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RelinkIntegrationResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4645,6 +5839,261 @@ func (r RunRetentionResponse) ContentType() string {
 	return ""
 }
 
+// ListStuckOrdersResponse401Headers the declared response headers of an HTTP 401 response for ListStuckOrders
+type ListStuckOrdersResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type ListStuckOrdersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Data *[]StuckOrder `json:"data"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListStuckOrdersResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListStuckOrdersResponse) GetJSON200() *struct {
+	Data *[]StuckOrder `json:"data"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListStuckOrdersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetBody returns the raw response body bytes
+func (r ListStuckOrdersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListStuckOrdersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListStuckOrdersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListStuckOrdersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CloseStuckOrderResponse401Headers the declared response headers of an HTTP 401 response for CloseStuckOrder
+type CloseStuckOrderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// CloseStuckOrderResponse503Headers the declared response headers of an HTTP 503 response for CloseStuckOrder
+type CloseStuckOrderResponse503Headers struct {
+	RetryAfter *string
+}
+
+type CloseStuckOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		Closed  bool   `json:"closed"`
+		OrderId string `json:"order_id"`
+		Status  string `json:"status"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Unprocessable
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CloseStuckOrderResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CloseStuckOrderResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON200() *struct {
+	Closed  bool   `json:"closed"`
+	OrderId string `json:"order_id"`
+	Status  string `json:"status"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON422() *Unprocessable {
+	return r.JSON422
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CloseStuckOrderResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CloseStuckOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CloseStuckOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CloseStuckOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CloseStuckOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RetryStuckOrderResponse401Headers the declared response headers of an HTTP 401 response for RetryStuckOrder
+type RetryStuckOrderResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RetryStuckOrderResponse503Headers the declared response headers of an HTTP 503 response for RetryStuckOrder
+type RetryStuckOrderResponse503Headers struct {
+	RetryAfter *string
+}
+
+type RetryStuckOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *struct {
+		OrderId string  `json:"order_id"`
+		Reason  *string `json:"reason,omitempty"`
+		Taken   bool    `json:"taken"`
+	}
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON502 the response for an HTTP 502 `application/json` response
+	JSON502 *BadGateway
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RetryStuckOrderResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RetryStuckOrderResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RetryStuckOrderResponse) GetJSON200() *struct {
+	OrderId string  `json:"order_id"`
+	Reason  *string `json:"reason,omitempty"`
+	Taken   bool    `json:"taken"`
+} {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RetryStuckOrderResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RetryStuckOrderResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON502 returns the response for an HTTP 502 `application/json` response
+func (r RetryStuckOrderResponse) GetJSON502() *BadGateway {
+	return r.JSON502
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RetryStuckOrderResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RetryStuckOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RetryStuckOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RetryStuckOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RetryStuckOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4743,20 +6192,20 @@ type GetReadyzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Health
+	JSON200 *Ready
 	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *Unavailable
+	JSON503 *Ready
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetReadyzResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetReadyzResponse) GetJSON200() *Health {
+func (r GetReadyzResponse) GetJSON200() *Ready {
 	return r.JSON200
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetReadyzResponse) GetJSON503() *Unavailable {
+func (r GetReadyzResponse) GetJSON503() *Ready {
 	return r.JSON503
 }
 
@@ -5003,6 +6452,58 @@ func (c *ClientWithResponses) ExportCandidateWithResponse(ctx context.Context, b
 	return ParseExportCandidateResponse(rsp)
 }
 
+// CreateConnectLinkWithBodyWithResponse A Kombo Connect link for a customer to connect their ATS
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+func (c *ClientWithResponses) CreateConnectLinkWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateConnectLinkResponse, error) {
+	rsp, err := c.CreateConnectLinkWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateConnectLinkResponse(rsp)
+}
+
+// CreateConnectLinkWithResponse A Kombo Connect link for a customer to connect their ATS
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/connect/links (the `CreateConnectLink` operationId).
+func (c *ClientWithResponses) CreateConnectLinkWithResponse(ctx context.Context, body CreateConnectLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateConnectLinkResponse, error) {
+	rsp, err := c.CreateConnectLink(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateConnectLinkResponse(rsp)
+}
+
+// ExchangeConnectTokenWithBodyWithResponse Exchange the token Kombo Connect returned for the new integration
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+func (c *ClientWithResponses) ExchangeConnectTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExchangeConnectTokenResponse, error) {
+	rsp, err := c.ExchangeConnectTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExchangeConnectTokenResponse(rsp)
+}
+
+// ExchangeConnectTokenWithResponse Exchange the token Kombo Connect returned for the new integration
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/connect/tokens (the `ExchangeConnectToken` operationId).
+func (c *ClientWithResponses) ExchangeConnectTokenWithResponse(ctx context.Context, body ExchangeConnectTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeConnectTokenResponse, error) {
+	rsp, err := c.ExchangeConnectToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExchangeConnectTokenResponse(rsp)
+}
+
 // ListDeadLettersWithResponse Jobs that gave up, oldest first
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5059,17 +6560,56 @@ func (c *ClientWithResponses) ListErasuresWithResponse(ctx context.Context, para
 	return ParseListErasuresResponse(rsp)
 }
 
-// ListIntegrationsWithResponse Integrations, with their state and last package push
+// ListIntegrationsWithResponse Integrations, with their state, their work and their last package push
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/integrations (the `ListIntegrations` operationId).
-func (c *ClientWithResponses) ListIntegrationsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListIntegrationsResponse, error) {
-	rsp, err := c.ListIntegrations(ctx, reqEditors...)
+func (c *ClientWithResponses) ListIntegrationsWithResponse(ctx context.Context, params *ListIntegrationsParams, reqEditors ...RequestEditorFn) (*ListIntegrationsResponse, error) {
+	rsp, err := c.ListIntegrations(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseListIntegrationsResponse(rsp)
+}
+
+// GetIntegrationWithResponse One integration
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/integrations/{id} (the `GetIntegration` operationId).
+func (c *ClientWithResponses) GetIntegrationWithResponse(ctx context.Context, id IntegrationID, reqEditors ...RequestEditorFn) (*GetIntegrationResponse, error) {
+	rsp, err := c.GetIntegration(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIntegrationResponse(rsp)
+}
+
+// RelinkIntegrationWithBodyWithResponse A Kombo Connect link to reconnect an integration (INVALID credentials)
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+func (c *ClientWithResponses) RelinkIntegrationWithBodyWithResponse(ctx context.Context, id IntegrationID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RelinkIntegrationResponse, error) {
+	rsp, err := c.RelinkIntegrationWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRelinkIntegrationResponse(rsp)
+}
+
+// RelinkIntegrationWithResponse A Kombo Connect link to reconnect an integration (INVALID credentials)
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/integrations/{id}/relink (the `RelinkIntegration` operationId).
+func (c *ClientWithResponses) RelinkIntegrationWithResponse(ctx context.Context, id IntegrationID, body RelinkIntegrationJSONRequestBody, reqEditors ...RequestEditorFn) (*RelinkIntegrationResponse, error) {
+	rsp, err := c.RelinkIntegration(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRelinkIntegrationResponse(rsp)
 }
 
 // GetOpenAPIJSONWithResponse This document, as JSON
@@ -5255,6 +6795,45 @@ func (c *ClientWithResponses) RunRetentionWithResponse(ctx context.Context, reqE
 	return ParseRunRetentionResponse(rsp)
 }
 
+// ListStuckOrdersWithResponse Orders Kombo holds OPEN that assessgate could not take, and why
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/stuck-orders (the `ListStuckOrders` operationId).
+func (c *ClientWithResponses) ListStuckOrdersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListStuckOrdersResponse, error) {
+	rsp, err := c.ListStuckOrders(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListStuckOrdersResponse(rsp)
+}
+
+// CloseStuckOrderWithResponse Close a stuck order at Kombo (CANCELLED)
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/stuck-orders/{id}/close (the `CloseStuckOrder` operationId).
+func (c *ClientWithResponses) CloseStuckOrderWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*CloseStuckOrderResponse, error) {
+	rsp, err := c.CloseStuckOrder(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCloseStuckOrderResponse(rsp)
+}
+
+// RetryStuckOrderWithResponse Take a stuck order again, once what kept it out is fixed
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/stuck-orders/{id}/retry (the `RetryStuckOrder` operationId).
+func (c *ClientWithResponses) RetryStuckOrderWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*RetryStuckOrderResponse, error) {
+	rsp, err := c.RetryStuckOrder(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRetryStuckOrderResponse(rsp)
+}
+
 // GetHealthzWithResponse Liveness
 //
 // 200 while the process serves HTTP.
@@ -5285,7 +6864,8 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 
 // GetReadyzWithResponse Readiness
 //
-// 200 when the database answers, 503 otherwise. `kombo_api_key` says
+// 200 when every check passes (the database answers, and it can
+// commit), 503 naming the failing ones otherwise. `kombo_api_key` says
 // what Kombo said of `KOMBO_API_KEY`; it does not decide readiness.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5614,6 +7194,178 @@ func ParseExportCandidateResponse(rsp *http.Response) (*ExportCandidateResponse,
 	return response, nil
 }
 
+// ParseCreateConnectLinkResponse parses an HTTP response from a CreateConnectLinkWithResponse call
+func ParseCreateConnectLinkResponse(rsp *http.Response) (*CreateConnectLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateConnectLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Link     string                                       `json:"link"`
+			LinkType CreateConnectLink200JSONResponseBodyLinkType `json:"link_type"`
+			TenantId string                                       `json:"tenant_id"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CreateConnectLinkResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateConnectLinkResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseExchangeConnectTokenResponse parses an HTTP response from a ExchangeConnectTokenWithResponse call
+func ParseExchangeConnectTokenResponse(rsp *http.Response) (*ExchangeConnectTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExchangeConnectTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Integration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ExchangeConnectTokenResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ExchangeConnectTokenResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListDeadLettersResponse parses an HTTP response from a ListDeadLettersWithResponse call
 func ParseListDeadLettersResponse(rsp *http.Response) (*ListDeadLettersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5820,6 +7572,13 @@ func ParseListIntegrationsResponse(rsp *http.Response) (*ListIntegrationsRespons
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5849,6 +7608,153 @@ func ParseListIntegrationsResponse(rsp *http.Response) (*ListIntegrationsRespons
 		response.Headers401 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListIntegrationsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIntegrationResponse parses an HTTP response from a GetIntegrationWithResponse call
+func ParseGetIntegrationResponse(rsp *http.Response) (*GetIntegrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIntegrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Integration
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetIntegrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRelinkIntegrationResponse parses an HTTP response from a RelinkIntegrationWithResponse call
+func ParseRelinkIntegrationResponse(rsp *http.Response) (*RelinkIntegrationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RelinkIntegrationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			IntegrationId string `json:"integration_id"`
+			Link          string `json:"link"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RelinkIntegrationResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RelinkIntegrationResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -6522,6 +8428,230 @@ func ParseRunRetentionResponse(rsp *http.Response) (*RunRetentionResponse, error
 	return response, nil
 }
 
+// ParseListStuckOrdersResponse parses an HTTP response from a ListStuckOrdersWithResponse call
+func ParseListStuckOrdersResponse(rsp *http.Response) (*ListStuckOrdersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListStuckOrdersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Data *[]StuckOrder `json:"data"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListStuckOrdersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCloseStuckOrderResponse parses an HTTP response from a CloseStuckOrderWithResponse call
+func ParseCloseStuckOrderResponse(rsp *http.Response) (*CloseStuckOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CloseStuckOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			Closed  bool   `json:"closed"`
+			OrderId string `json:"order_id"`
+			Status  string `json:"status"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers CloseStuckOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers CloseStuckOrderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRetryStuckOrderResponse parses an HTTP response from a RetryStuckOrderWithResponse call
+func ParseRetryStuckOrderResponse(rsp *http.Response) (*RetryStuckOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RetryStuckOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest struct {
+			OrderId string  `json:"order_id"`
+			Reason  *string `json:"reason,omitempty"`
+			Taken   bool    `json:"taken"`
+		}
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 502:
+		var dest BadGateway
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON502 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers RetryStuckOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers RetryStuckOrderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetHealthzResponse parses an HTTP response from a GetHealthzWithResponse call
 func ParseGetHealthzResponse(rsp *http.Response) (*GetHealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6602,14 +8732,14 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Health
+		var dest Ready
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest Ready
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

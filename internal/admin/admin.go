@@ -26,6 +26,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 //go:embed templates/*.html
@@ -42,6 +43,9 @@ type Config struct {
 	Store  *store.Store
 	Jobs   *jobs.Client
 	Logger *slog.Logger
+	// Reconciler closes stuck orders at Kombo and takes them again; nil
+	// leaves the stuck list without its actions.
+	Reconciler *jobs.Reconciler
 	// Password is the admin password (ASSESSGATE_ADMIN_PASSWORD); New
 	// refuses an empty or short one.
 	Password string
@@ -52,6 +56,9 @@ type Config struct {
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Kombo makes reconnection links on request; nil (KOMBO_API_KEY unset)
+	// says it cannot.
+	Kombo *kombo.Client
 }
 
 // Handler serves the admin pages. Mount it at /admin/.
@@ -108,7 +115,11 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("GET /admin/dead-letters", h.signedIn(h.handleDeadLetters))
 	mux.Handle("POST /admin/dead-letters/{id}/retry", h.signedIn(h.handleRetryOne))
 	mux.Handle("POST /admin/dead-letters/retry", h.signedIn(h.handleRetryKind))
+	mux.Handle("POST /admin/stuck-orders/{id}/close", h.signedIn(h.handleCloseStuck))
+	mux.Handle("POST /admin/stuck-orders/{id}/retry", h.signedIn(h.handleRetryStuck))
 	mux.Handle("GET /admin/integrations", h.signedIn(h.handleIntegrations))
+	mux.Handle("POST /admin/integrations/{id}/relink", h.signedIn(h.handleRelink))
+	mux.Handle("POST /admin/integrations/{id}/push", h.signedIn(h.handlePushOne))
 	mux.Handle("GET /admin/packages", h.signedIn(h.handlePackages))
 	mux.Handle("POST /admin/packages/push", h.signedIn(h.handlePushPackages))
 	mux.Handle("GET /admin/sessions", h.signedIn(h.handleSessions))
@@ -239,8 +250,18 @@ func flash(r *http.Request) string {
 		if n >= 0 {
 			return fmt.Sprintf("Retried %d dead letter%s: %s queued to run now.", n, plural(n), itThem(n))
 		}
+	case q.Get("relinked") != "":
+		return "A new reconnection link was made: send it to the customer."
+	case q.Get("pushed_one") != "":
+		return "Package push queued for the integration."
 	case q.Get("ended") != "":
 		return "The session is ended: its cookie is refused from now on."
+	case q.Get("closed") == "1":
+		return "The order is closed at Kombo (CANCELLED) and left the stuck list."
+	case q.Get("taken") == "1":
+		return "The order is taken: assessgate holds it now."
+	case q.Get("taken") == "0":
+		return "The order could not be taken yet: its reason on the stuck list says why."
 	case q.Get("pushed") != "":
 		n := atoiOr(q.Get("pushed"), -1)
 		if n >= 0 {

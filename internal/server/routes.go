@@ -26,11 +26,18 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/packages", s.requireToken(s.handleGetPackages))
 	mux.HandleFunc("PUT /api/v1/packages", s.requireToken(s.handlePutPackages))
 	mux.HandleFunc("GET /api/v1/integrations", s.requireToken(s.handleListIntegrations))
+	mux.HandleFunc("GET /api/v1/integrations/{id}", s.requireToken(s.handleGetIntegration))
+	mux.HandleFunc("POST /api/v1/integrations/{id}/relink", s.requireToken(s.handleRelink))
+	mux.HandleFunc("POST /api/v1/connect/links", s.requireToken(s.handleConnectLink))
+	mux.HandleFunc("POST /api/v1/connect/tokens", s.requireToken(s.handleConnectToken))
 
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
 	mux.HandleFunc("GET /api/v1/parked", s.requireToken(s.handleListParked))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
+	mux.HandleFunc("GET /api/v1/stuck-orders", s.requireToken(s.handleListStuckOrders))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/close", s.requireToken(s.handleCloseStuckOrder))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/retry", s.requireToken(s.handleRetryStuckOrder))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
 	mux.HandleFunc("POST /api/v1/candidates/export", s.requireToken(s.candidateHandler(emailBody, s.exportCandidate)))

@@ -18,6 +18,7 @@ import (
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 // Config is what the server needs.
@@ -38,6 +39,9 @@ type Config struct {
 	AssessmentURL string
 	// Jobs is River's client, for dead letters.
 	Jobs *jobs.Client
+	// Kombo calls Kombo's API for the onboarding endpoints (Connect links,
+	// tokens, relinks); nil (KOMBO_API_KEY unset) answers them 503.
+	Kombo *kombo.Client
 	// Reconciler runs reconciliation passes on request.
 	Reconciler *jobs.Reconciler
 	// Now is the clock; nil means time.Now.
@@ -71,12 +75,15 @@ type Server struct {
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
+
+	readiness readiness
 }
 
 // New returns a server; Open starts it.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, store: cfg.Store, logger: cfg.Logger}
 	s.handler = s.routes()
+	cfg.Metrics.Readiness(func() bool { _, ok := s.ready(context.Background()); return ok })
 	return s
 }
 

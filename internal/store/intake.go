@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,7 +16,8 @@ import (
 // Intake is one verified Kombo webhook to store.
 type Intake struct {
 	Webhook *kombo.Webhook
-	// Body is the raw request body, kept for audit and replay.
+	// Body is the raw request body, kept for audit and replay for an order
+	// webhook (see appendEvent).
 	Body []byte
 	// TokenHash, for inline orders, is the hash of the candidate link token
 	// handed out in the answer to this webhook.
@@ -54,7 +56,8 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // It returns an *orders.Error with EUNPROCESSABLE for an order of an
 // integration that is deleted or inactive (nothing is stored then), and an
 // error for which IsUnavailable is true when the database cannot commit.
-func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
+func (s *Store) Intake(ctx context.Context, in *Intake) (res *IntakeResult, err error) {
+	defer func() { s.health.record(err) }()
 	if s.group.cfg.MaxItems > 1 {
 		w := &intakeWrite{s: s, in: in}
 		if err := s.group.do(ctx, w); err != nil {
@@ -62,8 +65,7 @@ func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
 		}
 		return w.res, nil
 	}
-	var res *IntakeResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if res, err = s.intakeOne(ctx, tx, in); err != nil {
 			return err
@@ -205,7 +207,7 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		d := w.IntegrationCreated
 		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
-			OriginID: d.EndUser.OriginID, State: kombo.IntegrationStateActive,
+			OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail, State: kombo.IntegrationStateActive,
 		}); err != nil {
 			return err
 		}
@@ -228,13 +230,22 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		return s.integrationUsable(ctx, tx, i) // its parked work runs, to skip
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
+		var was string
+		if err := tx.QueryRowContext(ctx, "SELECT state FROM integrations WHERE id = $1", d.IntegrationID).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return unavailable(fmt.Errorf("read integration state: %w", err))
+		}
 		i := &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
-			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
+			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
 		}
 		if err := s.upsertIntegration(ctx, tx, i); err != nil {
 			return err
+		}
+		if d.State == kombo.IntegrationStateInvalid && was != kombo.IntegrationStateInvalid && was != orders.IntegrationDeleted {
+			if err := s.happened(ctx, tx, IntegrationInvalid{IntegrationID: d.IntegrationID}); err != nil {
+				return err
+			}
 		}
 		return s.integrationUsable(ctx, tx, i) // wakes the work parked for its setup
 	}
@@ -391,11 +402,18 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 	return made, nil
 }
 
-// appendEvent appends the row of in's webhook event to rows.
+// appendEvent appends the row of in's webhook event to rows. Only an order
+// webhook's body is kept, where erasure and export reach it by its order;
+// of other webhooks, what assessgate uses of them is applied, and the
+// event is recorded by id and type (and integration) only.
 func (s *Store) appendEvent(rows []any, in *Intake, now int64) []any {
 	w := in.Webhook
 	orderID, integrationID := webhookRefs(w)
-	return append(rows, w.ID, w.Type, nullString(orderID), nullString(integrationID), now, s.sealWebhookBody(w.ID, in.Body))
+	body := []byte{}
+	if w.Order != nil {
+		body = s.sealWebhookBody(w.ID, in.Body)
+	}
+	return append(rows, w.ID, w.Type, nullString(orderID), nullString(integrationID), now, body)
 }
 
 // webhookRefs returns the order and integration a webhook is about.
