@@ -154,6 +154,31 @@ func (c *Candidates) link(token string) string {
 	return strings.TrimRight(c.PublicURL, "/") + "/a/" + token
 }
 
+// message returns the e-mail of kind to the candidate of o: what its
+// templates see, in the language and the name of o's tenant (see
+// orders.TenantSettings), its Reply-To, and its key, which names the e-mail
+// for its Message-ID: the kind, the order and the invitation it follows
+// (none yet for a first one), so that a retry is the same e-mail.
+func (c *Candidates) message(ctx context.Context, kind mail.Kind, o *orders.Order, link string, expiresAt *time.Time) mail.Message {
+	ts, err := c.Store.TenantSettingsOf(ctx, o)
+	if err != nil {
+		// The e-mail goes in the defaults rather than not at all.
+		c.Logger.Warn("tenant settings not read; e-mail in the defaults", "order_id", o.ID, "err", err)
+	}
+	d := c.mailData(ctx, o, link, expiresAt)
+	d.Organization = ts.Company(d.Organization)
+	d.Lang = ts.LanguageOf(o)
+	if ts != nil {
+		d.LogoURL, d.AccentColor = ts.LogoURL, ts.AccentColor
+	}
+	var after int64
+	if o.InvitedAt != nil {
+		after = o.InvitedAt.UnixMilli()
+	}
+	return mail.Message{To: o.Candidate.Email, Data: d, ReplyTo: ts.ReplyToOf(o),
+		Key: fmt.Sprintf("%s/%s/%d", kind, o.ID, after)}
+}
+
 // mailData returns what the templates of an order's e-mails see.
 func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string, expiresAt *time.Time) *mail.Data {
 	d := &mail.Data{Link: link}
@@ -324,7 +349,7 @@ func (c *Candidates) mailAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		wg.Go(func() {
 			msgs := make([]mail.Message, len(chunk))
 			for j, i := range chunk {
-				msgs[j] = mail.Message{To: os[i].Candidate.Email, Data: c.mailData(ctx, os[i], c.link(tokens[i]), expires(os[i]))}
+				msgs[j] = c.message(ctx, kind, os[i], c.link(tokens[i]), expires(os[i]))
 			}
 			start := time.Now()
 			var sent []mail.Sent

@@ -19,6 +19,15 @@ const DefaultLanguage = "en"
 // ValidLanguage reports whether lang is one of Languages.
 func ValidLanguage(lang string) bool { return slices.Contains(Languages, lang) }
 
+// CheckLanguage returns an EINVALID error naming field unless lang is one
+// of Languages.
+func CheckLanguage(field, lang string) error {
+	if ValidLanguage(lang) {
+		return nil
+	}
+	return Errorf(EINVALID, "%s %q: want one of %s", field, lang, strings.Join(Languages, ", "))
+}
+
 // The reply-to policies of a tenant.
 const (
 	// ReplyToNone: candidates' e-mails have no Reply-To; a reply goes to
@@ -58,11 +67,11 @@ var accentColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 // the first field that is wrong.
 func (s *TenantSettings) Validate() error {
 	s.DisplayName = strings.TrimSpace(s.DisplayName)
-	switch {
-	case s.Language == "":
+	if s.Language == "" {
 		s.Language = DefaultLanguage
-	case !ValidLanguage(s.Language):
-		return Errorf(EINVALID, "language %q: want one of %s", s.Language, strings.Join(Languages, ", "))
+	}
+	if err := CheckLanguage("language", s.Language); err != nil {
+		return err
 	}
 	if len(s.DisplayName) > 200 || strings.ContainsFunc(s.DisplayName, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return Errorf(EINVALID, "display_name: at most 200 characters, on one line")

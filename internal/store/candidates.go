@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/assessgate/assessgate/internal/orders"
@@ -230,8 +229,10 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 // "" keeps the order's): the order's e-mails and candidate pages use it
 // from then on.
 func (s *Store) RequestInviteIn(ctx context.Context, id, language string) (*orders.Order, error) {
-	if language != "" && !orders.ValidLanguage(language) {
-		return nil, orders.Errorf(orders.EINVALID, "language %q: want one of %s", language, strings.Join(orders.Languages, ", "))
+	if language != "" {
+		if err := orders.CheckLanguage("language", language); err != nil {
+			return nil, err
+		}
 	}
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
