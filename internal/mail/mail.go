@@ -173,18 +173,19 @@ func MessageID(key string, from *netmail.Address) string {
 	return hex.EncodeToString(sum[:16]) + "@" + domain
 }
 
-// sender is the From of an e-mail on behalf of company: the vendor's
-// address under the name "company via vendor", so that the candidate sees
-// who invites them and the address stays the vendor's own (no spoofing).
-func (m *Mailer) sender(company string) (name, addr string) {
+// Sender is the From of an e-mail from vendor on behalf of company: the
+// vendor's address under the name "company via vendor's name", so that the
+// candidate sees who invites them and the address stays the vendor's own
+// (no spoofing).
+func Sender(vendor *netmail.Address, company string) *netmail.Address {
 	company = oneLine(company)
 	switch {
 	case company == "":
-		return m.from.Name, m.from.Address
-	case m.from.Name == "":
-		return company, m.from.Address
+		return vendor
+	case vendor.Name == "":
+		return &netmail.Address{Name: company, Address: vendor.Address}
 	default:
-		return company + " via " + m.from.Name, m.from.Address
+		return &netmail.Address{Name: company + " via " + vendor.Name, Address: vendor.Address}
 	}
 }
 
@@ -214,10 +215,7 @@ func (m *Mailer) SendMany(ctx context.Context, kind Kind, msgs []Message) []Sent
 		if kind == Relink {
 			company = "" // the vendor's own e-mail to its customer
 		}
-		if err := msg.FromFormat(m.sender(company)); err != nil {
-			out[i].Err = &Error{Reason: "invalid sender"}
-			continue
-		}
+		msg.FromMailAddress(Sender(m.from, company))
 		if err := msg.To(x.To); err != nil {
 			out[i].Err = &Error{Reason: "invalid recipient address"}
 			continue
