@@ -48,8 +48,7 @@ func (s *Store) PutTenantSettings(ctx context.Context, ts orders.TenantSettings)
 // none but has an integration gets the defaults (UpdatedAt nil); one with
 // neither is ENOTFOUND.
 func (s *Store) FindTenantSettings(ctx context.Context, tenantID string) (*orders.TenantSettings, error) {
-	ts, err := scanTenantSettings(s.db.Reader.QueryRowContext(ctx,
-		`SELECT `+tenantSettingsColumns+` FROM tenant_settings WHERE tenant_id = $1`, tenantID))
+	ts, err := s.tenantSettings(ctx, tenantID)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return ts, err
 	}
@@ -89,12 +88,17 @@ func (s *Store) TenantSettingsOf(ctx context.Context, o *orders.Order) (*orders.
 	if o.TenantID == nil {
 		return nil, nil
 	}
-	ts, err := scanTenantSettings(s.db.Reader.QueryRowContext(ctx,
-		`SELECT `+tenantSettingsColumns+` FROM tenant_settings WHERE tenant_id = $1`, *o.TenantID))
+	ts, err := s.tenantSettings(ctx, *o.TenantID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return ts, err
+}
+
+// tenantSettings reads the row of a tenant; sql.ErrNoRows when it has none.
+func (s *Store) tenantSettings(ctx context.Context, tenantID string) (*orders.TenantSettings, error) {
+	return scanTenantSettings(s.db.Reader.QueryRowContext(ctx,
+		`SELECT `+tenantSettingsColumns+` FROM tenant_settings WHERE tenant_id = $1`, tenantID))
 }
 
 func scanTenantSettings(row scanner) (*orders.TenantSettings, error) {
