@@ -112,13 +112,13 @@ func (s *Server) noticePage(w http.ResponseWriter, r *http.Request, lang string,
 		organization = integ.OrganizationName
 	}
 	texts := pageTexts[lang]
-	company := ts.Company(organization)
+	company, processing := ts.Company(organization), texts.notice.Processing
 	if company == "" {
-		company = texts.notice.Company
+		processing = texts.notice.Unnamed
 	}
 	n := s.cfg.CandidateNotice
 	s.writePage(w, http.StatusOK, pageView{Lang: lang, Title: texts.pages[pageNotice].Title,
-		Message:    fmt.Sprintf(texts.notice.Processing, company, n.Processor),
+		Message:    fmt.Sprintf(processing, company, n.Processor),
 		Privacy:    fmt.Sprintf(texts.notice.Privacy, n.Processor),
 		PrivacyURL: n.PrivacyURL, Continue: texts.notice.Continue, ContinueURL: "?continue=1"})
 }

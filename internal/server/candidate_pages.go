@@ -41,8 +41,9 @@ type noticeWords struct {
 	Processing string
 	Privacy    string // the privacy policy link's text; %s is the vendor
 	Continue   string // the button
-	// Company names the hiring company when its name is not known.
-	Company string
+	// Unnamed is Processing for a hiring company whose name is not known
+	// (%[2]s is the vendor).
+	Unnamed string
 }
 
 // pageTexts are the candidate pages in every language of orders.Languages
@@ -65,7 +66,8 @@ var pageTexts = map[string]struct {
 		pageNotice: {"Before you start", ""},
 	}, noticeWords{
 		"%[1]s uses %[2]s to run this assessment. %[2]s processes your answers and your contact details on behalf of %[1]s, to score the assessment and pass the result on to %[1]s.",
-		"How %s handles your data (privacy policy)", "Continue to the assessment", "The company that invited you"}},
+		"How %s handles your data (privacy policy)", "Continue to the assessment",
+		"The company that invited you runs this assessment with %[2]s. %[2]s processes your answers and your contact details on its behalf, to score the assessment and pass the result on to it."}},
 	"de": {map[pageKind]page{
 		pageUnknown: {"Dieser Link funktioniert nicht",
 			"Zu diesem Link haben wir keinen Test gefunden. Bitte prüfen Sie, ob Sie den Link vollständig aus Ihrer E-Mail kopiert haben, oder bitten Sie das Unternehmen, das Sie eingeladen hat, um einen neuen."},
@@ -80,7 +82,8 @@ var pageTexts = map[string]struct {
 		pageNotice: {"Bevor Sie beginnen", ""},
 	}, noticeWords{
 		"%[1]s führt diesen Test mit %[2]s durch. %[2]s verarbeitet Ihre Antworten und Kontaktdaten im Auftrag von %[1]s, um den Test auszuwerten und das Ergebnis an %[1]s zu übermitteln.",
-		"So geht %s mit Ihren Daten um (Datenschutzerklärung)", "Weiter zum Test", "Das Unternehmen, das Sie eingeladen hat,"}},
+		"So geht %s mit Ihren Daten um (Datenschutzerklärung)", "Weiter zum Test",
+		"Das Unternehmen, das Sie eingeladen hat, führt diesen Test mit %[2]s durch. %[2]s verarbeitet Ihre Antworten und Kontaktdaten in seinem Auftrag, um den Test auszuwerten und ihm das Ergebnis zu übermitteln."}},
 	"fr": {map[pageKind]page{
 		pageUnknown: {"Ce lien ne fonctionne pas",
 			"Nous n’avons trouvé aucun test pour ce lien. Vérifiez que vous avez bien copié le lien en entier depuis votre e-mail, ou demandez-en un nouveau à l’entreprise qui vous a invité."},
@@ -95,7 +98,8 @@ var pageTexts = map[string]struct {
 		pageNotice: {"Avant de commencer", ""},
 	}, noticeWords{
 		"%[1]s fait passer ce test avec %[2]s. %[2]s traite vos réponses et vos coordonnées pour le compte de %[1]s, afin d’évaluer le test et d’en transmettre le résultat à %[1]s.",
-		"Comment %s traite vos données (politique de confidentialité)", "Continuer vers le test", "L’entreprise qui vous a invité"}},
+		"Comment %s traite vos données (politique de confidentialité)", "Continuer vers le test",
+		"L’entreprise qui vous a invité fait passer ce test avec %[2]s. %[2]s traite vos réponses et vos coordonnées pour son compte, afin d’évaluer le test et de lui en transmettre le résultat."}},
 	"es": {map[pageKind]page{
 		pageUnknown: {"Este enlace no funciona",
 			"No hemos encontrado ninguna prueba para este enlace. Compruebe que ha copiado el enlace completo de su correo electrónico o pida uno nuevo a la empresa que le invitó."},
@@ -110,7 +114,8 @@ var pageTexts = map[string]struct {
 		pageNotice: {"Antes de empezar", ""},
 	}, noticeWords{
 		"%[1]s realiza esta prueba con %[2]s. %[2]s trata sus respuestas y sus datos de contacto por encargo de %[1]s, para evaluar la prueba y comunicar el resultado a %[1]s.",
-		"Cómo trata %s sus datos (política de privacidad)", "Continuar a la prueba", "La empresa que le invitó"}},
+		"Cómo trata %s sus datos (política de privacidad)", "Continuar a la prueba",
+		"La empresa que le invitó realiza esta prueba con %[2]s. %[2]s trata sus respuestas y sus datos de contacto por encargo de ella, para evaluar la prueba y comunicarle el resultado."}},
 	"it": {map[pageKind]page{
 		pageUnknown: {"Questo link non funziona",
 			"Non abbiamo trovato alcun test per questo link. Verifichi di aver copiato il link completo dalla Sua e-mail, oppure ne chieda uno nuovo all’azienda che L’ha invitata."},
@@ -125,7 +130,8 @@ var pageTexts = map[string]struct {
 		pageNotice: {"Prima di iniziare", ""},
 	}, noticeWords{
 		"%[1]s svolge questo test con %[2]s. %[2]s tratta le Sue risposte e i Suoi dati di contatto per conto di %[1]s, per valutare il test e comunicarne il risultato a %[1]s.",
-		"Come %s tratta i Suoi dati (informativa sulla privacy)", "Continua al test", "L’azienda che L’ha invitata"}},
+		"Come %s tratta i Suoi dati (informativa sulla privacy)", "Continua al test",
+		"L’azienda che L’ha invitata svolge questo test con %[2]s. %[2]s tratta le Sue risposte e i Suoi dati di contatto per suo conto, per valutare il test e comunicarle il risultato."}},
 }
 
 // pageMatcher picks the language of a browser's Accept-Language among

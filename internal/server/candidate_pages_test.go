@@ -39,7 +39,7 @@ func TestCandidatePages_EveryLanguage(t *testing.T) {
 		}
 		n := texts.notice
 		if !strings.Contains(n.Processing, "%[1]s") || !strings.Contains(n.Processing, "%[2]s") || !strings.Contains(n.Privacy, "%s") ||
-			n.Continue == "" || n.Company == "" {
+			n.Continue == "" || !strings.Contains(n.Unnamed, "%[2]s") || strings.Contains(n.Unnamed, "%[1]s") {
 			t.Errorf("%s: notice words incomplete: %+v", lang, n)
 		}
 	}
@@ -65,8 +65,12 @@ func TestCandidatePages_Language(t *testing.T) {
 		t.Fatal(err)
 	}
 	berlin := &kombo.Location{Country: new("DE")}
-	for _, id := range []string{"fr", "berlin", "done"} {
-		o := &kombo.Order{ID: id, IntegrationID: "i", PackageID: "p", Status: kombo.OrderStatusOpen,
+	for _, id := range []string{"fr", "berlin", "done", "unnamed"} {
+		integration := "i"
+		if id == "unnamed" {
+			integration = "not-yet-known" // no organisation, no tenant
+		}
+		o := &kombo.Order{ID: id, IntegrationID: integration, PackageID: "p", Status: kombo.OrderStatusOpen,
 			Candidate: kombo.Candidate{Email: "c@example.com"}}
 		o.Job.Location = berlin
 		if _, _, err := st.CreateOrder(ctx, o, orders.SourceWebhook); err != nil {
@@ -101,11 +105,15 @@ func TestCandidatePages_Language(t *testing.T) {
 		{"/a/token-done", "en", http.StatusGone, "de", "Sie haben diesen Test abgeschlossen"}, // Berlin: German
 		{"/a/token-berlin", "en", http.StatusOK, "de", "Acme Corp führt diesen Test mit Vendor Assess durch"},
 		{"/a/token-fr", "de", http.StatusOK, "fr", "Acme Corp fait passer ce test avec Vendor Assess"},
+		{"/a/token-unnamed", "de", http.StatusOK, "en", "The company that invited you runs this assessment with Vendor Assess. Vendor Assess processes"},
 	} {
 		rec := get(tt.path, tt.accept)
 		body := rec.Body.String()
 		if rec.Code != tt.status || !strings.Contains(body, `<html lang="`+tt.lang+`">`) || !strings.Contains(body, tt.want) {
 			t.Errorf("GET %s (Accept-Language %s) = %d:\n%s\nwant %d, lang %s, %q", tt.path, tt.accept, rec.Code, body, tt.status, tt.lang, tt.want)
+		}
+		if strings.Contains(body, "%!") {
+			t.Errorf("GET %s: a format verb left in the page:\n%s", tt.path, body)
 		}
 		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 			t.Errorf("GET %s: Content-Security-Policy = %q", tt.path, csp)
