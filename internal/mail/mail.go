@@ -233,9 +233,7 @@ func (m *Mailer) SendMany(ctx context.Context, kind Kind, msgs []Message) []Sent
 		} else {
 			msg.SetMessageID()
 		}
-		if kind != Relink {
-			msg.SetGenHeader(gomail.HeaderContentLang, r.Lang)
-		}
+		msg.SetGenHeader(gomail.HeaderContentLang, r.Lang)
 		msg.SetUserAgent("assessgate")
 		msg.SetBodyString(gomail.TypeTextPlain, r.Text)
 		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
