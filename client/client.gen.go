@@ -322,6 +322,96 @@ func (e State) Valid() bool {
 	}
 }
 
+// Defines values for TenantSettingsLanguage.
+const (
+	TenantSettingsLanguageDe TenantSettingsLanguage = "de"
+	TenantSettingsLanguageEn TenantSettingsLanguage = "en"
+	TenantSettingsLanguageEs TenantSettingsLanguage = "es"
+	TenantSettingsLanguageFr TenantSettingsLanguage = "fr"
+	TenantSettingsLanguageIt TenantSettingsLanguage = "it"
+)
+
+// Valid indicates whether the value is a known member of the TenantSettingsLanguage enum.
+func (e TenantSettingsLanguage) Valid() bool {
+	switch e {
+	case TenantSettingsLanguageDe:
+		return true
+	case TenantSettingsLanguageEn:
+		return true
+	case TenantSettingsLanguageEs:
+		return true
+	case TenantSettingsLanguageFr:
+		return true
+	case TenantSettingsLanguageIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TenantSettingsReplyTo.
+const (
+	TenantSettingsReplyToNone      TenantSettingsReplyTo = "none"
+	TenantSettingsReplyToRecruiter TenantSettingsReplyTo = "recruiter"
+)
+
+// Valid indicates whether the value is a known member of the TenantSettingsReplyTo enum.
+func (e TenantSettingsReplyTo) Valid() bool {
+	switch e {
+	case TenantSettingsReplyToNone:
+		return true
+	case TenantSettingsReplyToRecruiter:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TenantSettingsRequestLanguage.
+const (
+	TenantSettingsRequestLanguageDe TenantSettingsRequestLanguage = "de"
+	TenantSettingsRequestLanguageEn TenantSettingsRequestLanguage = "en"
+	TenantSettingsRequestLanguageEs TenantSettingsRequestLanguage = "es"
+	TenantSettingsRequestLanguageFr TenantSettingsRequestLanguage = "fr"
+	TenantSettingsRequestLanguageIt TenantSettingsRequestLanguage = "it"
+)
+
+// Valid indicates whether the value is a known member of the TenantSettingsRequestLanguage enum.
+func (e TenantSettingsRequestLanguage) Valid() bool {
+	switch e {
+	case TenantSettingsRequestLanguageDe:
+		return true
+	case TenantSettingsRequestLanguageEn:
+		return true
+	case TenantSettingsRequestLanguageEs:
+		return true
+	case TenantSettingsRequestLanguageFr:
+		return true
+	case TenantSettingsRequestLanguageIt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TenantSettingsRequestReplyTo.
+const (
+	TenantSettingsRequestReplyToNone      TenantSettingsRequestReplyTo = "none"
+	TenantSettingsRequestReplyToRecruiter TenantSettingsRequestReplyTo = "recruiter"
+)
+
+// Valid indicates whether the value is a known member of the TenantSettingsRequestReplyTo enum.
+func (e TenantSettingsRequestReplyTo) Valid() bool {
+	switch e {
+	case TenantSettingsRequestReplyToNone:
+		return true
+	case TenantSettingsRequestReplyToRecruiter:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VendorWebhookType.
 const (
 	OrderCancelled  VendorWebhookType = "order.cancelled"
@@ -388,6 +478,33 @@ func (e CreateConnectLink200JSONResponseBodyLinkType) Valid() bool {
 	case EMBEDDED:
 		return true
 	case MAGICLINK:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InviteAgainJSONBodyLanguage.
+const (
+	InviteAgainJSONBodyLanguageDe InviteAgainJSONBodyLanguage = "de"
+	InviteAgainJSONBodyLanguageEn InviteAgainJSONBodyLanguage = "en"
+	InviteAgainJSONBodyLanguageEs InviteAgainJSONBodyLanguage = "es"
+	InviteAgainJSONBodyLanguageFr InviteAgainJSONBodyLanguage = "fr"
+	InviteAgainJSONBodyLanguageIt InviteAgainJSONBodyLanguage = "it"
+)
+
+// Valid indicates whether the value is a known member of the InviteAgainJSONBodyLanguage enum.
+func (e InviteAgainJSONBodyLanguage) Valid() bool {
+	switch e {
+	case InviteAgainJSONBodyLanguageDe:
+		return true
+	case InviteAgainJSONBodyLanguageEn:
+		return true
+	case InviteAgainJSONBodyLanguageEs:
+		return true
+	case InviteAgainJSONBodyLanguageFr:
+		return true
+	case InviteAgainJSONBodyLanguageIt:
 		return true
 	default:
 		return false
@@ -995,6 +1112,57 @@ type StuckOrder struct {
 	Reason string `json:"reason"`
 }
 
+// TenantSettings defines model for TenantSettings.
+type TenantSettings struct {
+	AccentColor       string                 `json:"accent_color"`
+	DisplayName       string                 `json:"display_name"`
+	Language          TenantSettingsLanguage `json:"language"`
+	LanguageByCountry bool                   `json:"language_by_country"`
+	LogoUrl           string                 `json:"logo_url"`
+	ReplyTo           TenantSettingsReplyTo  `json:"reply_to"`
+	TenantId          string                 `json:"tenant_id"`
+
+	// UpdatedAt when they were last set; absent while they are the defaults
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// TenantSettingsLanguage defines model for TenantSettings.Language.
+type TenantSettingsLanguage string
+
+// TenantSettingsReplyTo defines model for TenantSettings.ReplyTo.
+type TenantSettingsReplyTo string
+
+// TenantSettingsRequest defines model for TenantSettingsRequest.
+type TenantSettingsRequest struct {
+	// AccentColor #rrggbb, the colour of the e-mails' button
+	AccentColor *string `json:"accent_color,omitempty"`
+
+	// DisplayName the hiring company's name in e-mails; empty: the integration's organisation
+	DisplayName *string `json:"display_name,omitempty"`
+
+	// Language default "en"
+	Language *TenantSettingsRequestLanguage `json:"language,omitempty"`
+
+	// LanguageByCountry choose the language by the job's country first
+	LanguageByCountry *bool `json:"language_by_country,omitempty"`
+
+	// LogoUrl an https image shown atop the HTML e-mails
+	LogoUrl *string                       `json:"logo_url,omitempty"`
+	ReplyTo *TenantSettingsRequestReplyTo `json:"reply_to,omitempty"`
+
+	// TenantId optional; if given, must equal the path's
+	TenantId *string `json:"tenant_id,omitempty"`
+
+	// UpdatedAt read-only; ignored
+	UpdatedAt *string `json:"updated_at,omitempty"`
+}
+
+// TenantSettingsRequestLanguage default "en"
+type TenantSettingsRequestLanguage string
+
+// TenantSettingsRequestReplyTo defines model for TenantSettingsRequest.ReplyTo.
+type TenantSettingsRequestReplyTo string
+
 // Time UTC with milliseconds, as Kombo writes times
 type Time = time.Time
 
@@ -1074,6 +1242,12 @@ type Unavailable = Error
 // Unprocessable defines model for Unprocessable.
 type Unprocessable = Error
 
+// OpenCandidateLinkParams defines parameters for OpenCandidateLink.
+type OpenCandidateLinkParams struct {
+	// Continue set by the notice page's button
+	Continue *string `form:"continue,omitempty" json:"continue,omitempty"`
+}
+
 // EraseCandidateByQueryParams defines parameters for EraseCandidateByQuery.
 type EraseCandidateByQueryParams struct {
 	Email string `form:"email" json:"email"`
@@ -1143,6 +1317,15 @@ type ListOrdersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// InviteAgainJSONBody defines parameters for InviteAgain.
+type InviteAgainJSONBody struct {
+	// Language the e-mail's language, instead of the tenant's
+	Language *InviteAgainJSONBodyLanguage `json:"language,omitempty"`
+}
+
+// InviteAgainJSONBodyLanguage defines parameters for InviteAgain.
+type InviteAgainJSONBodyLanguage string
+
 // InviteAgain202JSONResponseBodyStatus defines parameters for InviteAgain.
 type InviteAgain202JSONResponseBodyStatus string
 
@@ -1211,11 +1394,17 @@ type RetryDeadLettersJSONRequestBody = RetryRequest
 // RelinkIntegrationJSONRequestBody defines body for RelinkIntegration for application/json ContentType.
 type RelinkIntegrationJSONRequestBody = LinkOptions
 
+// InviteAgainJSONRequestBody defines body for InviteAgain for application/json ContentType.
+type InviteAgainJSONRequestBody InviteAgainJSONBody
+
 // PutResultJSONRequestBody defines body for PutResult for application/json ContentType.
 type PutResultJSONRequestBody = ResultRequest
 
 // PutPackagesJSONRequestBody defines body for PutPackages for application/json ContentType.
 type PutPackagesJSONRequestBody = PackageList
+
+// PutTenantJSONRequestBody defines body for PutTenant for application/json ContentType.
+type PutTenantJSONRequestBody = TenantSettingsRequest
 
 // KomboWebhookJSONRequestBody defines body for KomboWebhook for application/json ContentType.
 type KomboWebhookJSONRequestBody KomboWebhookJSONBody
@@ -1363,10 +1552,13 @@ type ClientInterface interface {
 	//
 	// The link of an invitation e-mail. The first open of any of an order's
 	// links makes it `started`; every open redirects (302) to the vendor's
-	// assessment. `HEAD` records nothing. Pages are HTML for people.
+	// assessment. With a candidate notice configured, the first answer is
+	// the notice page (200), whose button opens the link again with
+	// `continue=1`. `HEAD` records nothing. Pages are HTML for people, in
+	// the tenant's (or the browser's) language.
 	//
 	// Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
-	OpenCandidateLink(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	OpenCandidateLink(ctx context.Context, token string, params *OpenCandidateLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAPIDocs This document, for people (HTML, no script)
 	//
@@ -1515,10 +1707,19 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/orders/{id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// InviteAgain Send the invitation again and extend the expiry
+	// InviteAgainWithBody Send the invitation again and extend the expiry
+	//
+	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
-	InviteAgain(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	InviteAgainWithBody(ctx context.Context, id OrderID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// InviteAgain Send the invitation again and extend the expiry
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
+	InviteAgain(ctx context.Context, id OrderID, body InviteAgainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PutResultWithBody Report the order's result
 	//
@@ -1597,6 +1798,27 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/stuck-orders/{id}/retry (the `RetryStuckOrder` operationId).
 	RetryStuckOrder(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetTenant A tenant's settings (language, sender name, logo, colour, reply-to)
+	//
+	// The defaults for a tenant known by an integration that set none (no `updated_at`).
+	//
+	// Corresponds with GET /api/v1/tenants/{tenant_id} (the `GetTenant` operationId).
+	GetTenant(ctx context.Context, tenantId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutTenantWithBody Replace a tenant's settings; a field left out takes its default
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+	PutTenantWithBody(ctx context.Context, tenantId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutTenant Replace a tenant's settings; a field left out takes its default
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+	PutTenant(ctx context.Context, tenantId string, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetHealthz Liveness
 	//
 	// 200 while the process serves HTTP.
@@ -1655,11 +1877,14 @@ type ClientInterface interface {
 //
 // The link of an invitation e-mail. The first open of any of an order's
 // links makes it `started`; every open redirects (302) to the vendor's
-// assessment. `HEAD` records nothing. Pages are HTML for people.
+// assessment. With a candidate notice configured, the first answer is
+// the notice page (200), whose button opens the link again with
+// `continue=1`. `HEAD` records nothing. Pages are HTML for people, in
+// the tenant's (or the browser's) language.
 //
 // Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
-func (c *Client) OpenCandidateLink(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewOpenCandidateLinkRequest(c.Server, token)
+func (c *Client) OpenCandidateLink(ctx context.Context, token string, params *OpenCandidateLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewOpenCandidateLinkRequest(c.Server, token, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2045,11 +2270,30 @@ func (c *Client) GetOrder(ctx context.Context, id OrderID, reqEditors ...Request
 	return c.Client.Do(req)
 }
 
-// InviteAgain Send the invitation again and extend the expiry
+// InviteAgainWithBody Send the invitation again and extend the expiry
+//
+// Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
-func (c *Client) InviteAgain(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewInviteAgainRequest(c.Server, id)
+func (c *Client) InviteAgainWithBody(ctx context.Context, id OrderID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInviteAgainRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// InviteAgain Send the invitation again and extend the expiry
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
+func (c *Client) InviteAgain(ctx context.Context, id OrderID, body InviteAgainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewInviteAgainRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2247,6 +2491,57 @@ func (c *Client) RetryStuckOrder(ctx context.Context, id OrderID, reqEditors ...
 	return c.Client.Do(req)
 }
 
+// GetTenant A tenant's settings (language, sender name, logo, colour, reply-to)
+//
+// The defaults for a tenant known by an integration that set none (no `updated_at`).
+//
+// Corresponds with GET /api/v1/tenants/{tenant_id} (the `GetTenant` operationId).
+func (c *Client) GetTenant(ctx context.Context, tenantId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTenantRequest(c.Server, tenantId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutTenantWithBody Replace a tenant's settings; a field left out takes its default
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+func (c *Client) PutTenantWithBody(ctx context.Context, tenantId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutTenantRequestWithBody(c.Server, tenantId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutTenant Replace a tenant's settings; a field left out takes its default
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+func (c *Client) PutTenant(ctx context.Context, tenantId string, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutTenantRequest(c.Server, tenantId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetHealthz Liveness
 //
 // 200 while the process serves HTTP.
@@ -2351,7 +2646,7 @@ func (c *Client) KomboWebhook(ctx context.Context, body KomboWebhookJSONRequestB
 }
 
 // NewOpenCandidateLinkRequest constructs an http.Request for the OpenCandidateLink method
-func NewOpenCandidateLinkRequest(server string, token string) (*http.Request, error) {
+func NewOpenCandidateLinkRequest(server string, token string, params *OpenCandidateLinkParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -2374,6 +2669,33 @@ func NewOpenCandidateLinkRequest(server string, token string) (*http.Request, er
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Continue != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "continue", *params.Continue, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3228,8 +3550,19 @@ func NewGetOrderRequest(server string, id OrderID) (*http.Request, error) {
 	return req, nil
 }
 
-// NewInviteAgainRequest constructs an http.Request for the InviteAgain method
-func NewInviteAgainRequest(server string, id OrderID) (*http.Request, error) {
+// NewInviteAgainRequest calls the generic InviteAgain builder with application/json body
+func NewInviteAgainRequest(server string, id OrderID, body InviteAgainJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewInviteAgainRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewInviteAgainRequestWithBody constructs an http.Request for the InviteAgain method, with any body, and a specified content type
+func NewInviteAgainRequestWithBody(server string, id OrderID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -3254,10 +3587,12 @@ func NewInviteAgainRequest(server string, id OrderID) (*http.Request, error) {
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -3591,6 +3926,87 @@ func NewRetryStuckOrderRequest(server string, id OrderID) (*http.Request, error)
 	return req, nil
 }
 
+// NewGetTenantRequest constructs an http.Request for the GetTenant method
+func NewGetTenantRequest(server string, tenantId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tenants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutTenantRequest calls the generic PutTenant builder with application/json body
+func NewPutTenantRequest(server string, tenantId string, body PutTenantJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutTenantRequestWithBody(server, tenantId, "application/json", bodyReader)
+}
+
+// NewPutTenantRequestWithBody constructs an http.Request for the PutTenant method, with any body, and a specified content type
+func NewPutTenantRequestWithBody(server string, tenantId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant_id", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tenants/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetHealthzRequest constructs an http.Request for the GetHealthz method
 func NewGetHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -3760,12 +4176,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The link of an invitation e-mail. The first open of any of an order's
 	// links makes it `started`; every open redirects (302) to the vendor's
-	// assessment. `HEAD` records nothing. Pages are HTML for people.
+	// assessment. With a candidate notice configured, the first answer is
+	// the notice page (200), whose button opens the link again with
+	// `continue=1`. `HEAD` records nothing. Pages are HTML for people, in
+	// the tenant's (or the browser's) language.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
-	OpenCandidateLinkWithResponse(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*OpenCandidateLinkResponse, error)
+	OpenCandidateLinkWithResponse(ctx context.Context, token string, params *OpenCandidateLinkParams, reqEditors ...RequestEditorFn) (*OpenCandidateLinkResponse, error)
 
 	// GetAPIDocsWithResponse This document, for people (HTML, no script)
 	//
@@ -3936,12 +4355,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/orders/{id} (the `GetOrder` operationId).
 	GetOrderWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*GetOrderResponse, error)
 
-	// InviteAgainWithResponse Send the invitation again and extend the expiry
+	// InviteAgainWithBodyWithResponse Send the invitation again and extend the expiry
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
-	InviteAgainWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*InviteAgainResponse, error)
+	InviteAgainWithBodyWithResponse(ctx context.Context, id OrderID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InviteAgainResponse, error)
+
+	// InviteAgainWithResponse Send the invitation again and extend the expiry
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
+	InviteAgainWithResponse(ctx context.Context, id OrderID, body InviteAgainJSONRequestBody, reqEditors ...RequestEditorFn) (*InviteAgainResponse, error)
 
 	// PutResultWithBodyWithResponse Report the order's result
 	//
@@ -4033,6 +4459,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/stuck-orders/{id}/retry (the `RetryStuckOrder` operationId).
 	RetryStuckOrderWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*RetryStuckOrderResponse, error)
+
+	// GetTenantWithResponse A tenant's settings (language, sender name, logo, colour, reply-to)
+	//
+	// The defaults for a tenant known by an integration that set none (no `updated_at`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/tenants/{tenant_id} (the `GetTenant` operationId).
+	GetTenantWithResponse(ctx context.Context, tenantId string, reqEditors ...RequestEditorFn) (*GetTenantResponse, error)
+
+	// PutTenantWithBodyWithResponse Replace a tenant's settings; a field left out takes its default
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+	PutTenantWithBodyWithResponse(ctx context.Context, tenantId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutTenantResponse, error)
+
+	// PutTenantWithResponse Replace a tenant's settings; a field left out takes its default
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+	PutTenantWithResponse(ctx context.Context, tenantId string, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTenantResponse, error)
 
 	// GetHealthzWithResponse Liveness
 	//
@@ -5336,6 +5785,8 @@ type InviteAgainResponse struct {
 		OrderId string                               `json:"order_id"`
 		Status  InviteAgain202JSONResponseBodyStatus `json:"status"`
 	}
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -5356,6 +5807,11 @@ func (r InviteAgainResponse) GetJSON202() *struct {
 	Status  InviteAgain202JSONResponseBodyStatus `json:"status"`
 } {
 	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r InviteAgainResponse) GetJSON400() *Invalid {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -6094,6 +6550,137 @@ func (r RetryStuckOrderResponse) ContentType() string {
 	return ""
 }
 
+// GetTenantResponse401Headers the declared response headers of an HTTP 401 response for GetTenant
+type GetTenantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type GetTenantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TenantSettings
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetTenantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTenantResponse) GetJSON200() *TenantSettings {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTenantResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTenantResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTenantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTenantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTenantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTenantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutTenantResponse401Headers the declared response headers of an HTTP 401 response for PutTenant
+type PutTenantResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+type PutTenantResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TenantSettings
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Invalid
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutTenantResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutTenantResponse) GetJSON200() *TenantSettings {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutTenantResponse) GetJSON400() *Invalid {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutTenantResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutTenantResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetBody returns the raw response body bytes
+func (r PutTenantResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutTenantResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutTenantResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutTenantResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetHealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -6344,13 +6931,16 @@ func (r KomboWebhookResponse) ContentType() string {
 //
 // The link of an invitation e-mail. The first open of any of an order's
 // links makes it `started`; every open redirects (302) to the vendor's
-// assessment. `HEAD` records nothing. Pages are HTML for people.
+// assessment. With a candidate notice configured, the first answer is
+// the notice page (200), whose button opens the link again with
+// `continue=1`. `HEAD` records nothing. Pages are HTML for people, in
+// the tenant's (or the browser's) language.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /a/{token} (the `OpenCandidateLink` operationId).
-func (c *ClientWithResponses) OpenCandidateLinkWithResponse(ctx context.Context, token string, reqEditors ...RequestEditorFn) (*OpenCandidateLinkResponse, error) {
-	rsp, err := c.OpenCandidateLink(ctx, token, reqEditors...)
+func (c *ClientWithResponses) OpenCandidateLinkWithResponse(ctx context.Context, token string, params *OpenCandidateLinkParams, reqEditors ...RequestEditorFn) (*OpenCandidateLinkResponse, error) {
+	rsp, err := c.OpenCandidateLink(ctx, token, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -6664,13 +7254,26 @@ func (c *ClientWithResponses) GetOrderWithResponse(ctx context.Context, id Order
 	return ParseGetOrderResponse(rsp)
 }
 
-// InviteAgainWithResponse Send the invitation again and extend the expiry
+// InviteAgainWithBodyWithResponse Send the invitation again and extend the expiry
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
-func (c *ClientWithResponses) InviteAgainWithResponse(ctx context.Context, id OrderID, reqEditors ...RequestEditorFn) (*InviteAgainResponse, error) {
-	rsp, err := c.InviteAgain(ctx, id, reqEditors...)
+func (c *ClientWithResponses) InviteAgainWithBodyWithResponse(ctx context.Context, id OrderID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InviteAgainResponse, error) {
+	rsp, err := c.InviteAgainWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseInviteAgainResponse(rsp)
+}
+
+// InviteAgainWithResponse Send the invitation again and extend the expiry
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/orders/{id}/invite (the `InviteAgain` operationId).
+func (c *ClientWithResponses) InviteAgainWithResponse(ctx context.Context, id OrderID, body InviteAgainJSONRequestBody, reqEditors ...RequestEditorFn) (*InviteAgainResponse, error) {
+	rsp, err := c.InviteAgain(ctx, id, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -6832,6 +7435,47 @@ func (c *ClientWithResponses) RetryStuckOrderWithResponse(ctx context.Context, i
 		return nil, err
 	}
 	return ParseRetryStuckOrderResponse(rsp)
+}
+
+// GetTenantWithResponse A tenant's settings (language, sender name, logo, colour, reply-to)
+//
+// The defaults for a tenant known by an integration that set none (no `updated_at`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/tenants/{tenant_id} (the `GetTenant` operationId).
+func (c *ClientWithResponses) GetTenantWithResponse(ctx context.Context, tenantId string, reqEditors ...RequestEditorFn) (*GetTenantResponse, error) {
+	rsp, err := c.GetTenant(ctx, tenantId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTenantResponse(rsp)
+}
+
+// PutTenantWithBodyWithResponse Replace a tenant's settings; a field left out takes its default
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+func (c *ClientWithResponses) PutTenantWithBodyWithResponse(ctx context.Context, tenantId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutTenantResponse, error) {
+	rsp, err := c.PutTenantWithBody(ctx, tenantId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutTenantResponse(rsp)
+}
+
+// PutTenantWithResponse Replace a tenant's settings; a field left out takes its default
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/tenants/{tenant_id} (the `PutTenant` operationId).
+func (c *ClientWithResponses) PutTenantWithResponse(ctx context.Context, tenantId string, body PutTenantJSONRequestBody, reqEditors ...RequestEditorFn) (*PutTenantResponse, error) {
+	rsp, err := c.PutTenant(ctx, tenantId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutTenantResponse(rsp)
 }
 
 // GetHealthzWithResponse Liveness
@@ -7984,6 +8628,13 @@ func ParseInviteAgainResponse(rsp *http.Response) (*InviteAgainResponse, error) 
 		}
 		response.JSON202 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8647,6 +9298,119 @@ func ParseRetryStuckOrderResponse(rsp *http.Response) (*RetryStuckOrderResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTenantResponse parses an HTTP response from a GetTenantWithResponse call
+func ParseGetTenantResponse(rsp *http.Response) (*GetTenantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTenantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TenantSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetTenantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutTenantResponse parses an HTTP response from a PutTenantWithResponse call
+func ParsePutTenantResponse(rsp *http.Response) (*PutTenantResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutTenantResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TenantSettings
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PutTenantResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -16,6 +16,7 @@ Usage:
   assessgate erase --email A   erase the personal data of the candidate with address A
   assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
   assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
+  assessgate mail preview      render the candidate e-mails for a sample order (--lang de --tenant acme)
   assessgate help              show this help
 
 Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
@@ -42,6 +43,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		err = runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "mail":
+		err = runMail(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
