@@ -51,7 +51,7 @@ func TestNew_Run(t *testing.T) {
 	body := kombotest.OrderWebhook("ev-new-run", kombotest.Order(kombotest.WithID("order-new-run")))
 	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/kombo", bytes.NewReader(body))
 	req.Header = kombotest.Header(secret, body)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(t).Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST /webhooks/kombo = %v, %v; want 200", resp, err)
 	}
