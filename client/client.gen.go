@@ -794,6 +794,13 @@ type Job struct {
 // KomboStatus Kombo's status of the order (OPEN, COMPLETED, CANCELLED, REJECTED; Kombo may add others)
 type KomboStatus = string
 
+// KomboWebhook Kombo's webhook envelope; the data of each type is Kombo's
+type KomboWebhook struct {
+	Data map[string]interface{} `json:"data"`
+	Id   string                 `json:"id"`
+	Type string                 `json:"type"`
+}
+
 // LinkOptions defines model for LinkOptions.
 type LinkOptions struct {
 	Language *LinkOptionsLanguage `json:"language,omitempty"`
@@ -1335,13 +1342,6 @@ type ListParkedParams struct {
 	IntegrationId *string `form:"integration_id,omitempty" json:"integration_id,omitempty"`
 }
 
-// KomboWebhookJSONBody defines parameters for KomboWebhook.
-type KomboWebhookJSONBody struct {
-	Data map[string]interface{} `json:"data"`
-	Id   string                 `json:"id"`
-	Type string                 `json:"type"`
-}
-
 // KomboWebhook200JSONResponseBody0 defines parameters for KomboWebhook.
 type KomboWebhook200JSONResponseBody0 struct {
 	Duplicate bool                                   `json:"duplicate"`
@@ -1407,7 +1407,7 @@ type PutPackagesJSONRequestBody = PackageList
 type PutTenantJSONRequestBody = TenantSettingsRequest
 
 // KomboWebhookJSONRequestBody defines body for KomboWebhook for application/json ContentType.
-type KomboWebhookJSONRequestBody KomboWebhookJSONBody
+type KomboWebhookJSONRequestBody = KomboWebhook
 
 // OrderEventJSONRequestBody defines body for OrderEvent for application/json ContentType.
 type OrderEventJSONRequestBody = VendorWebhook
