@@ -61,11 +61,13 @@ type docsOperation struct {
 	Op           *openapi3.Operation
 	Public       bool // no bearer token
 	Body         string
+	BodyLinked   bool // Body names one of the document's schemas
 	Responses    []docsResponse
 }
 
 type docsResponse struct {
 	Status, Description, Schema string
+	Linked                      bool // Schema names one of the document's schemas
 }
 
 type docsSchema struct {
@@ -118,14 +120,14 @@ func docsOperations(path string, item *openapi3.PathItem) []docsOperation {
 		o := docsOperation{Method: method, Path: path, Op: op, Public: op.Security != nil && len(*op.Security) == 0}
 		if op.RequestBody != nil {
 			for _, mt := range op.RequestBody.Value.Content {
-				o.Body = schemaName(mt.Schema)
+				o.Body, o.BodyLinked = schemaName(mt.Schema), mt.Schema != nil && mt.Schema.Ref != ""
 			}
 		}
 		for _, status := range slices.Sorted(maps.Keys(op.Responses.Map())) {
 			resp := op.Responses.Value(status).Value
 			dr := docsResponse{Status: status, Description: *resp.Description}
 			for _, mt := range resp.Content {
-				dr.Schema = schemaName(mt.Schema)
+				dr.Schema, dr.Linked = schemaName(mt.Schema), mt.Schema != nil && mt.Schema.Ref != ""
 			}
 			o.Responses = append(o.Responses, dr)
 		}
@@ -188,6 +190,6 @@ table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.2em .
 {{define "op"}}<div class="op" id="{{.Op.OperationID}}"><p><span class="m">{{.Method}}</span> <code>{{.Path}}</code> — {{.Op.Summary}}{{if .Public}} (no token){{end}}{{if .Op.Deprecated}} (deprecated){{end}}</p>
 {{with .Op.Description}}<p>{{.}}</p>{{end}}
 {{with .Op.Parameters}}<table><tr><th>parameter</th><th>in</th><th></th></tr>{{range .}}<tr><td><code>{{.Value.Name}}</code>{{if .Value.Required}} *{{end}}</td><td>{{.Value.In}}</td><td>{{.Value.Description}}</td></tr>{{end}}</table>{{end}}
-{{with .Body}}<p>Body: <a href="#{{.}}">{{.}}</a></p>{{end}}
-<table>{{range .Responses}}<tr><td>{{.Status}}</td><td>{{.Description}}</td><td>{{with .Schema}}<a href="#{{.}}">{{.}}</a>{{end}}</td></tr>{{end}}</table></div>{{end}}
+{{if .BodyLinked}}<p>Body: <a href="#{{.Body}}">{{.Body}}</a></p>{{else if .Body}}<p>Body: {{.Body}}</p>{{end}}
+<table>{{range .Responses}}<tr><td>{{.Status}}</td><td>{{.Description}}</td><td>{{if .Linked}}<a href="#{{.Schema}}">{{.Schema}}</a>{{else}}{{.Schema}}{{end}}</td></tr>{{end}}</table></div>{{end}}
 `))
