@@ -35,6 +35,7 @@ type App struct {
 	catalogue *orders.Catalogue
 	jobs      *jobs.Service
 	server    *server.Server
+	release   func() // gives up the ownership of a SQLite file
 }
 
 // New opens the database (migrating it on SQLite, or on Postgres when
@@ -54,13 +55,21 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		logger.Warn("ASSESSGATE_API_TOKEN is not set: the vendor API refuses every request")
 	}
 
+	release := func() {}
+	if path, ok := store.SQLitePath(cfg.DatabaseURL); ok && path != ":memory:" {
+		if release, err = ownSQLite(path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := OpenDatabase(ctx, cfg.DatabaseURL, cfg.Migrate, logger)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			db.Close()
+			release()
 		}
 	}()
 
@@ -136,12 +145,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
 	}
-	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv}, nil
+	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, release: release}, nil
 }
 
 // Run binds the listener, starts the jobs, serves until ctx is done, then
 // shuts down in order (HTTP, jobs, database).
 func (a *App) Run(ctx context.Context) error {
+	defer a.release()
 	defer a.db.Close()
 	logger := a.logger
 	if err := a.server.Open(a.cfg.Addr); err != nil {
