@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/assessgate/assessgate/internal/assessgate"
 )
 
 const usage = `assessgate runs between Kombo and an assessment vendor's platform.
@@ -16,6 +18,7 @@ Usage:
   assessgate erase --email A   erase the personal data of the candidate with address A
   assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
   assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
+  assessgate version           print the version, the commit it was built from and the Go version
   assessgate help              show this help
 
 Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
@@ -42,6 +45,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		err = runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, assessgate.ReadBuildInfo())
+		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -101,6 +101,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		s := st.GroupCommitStats()
 		return s.Transactions, s.Items
 	})
+	build := ReadBuildInfo()
+	m.SetBuildInfo(build.Version, build.Commit, build.GoVersion)
 	komboClient := newKomboClient(cfg, m, logger)
 	if err := resealPersonalData(ctx, st, logger); err != nil {
 		return nil, err
@@ -161,7 +163,9 @@ func (a *App) Run(ctx context.Context) error {
 		a.server.Shutdown(context.Background())
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	logger.Info("assessgate serving", "addr", a.server.Addr().String(), "database", string(a.db.Dialect), "replica", a.jobs.Client().ID())
+	build := ReadBuildInfo()
+	logger.Info("assessgate serving", "addr", a.server.Addr().String(), "database", string(a.db.Dialect), "replica", a.jobs.Client().ID(),
+		"version", build.Version, "commit", build.Commit, "go", build.GoVersion)
 	if a.cfg.Stdout != nil {
 		fmt.Fprintf(a.cfg.Stdout, "listening on http://%s\n", a.server.Addr())
 	}

@@ -68,6 +68,16 @@ func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writ
 	return m
 }
 
+// SetBuildInfo publishes assessgate_build_info{version,commit,goversion} 1,
+// which says which build each replica runs.
+func (m *Metrics) SetBuildInfo(version, commit, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "assessgate_build_info", Help: "Always 1; its labels say which build of assessgate runs.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(version, commit, goVersion).Set(1)
+	m.registry.MustRegister(g)
+}
+
 // Handler serves the metrics in Prometheus's text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
