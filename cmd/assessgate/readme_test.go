@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -42,7 +43,8 @@ func readmeBlocks(t *testing.T, readme, heading string) []string {
 // of the vendor API" in a second shell, which must all succeed. Only the
 // address (a free port instead of 8080), the database and assessgate.env
 // (temporary files) and "go run ./cmd/assessgate" (the binary, built once)
-// differ.
+// differ. Then a second serve of the README on the same database is
+// refused, naming the first one's process.
 func TestReadme_Tour(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -119,6 +121,20 @@ func TestReadme_Tour(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the tour's output lacks %s:\n%s", want, out.String())
 		}
+	}
+
+	// A second serve on the README's database refuses to start, at once,
+	// naming the first one's process (bash exec'd it: the same pid).
+	var second bytes.Buffer
+	again := exec.Command("bash", "-c", "set -eu\n"+adapt(run[0])+"\nexec "+adapt(run[1]))
+	again.Dir, again.Env, again.Stdout, again.Stderr = filepath.Join("..", ".."), env, &second, &second
+	start := time.Now()
+	err = again.Run()
+	if want := fmt.Sprintf("in use by process %d", serve.Process.Pid); err == nil || !strings.Contains(second.String(), want) {
+		t.Errorf("a second serve on the same SQLite file = %v:\n%s\nwant it refused, naming %q", err, second.String(), want)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the second serve took %v to give up; want at once", took)
 	}
 	if t.Failed() {
 		t.Logf("serve:\n%s", serveOut.String())
