@@ -21,8 +21,30 @@ func (b BuildInfo) String() string {
 	return fmt.Sprintf("assessgate %s (commit %s, %s)", b.Version, b.Commit, b.GoVersion)
 }
 
-// ReadBuildInfo reads what the Go toolchain recorded in the binary.
+// buildVersion and buildCommit are set by release builds, which may have
+// no git checkout to stamp (a container build's context has no .git):
+//
+//	-ldflags "-X github.com/assessgate/assessgate/internal/assessgate.buildVersion=v1.2.3
+//	          -X github.com/assessgate/assessgate/internal/assessgate.buildCommit=abc…"
+//
+// deploy/release.sh and deploy/Dockerfile do. When set, they win over what
+// the toolchain recorded.
+var buildVersion, buildCommit string
+
+// ReadBuildInfo reads what the Go toolchain recorded in the binary, or what
+// the release build set.
 func ReadBuildInfo() BuildInfo {
+	b := readToolchainInfo()
+	if buildVersion != "" {
+		b.Version = buildVersion
+	}
+	if buildCommit != "" {
+		b.Commit = buildCommit
+	}
+	return b
+}
+
+func readToolchainInfo() BuildInfo {
 	b := BuildInfo{Version: "unknown", Commit: "unknown", GoVersion: runtime.Version()}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
