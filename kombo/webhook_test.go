@@ -1,7 +1,9 @@
 package kombo_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -189,4 +191,47 @@ func FuzzParseWebhook(f *testing.F) {
 			}
 		}
 	})
+}
+
+// An order whose ids are usable is refused by its id (an *OrderError, 422);
+// one whose ids are not, and any other webhook, is a bad request. Text no
+// database holds is named by its field, wherever it is.
+func TestParseWebhook_orderOrRequest(t *testing.T) {
+	const order = "webhook-assessment-order-received.json"
+	long := strings.Repeat("x", kombo.MaxIDBytes+1)
+	tests := []struct {
+		name  string
+		body  []byte
+		field string
+		order bool // an *OrderError
+	}{
+		{"EmailNotAnAddress", mutate(t, readFile(t, order), "data.candidate.email", "nobody"), "data.candidate.email", true},
+		{"UnknownStatus", mutate(t, readFile(t, order), "data.status", "PENDING"), "data.status", true},
+		{"NULInName", mutate(t, readFile(t, order), "data.candidate.first_name", "Ma\x00ria"), "data.candidate.first_name", true},
+		{"NULInUnknownField", mutate(t, readFile(t, order), "data.extra", []any{"a", "b\x00"}), "data.extra[1]", true},
+		{"LongPackage", mutate(t, readFile(t, order), "data.package_id", long), "data.package_id", true},
+		{"InvalidUTF8InName", bytes.Replace(readFile(t, order), []byte(`"Maria"`), []byte("\"Ma\xffria\""), 1), "data.candidate.first_name", true},
+		{"NULInOrderID", mutate(t, readFile(t, order), "data.id", "o\x00"), "data.id", false},
+		{"LongOrderID", mutate(t, readFile(t, order), "data.id", long), "data.id", false},
+		{"LongEventID", mutate(t, readFile(t, order), "id", long), "id", false},
+		{"NULInIntegrationID", mutate(t, readFile(t, order), "data.integration_id", "\x00"), "data.integration_id", false},
+		{"NULInOrganisation", mutate(t, readFile(t, "webhook-integration-created.json"), "data.end_user.organization_name", "A\x00"), "data.end_user.organization_name", false},
+		{"NULInType", mutate(t, readFile(t, order), "type", "x\x00"), "type", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := kombo.ParseWebhook(tt.body)
+			if w != nil {
+				t.Fatalf("ParseWebhook = %+v, %v; want an error", w, err)
+			}
+			wantField(t, "ParseWebhook", err, tt.field)
+			var oe *kombo.OrderError
+			if errors.As(err, &oe) != tt.order {
+				t.Errorf("ParseWebhook = %T %v; want an *OrderError: %v", err, err, tt.order)
+			}
+			if tt.order && (oe.OrderID == "" || oe.IntegrationID == "" || oe.EventID == "") {
+				t.Errorf("OrderError = %+v; want the event, order and integration ids", oe)
+			}
+		})
+	}
 }

@@ -124,8 +124,9 @@ func placeCandidateOrder(t *testing.T, a *app, fake *kombotest.Server, orderID, 
 // TestAdmin_Browser drives the admin pages in Chromium as a support engineer
 // would: sign in, find an order by e-mail, read its timeline, see a
 // write-back dead-lettered, retry it once Kombo is fixed and see it
-// delivered; and shows that pages and forms refuse requests without a
-// session or with a forged CSRF token.
+// delivered, see the session listed, sign out; and shows that pages and
+// forms refuse requests without a session or with a forged CSRF token, and
+// a signed-out session's cookie replayed afterwards.
 func TestAdmin_Browser(t *testing.T) {
 	ctx := browser(t)
 	a, fake := startWithKombo(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), map[string]string{"ASSESSGATE_ADMIN_PASSWORD": testAdminPassword})
@@ -137,13 +138,13 @@ func TestAdmin_Browser(t *testing.T) {
 	placeCandidateOrder(t, a, fake, "order-ada", "Ada", "Lovelace", "ada@example.com")
 	placeCandidateOrder(t, a, fake, "order-bob", "Bob", "Kahn", "bob@example.com")
 
-	// Kombo refuses the write-back until the customer finishes the setup:
-	// it becomes a dead letter at once.
+	// Kombo refuses the write-back for a failed QA, which needs the
+	// customer: it becomes a dead letter at once.
 	fake.FailWhen(func(r *http.Request) *kombotest.Fault {
 		if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/result") {
 			return nil // the package push goes through
 		}
-		return &kombotest.Fault{Status: http.StatusConflict, Code: kombo.CodeSetupIncomplete, Message: "The integration's setup is incomplete."}
+		return &kombotest.Fault{Status: http.StatusConflict, Code: kombo.CodeQAFailed, Message: "The integration failed Kombo's QA."}
 	})
 	if status, got := putResult(t, a, "order-ada", fixture(t, "request-put-order-result-completed.json")); status != http.StatusAccepted {
 		t.Fatalf("PUT result = %d %v", status, got)
@@ -189,11 +190,14 @@ func TestAdmin_Browser(t *testing.T) {
 	if !strings.Contains(list, "order-ada") || strings.Contains(list, "order-bob") || !strings.Contains(list, "Ada Lovelace") {
 		t.Errorf("orders for ada@example.com = %q; want order-ada only", list)
 	}
+	if u := location(t, ctx); strings.Contains(u.String(), "ada") {
+		t.Errorf("after the e-mail search the address is in the URL %s; want it POSTed", u)
+	}
 
 	// Its timeline: the failed write-back, with Kombo's code.
 	submit(t, ctx, "open the order", chromedp.Click(chromedp.CSS(`a[href="/admin/orders/order-ada"]`)))
 	timeline := text(t, ctx, "ol.timeline")
-	for _, want := range []string{"order.received", "Kombo PUT /assessment/orders/{id}/result → HTTP 409 INTEGRATION.SETUP_INCOMPLETE", "dead_letter"} {
+	for _, want := range []string{"order.received", "Kombo PUT /assessment/orders/{id}/result → HTTP 409 INTEGRATION.QA_FAILED", "dead_letter"} {
 		if !strings.Contains(timeline, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, timeline)
 		}
@@ -205,7 +209,7 @@ func TestAdmin_Browser(t *testing.T) {
 
 	// The dead letter, with a forged CSRF token: refused.
 	do(t, ctx, "open the dead letters", chromedp.Navigate(a.URL+"/admin/dead-letters"))
-	if rows := text(t, ctx, "table.dead-letters tbody"); !strings.Contains(rows, "order-ada") || !strings.Contains(rows, kombo.CodeSetupIncomplete) {
+	if rows := text(t, ctx, "table.dead-letters tbody"); !strings.Contains(rows, "order-ada") || !strings.Contains(rows, kombo.CodeQAFailed) {
 		t.Fatalf("dead letters = %q; want order-ada's write-back with Kombo's code", rows)
 	}
 	r = submit(t, ctx, "retry with a forged token",
@@ -252,10 +256,55 @@ func TestAdmin_Browser(t *testing.T) {
 		t.Errorf("integrations = %q; want %s of Acme Corp", p, testIntegration)
 	}
 
-	// Signing out ends the session in the browser.
+	// The sessions page lists this one.
+	do(t, ctx, "open the sessions", chromedp.Navigate(a.URL+"/admin/sessions"))
+	if p := text(t, ctx, "table.sessions tbody"); !strings.Contains(p, "this session") || !strings.Contains(p, "127.0.0.1") {
+		t.Errorf("sessions = %q; want this session, from 127.0.0.1", p)
+	}
+	cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{a.URL + "/admin/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old string
+	for _, c := range cookies.Cookies {
+		if c.Name == "assessgate_admin" {
+			old = c.Value
+		}
+	}
+	if old == "" || !replayAdmin(t, a, old) {
+		t.Fatalf("the browser's session cookie %q does not open /admin/ outside the browser", old)
+	}
+
+	// Signing out ends the session: in the browser, and for a copy of its
+	// cookie replayed afterwards.
 	submit(t, ctx, "sign out", chromedp.Click(chromedp.CSS("form.logout button")))
 	do(t, ctx, "open the overview", chromedp.Navigate(a.URL+"/admin/"))
 	if u := location(t, ctx); u.Path != "/admin/login" {
 		t.Errorf("after signing out /admin/ went to %s; want the sign-in", u)
 	}
+	if replayAdmin(t, a, old) {
+		t.Errorf("the signed-out session's cookie, replayed, still opens /admin/; want it refused")
+	}
+}
+
+// replayAdmin reports whether GET /admin/ with the session cookie value
+// answers the page (true) or sends to the sign-in (false).
+func replayAdmin(t *testing.T, a *app, cookie string) bool {
+	t.Helper()
+	req, _ := http.NewRequest("GET", a.URL+"/admin/", nil)
+	req.AddCookie(&http.Cookie{Name: "assessgate_admin", Value: cookie})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return true
+	case resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/admin/login"):
+		return false
+	}
+	t.Fatalf("GET /admin/ with a session cookie = %d %s; want 200 or 303 to the sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	return false
 }

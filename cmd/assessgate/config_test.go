@@ -41,6 +41,24 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
+// TestParseServeConfig_Parked: the bound of parked work takes days, from
+// the environment or the flag, and defaults to 7 days.
+func TestParseServeConfig_Parked(t *testing.T) {
+	env := map[string]string{"KOMBO_WEBHOOK_SECRET": "s"}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := parseServeConfig(nil, getenv, io.Discard)
+	if err != nil || cfg.ParkedMaxAge != 7*24*time.Hour || cfg.ParkedCheckInterval != 10*time.Minute {
+		t.Fatalf("defaults = %v, %v, %v; want 7d and 10m", cfg.ParkedMaxAge, cfg.ParkedCheckInterval, err)
+	}
+	env["ASSESSGATE_PARKED_MAX_AGE"] = "3d"
+	if cfg, err = parseServeConfig(nil, getenv, io.Discard); err != nil || cfg.ParkedMaxAge != 72*time.Hour {
+		t.Errorf("ASSESSGATE_PARKED_MAX_AGE=3d = %v, %v; want 72h", cfg.ParkedMaxAge, err)
+	}
+	if cfg, err = parseServeConfig([]string{"--parked-max-age", "12h"}, getenv, io.Discard); err != nil || cfg.ParkedMaxAge != 12*time.Hour {
+		t.Errorf("--parked-max-age 12h = %v, %v; want 12h, the flag over the environment", cfg.ParkedMaxAge, err)
+	}
+}
+
 func TestServe_BadSettings(t *testing.T) {
 	base := map[string]string{"KOMBO_WEBHOOK_SECRET": "s", "ASSESSGATE_DATABASE_URL": "sqlite:" + t.TempDir() + "/a.db"}
 	tests := []struct{ env, value, want string }{
@@ -54,6 +72,9 @@ func TestServe_BadSettings(t *testing.T) {
 		{"ASSESSGATE_LOG_LEVEL", "loud", "ASSESSGATE_LOG_LEVEL"},
 		{"ASSESSGATE_LOG_FORMAT", "xml", "ASSESSGATE_LOG_FORMAT"},
 		{"ASSESSGATE_DATABASE_URL", "mysql://x", "database URL"},
+		{"ASSESSGATE_PARKED_MAX_AGE", "a week", "ASSESSGATE_PARKED_MAX_AGE"},
+		{"ASSESSGATE_PARKED_MAX_AGE", "30s", "ASSESSGATE_PARKED_MAX_AGE"},
+		{"ASSESSGATE_PARKED_CHECK_INTERVAL", "10ms", "ASSESSGATE_PARKED_CHECK_INTERVAL"},
 	}
 	for _, tt := range tests {
 		env := map[string]string{tt.env: tt.value}

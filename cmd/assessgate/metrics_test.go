@@ -32,7 +32,11 @@ func TestMetrics(t *testing.T) {
 		`assessgate_http_requests_total{code="202",route="PUT /api/v1/orders/{id}/result"} 1`,
 		`assessgate_orders{state="completed"} 1`,
 		`assessgate_orders{state="received"} 1`,
-		`assessgate_kombo_requests_total{code="200",method="PUT"} 1`,
+		// The key's check and the integration's discovery; its package
+		// push and the result.
+		`assessgate_kombo_requests_total{code="200",method="GET"} 2`,
+		`assessgate_kombo_requests_total{code="200",method="PUT"} 2`,
+		`assessgate_parked_work{kind="writeback"} 0`,
 		`assessgate_jobs{kind="writeback",state="completed"} 1`,
 	} {
 		if !strings.Contains(text, want) {

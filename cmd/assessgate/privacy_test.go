@@ -210,6 +210,30 @@ func TestPrivacy_OrderFlow(t *testing.T) {
 					t.Errorf("%s /api/v1/candidates without email = %d %+v; want 400", method, status, e)
 				}
 			}
+
+			// The POST form, with the address in the body: the same answer.
+			_, byGet := c.do("GET", q, nil, map[string]string{"Authorization": "Bearer " + testToken})
+			body, _ := json.Marshal(map[string]string{"email": " erika.MUSTERMANN@cand.example"})
+			status, byPost := c.do("POST", "/api/v1/candidates/export", body, map[string]string{"Authorization": "Bearer " + testToken})
+			if status != http.StatusOK || !bytes.Equal(byPost, byGet) {
+				t.Errorf("POST /api/v1/candidates/export = %d %s; want 200 and GET's answer %s", status, byPost, byGet)
+			}
+			if status, _ := c.do("POST", "/api/v1/candidates/export", body, nil); status != http.StatusUnauthorized {
+				t.Errorf("POST export without a token = %d; want 401", status)
+			}
+			for _, path := range []string{"/api/v1/candidates/export", "/api/v1/candidates/erase"} {
+				for _, bad := range []string{`{}`, `{"email": ""}`, `{"mail": "erika@cand.example"}`, `not json`} {
+					var e struct {
+						Error struct{ Code, Message string }
+					}
+					if status := c.api("POST", path, []byte(bad), &e); status != http.StatusBadRequest || e.Error.Code != "invalid" || e.Error.Message == "" {
+						t.Errorf("POST %s %s = %d %+v; want 400 naming the problem", path, bad, status, e)
+					}
+				}
+			}
+			if n := c.count("erasures", ""); n != 0 {
+				t.Errorf("erasures after refused requests = %d; want none", n)
+			}
 		})
 
 		c.waitIdle()
@@ -221,8 +245,9 @@ func TestPrivacy_OrderFlow(t *testing.T) {
 			OrderIDs      []string `json:"order_ids"`
 			WebhookEvents int      `json:"webhook_events"`
 		}
-		if status := c.api("DELETE", "/api/v1/candidates?email="+url.QueryEscape(erika.email), nil, &erasure); status != http.StatusOK {
-			t.Fatalf("DELETE candidate = %d", status)
+		eraseBody, _ := json.Marshal(map[string]string{"email": erika.email})
+		if status := c.api("POST", "/api/v1/candidates/erase", eraseBody, &erasure); status != http.StatusOK {
+			t.Fatalf("POST /api/v1/candidates/erase = %d", status)
 		}
 		if !slices.Equal(erasure.OrderIDs, []string{id}) || erasure.Reason != "request" || erasure.Actor != "api" ||
 			!strings.HasPrefix(erasure.Subject, "h1:") || erasure.WebhookEvents != 1 {
@@ -262,6 +287,16 @@ func TestPrivacy_OrderFlow(t *testing.T) {
 			}
 			if status := c.api("GET", "/api/v1/erasures", nil, &log); status != http.StatusOK || len(log.Data) != 1 || log.Data[0].ID != erasure.ID {
 				t.Errorf("GET erasures = %d %+v; want the one erasure", status, log)
+			}
+			// The DELETE form stays, with the same answer: nothing is left
+			// to erase.
+			var again struct {
+				Reason   string   `json:"reason"`
+				OrderIDs []string `json:"order_ids"`
+			}
+			if status := c.api("DELETE", "/api/v1/candidates?email="+url.QueryEscape(erika.email), nil, &again); status != http.StatusOK ||
+				again.Reason != "request" || len(again.OrderIDs) != 0 {
+				t.Errorf("DELETE candidate again = %d %+v; want 200, an erasure of no orders", status, again)
 			}
 		})
 

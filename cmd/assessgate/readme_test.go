@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,23 @@ import (
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/internal/wait"
 )
+
+// envValue returns the value of name in the env file the README's
+// commands wrote.
+func envValue(t *testing.T, file, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("%s does not set %s", file, name)
+	return ""
+}
 
 // readmeBlocks returns the ```sh blocks of the README's section heading,
 // in order.
@@ -66,7 +84,7 @@ func TestReadme_Tour(t *testing.T) {
 			t.Errorf("the README's serve does not set %s", strings.TrimSuffix(want, "="))
 		}
 	}
-	for _, want := range []string{"/api/v1/orders ", "/api/v1/orders/B5KQKhAgTv6ZwzrfAbqbhipd ", "-X PUT", "/result", "/api/v1/dead-letters ", "/api/v1/dead-letters/retry"} {
+	for _, want := range []string{"/api/v1/orders ", "/api/v1/orders/B5KQKhAgTv6ZwzrfAbqbhipd ", "-X PUT", "/result", "/api/v1/parked ", "/api/v1/dead-letters ", "/api/v1/dead-letters/retry"} {
 		if !strings.Contains(tour[0], want) {
 			t.Errorf("the README's tour lacks %q", want)
 		}
@@ -122,6 +140,19 @@ func TestReadme_Tour(t *testing.T) {
 			t.Errorf("the tour's output lacks %s:\n%s", want, out.String())
 		}
 	}
+	// Without KOMBO_API_KEY, the order shows its write-back parked, naming
+	// the key (the tour's GET /api/v1/parked may come before the job ran).
+	wait.For(t, 30*time.Second, "the order shows its write-back parked for KOMBO_API_KEY", func() bool {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/orders/B5KQKhAgTv6ZwzrfAbqbhipd", nil)
+		req.Header.Set("Authorization", "Bearer "+envValue(t, envFile, "ASSESSGATE_API_TOKEN"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `"status":"parked"`) && strings.Contains(string(b), "KOMBO_API_KEY")
+	})
 
 	// A second serve on the README's database refuses to start, at once,
 	// naming the first one's process (bash exec'd it: the same pid).

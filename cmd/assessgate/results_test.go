@@ -61,6 +61,7 @@ func placeEditedOrder(t *testing.T, a *app, fake *kombotest.Server, orderID stri
 	var w struct{ Data kombo.Order }
 	json.Unmarshal(body, &w)
 	fake.AddOrder(w.Data.IntegrationID, w.Data)
+	a.integrationSettled()
 }
 
 // putResult posts a result and returns the status and decoded answer.
@@ -96,13 +97,7 @@ func (a *app) timeline(id string) ([]string, []map[string]any) {
 
 // resultRequests returns the result PUTs the fake received for an order.
 func resultRequests(fake *kombotest.Server, orderID string) []kombotest.Request {
-	var out []kombotest.Request
-	for _, r := range fake.Requests() {
-		if r.Method == "PUT" && r.Path == "/assessment/orders/"+orderID+"/result" {
-			out = append(out, r)
-		}
-	}
-	return out
+	return resultPuts(fake, orderID)
 }
 
 func TestResults_Delivered(t *testing.T) {
@@ -311,7 +306,9 @@ func TestResults_DeadLetterAndReplay(t *testing.T) {
 		a, fake := startWithKombo(t, dbURL, nil)
 		placeOrder(t, a, fake, "order-dl")
 		placeOrder(t, a, fake, "order-dl2")
-		fake.Fail(2, kombotest.Fault{Status: 409, Code: kombo.CodeSetupIncomplete, Message: "Setup is incomplete."})
+		// QA failed needs the customer: a human, no retries (setup answers
+		// park instead: parked_test.go).
+		fake.Fail(2, kombotest.Fault{Status: 409, Code: kombo.CodeQAFailed, Message: "The integration failed Kombo's QA."})
 		putResult(t, a, "order-dl", fixture(t, "request-put-order-result-completed.json"))
 		putResult(t, a, "order-dl2", fixture(t, "request-put-order-result-completed.json"))
 
@@ -329,8 +326,8 @@ func TestResults_DeadLetterAndReplay(t *testing.T) {
 			return len(dl.Data) == 2
 		})
 		for _, d := range dl.Data {
-			if d.Kind != "writeback" || !strings.Contains(d.Error, kombo.CodeSetupIncomplete) {
-				t.Errorf("dead letter = %+v; want a writeback with Kombo's code %s", d, kombo.CodeSetupIncomplete)
+			if d.Kind != "writeback" || !strings.Contains(d.Error, kombo.CodeQAFailed) || !strings.Contains(d.Error, "(log https://app.kombo.dev/") {
+				t.Errorf("dead letter = %+v; want a writeback with Kombo's code %s and log_url", d, kombo.CodeQAFailed)
 			}
 		}
 		// A failure that needs a human is not retried.

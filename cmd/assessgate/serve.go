@@ -12,6 +12,7 @@ import (
 	"github.com/assessgate/assessgate/internal/assessgate"
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -40,6 +41,8 @@ func serveConfig(f *envFlags, args []string, stderr io.Writer) (*assessgate.Conf
 	concurrency := f.Int("kombo-concurrency", "ASSESSGATE_KOMBO_CONCURRENCY", 10, "Kombo calls in flight per integration, per replica")
 	komboTimeout := f.Duration("kombo-timeout", "KOMBO_TIMEOUT", 60*time.Second, "how long one Kombo call may take before it is abandoned and retried")
 	reconcile := f.Duration("reconcile-interval", "ASSESSGATE_RECONCILE_INTERVAL", 5*time.Minute, "how often Kombo's open orders are reconciled; 0 turns it off")
+	parkedMaxAge := f.Duration("parked-max-age", "ASSESSGATE_PARKED_MAX_AGE", jobs.DefaultParkedMaxAge, "how long a write-back or package push waits parked (integration setup pending, no KOMBO_API_KEY) before it becomes a dead letter")
+	parkedCheck := f.Duration("parked-check-interval", "ASSESSGATE_PARKED_CHECK_INTERVAL", jobs.DefaultParkedCheckInterval, "how often the integrations that parked work waits for are read back from Kombo (GET /integrations/{id})")
 	retryBase := f.Duration("retry-base", "ASSESSGATE_RETRY_BASE", time.Second, "first retry delay of failed jobs; it doubles up to an hour")
 	replica := f.String("replica-name", "ASSESSGATE_REPLICA_NAME", "", "this replica's name in River's job records (default: the host name)")
 	rescueAfter := f.Duration("rescue-after", "ASSESSGATE_RESCUE_AFTER", jobs.DefaultRescueAfter, "a job running this long is taken for a dead replica's and run again")
@@ -48,6 +51,7 @@ func serveConfig(f *envFlags, args []string, stderr io.Writer) (*assessgate.Conf
 	candidates := defineCandidatesFlags(f)
 	privacy := definePrivacyFlags(f)
 	adminPassword := defineAdminFlags(f)
+	trusted := f.String("trusted-proxies", "ASSESSGATE_TRUSTED_PROXIES", "", "reverse proxies (CIDRs or addresses, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are believed; empty: none")
 	batch := f.Int("intake-batch", "ASSESSGATE_INTAKE_BATCH", 64, "most webhooks committed in one transaction (group commit); 1 commits each on its own")
 	batchWait := f.Duration("intake-wait", "ASSESSGATE_INTAKE_WAIT", 0, "how long a transaction waits for more webhooks when the queue is empty; 0 takes only those already waiting")
 	noWrite := defineNoWriteFlag(f) // benchroute.go: only with -tags bench
@@ -59,7 +63,7 @@ func serveConfig(f *envFlags, args []string, stderr io.Writer) (*assessgate.Conf
 		Addr: *addr, DatabaseURL: *dbURL, WebhookSecrets: splitList(*secrets), APITokens: splitList(*tokens),
 		PackagesFile: *packages, AssessmentURL: *assessURL, Migrate: *migrate,
 		KomboAPIKey: *apiKey, KomboAPIURL: strings.TrimRight(*apiURL, "/"), KomboConcurrency: *concurrency, KomboTimeout: *komboTimeout,
-		ReconcileInterval: *reconcile, RetryBase: *retryBase,
+		ReconcileInterval: *reconcile, RetryBase: *retryBase, ParkedMaxAge: *parkedMaxAge, ParkedCheckInterval: *parkedCheck,
 		ReplicaName: *replica, RescueAfter: *rescueAfter, HeartbeatInterval: *heartbeat, JobWorkers: *jobWorkers,
 		AdminPassword: adminPassword(),
 		GroupCommit:   store.GroupCommit{MaxItems: *batch, MaxWait: *batchWait}, NoWriteRoute: *noWrite, DebugAddr: *debugAddr,
@@ -85,6 +89,12 @@ func serveConfig(f *envFlags, args []string, stderr io.Writer) (*assessgate.Conf
 	if cfg.RescueAfter < 2*time.Second {
 		return nil, fmt.Errorf("ASSESSGATE_RESCUE_AFTER %s: want at least 2s", cfg.RescueAfter)
 	}
+	if cfg.ParkedMaxAge < time.Minute {
+		return nil, fmt.Errorf("ASSESSGATE_PARKED_MAX_AGE %s: want at least 1m", assessgate.FormatDuration(cfg.ParkedMaxAge))
+	}
+	if cfg.ParkedCheckInterval < 100*time.Millisecond {
+		return nil, fmt.Errorf("ASSESSGATE_PARKED_CHECK_INTERVAL %s: want at least 100ms", assessgate.FormatDuration(cfg.ParkedCheckInterval))
+	}
 	if cfg.HeartbeatInterval < time.Second {
 		return nil, fmt.Errorf("ASSESSGATE_HEARTBEAT_INTERVAL %s: want at least 1s", cfg.HeartbeatInterval)
 	}
@@ -97,6 +107,9 @@ func serveConfig(f *envFlags, args []string, stderr io.Writer) (*assessgate.Conf
 		return nil, err
 	}
 	cfg.Candidates, cfg.Privacy = *c, *p
+	if cfg.TrustedProxies, err = proxy.ParseTrusted(*trusted); err != nil {
+		return nil, fmt.Errorf("ASSESSGATE_TRUSTED_PROXIES: %w", err)
+	}
 	if len(cfg.WebhookSecrets) == 0 {
 		return nil, errors.New("no webhook secret: set KOMBO_WEBHOOK_SECRET to the secret shown in Kombo's dashboard (Configuration → Webhooks)")
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,11 @@ answer. EVENT is one of:
   integration-created        a customer connected an ATS
   integration-deleted        a customer disconnected it
   integration-state-changed  the integration's state changed (--state)
+  setup-pending              a write-back while the integration's setup is
+                             pending: serves a fake Kombo (--kombo-addr) that
+                             answers 409 INTEGRATION.SETUP_INCOMPLETE until the
+                             integration becomes active (see "simulate
+                             setup-pending -h")
 
 Orders are made up (names, e-mail at example.com, job, location, hiring
 team) unless --file gives one: a webhook body, whose data is sent, or an
@@ -47,6 +53,9 @@ var simulateEvents = map[string]string{
 // runSimulate is "assessgate simulate": it sends a signed webhook to any
 // assessgate, the way "stripe trigger" helps test locally.
 func runSimulate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if i := slices.Index(args, "setup-pending"); i >= 0 {
+		return runSimulateSetupPending(ctx, slices.Delete(slices.Clone(args), i, i+1), getenv, stdout, stderr)
+	}
 	f := newEnvFlags("simulate", getenv, stderr)
 	target := f.fs.String("url", "http://localhost:8080", "assessgate's address, or the full webhook URL")
 	secrets := f.String("secret", "KOMBO_WEBHOOK_SECRET", "", "the webhook secret assessgate checks (the first, if several)")
@@ -78,14 +87,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		f.fs.Usage()
 		return fmt.Errorf("simulate: unknown event %q", event)
 	}
-	secret := ""
-	if list := splitList(*secrets); len(list) > 0 {
-		secret = list[0]
-	}
-	if secret == "" {
-		return errors.New("simulate: no secret: set --secret or KOMBO_WEBHOOK_SECRET to the secret assessgate checks")
-	}
-	webhookURL, err := webhookURL(*target)
+	webhookURL, secret, err := simulateTarget(*target, *secrets)
 	if err != nil {
 		return err
 	}
@@ -128,21 +130,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhookURL, bytes.NewReader(body))
+	answer, err := sendWebhook(ctx, webhookURL, secret, typ, what, body, stdout)
 	if err != nil {
 		return err
-	}
-	req.Header = kombotest.Header(secret, body)
-	fmt.Fprintf(stdout, "POST %s\n  %s: %s\n", webhookURL, typ, what)
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return fmt.Errorf("simulate: %w", err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(stdout, "%s\n%s\n", resp.Status, strings.TrimSpace(string(answer)))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("simulate: assessgate answered %s", resp.Status)
 	}
 	if typ == kombo.EventInlineOrderReceived {
 		var a struct {
@@ -153,6 +143,42 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 	}
 	return nil
+}
+
+// sendWebhook posts a webhook body of type typ, signed with secret, prints
+// what it sends and the answer, and returns the answer; an answer other
+// than 2xx is an error.
+func sendWebhook(ctx context.Context, webhookURL, secret, typ, what string, body []byte, stdout io.Writer) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhookURL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = kombotest.Header(secret, body)
+	fmt.Fprintf(stdout, "POST %s\n  %s: %s\n", webhookURL, typ, what)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	fmt.Fprintf(stdout, "%s\n%s\n", resp.Status, strings.TrimSpace(string(answer)))
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("simulate: assessgate answered %s", resp.Status)
+	}
+	return answer, nil
+}
+
+// simulateTarget returns the webhook URL of assessgate's address target and
+// the secret to sign with: the first of secrets.
+func simulateTarget(target, secrets string) (hookURL, secret string, err error) {
+	if list := splitList(secrets); len(list) > 0 {
+		secret = list[0]
+	}
+	if secret == "" {
+		return "", "", errors.New("simulate: no secret: set --secret or KOMBO_WEBHOOK_SECRET to the secret assessgate checks")
+	}
+	hookURL, err = webhookURL(target)
+	return hookURL, secret, err
 }
 
 // webhookURL turns assessgate's address into its webhook URL; a URL with a

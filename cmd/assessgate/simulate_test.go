@@ -1,9 +1,15 @@
 package main
 
 import (
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/assessgate/assessgate/internal/wait"
+	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/kombo/kombotest"
 )
 
 func TestSimulate(t *testing.T) {
@@ -98,4 +104,45 @@ func TestSimulate(t *testing.T) {
 			t.Errorf("%s = %v; want an error containing %q", strings.Join(tt.args[3:], " "), err, tt.want)
 		}
 	}
+}
+
+// TestSimulate_SetupPending: "simulate setup-pending" plays Kombo refusing a
+// write-back with 409 INTEGRATION.SETUP_INCOMPLETE until the setup is
+// complete; against a real assessgate, the write-back parks and then goes.
+func TestSimulate_SetupPending(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	a := startApp(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), map[string]string{
+		"KOMBO_API_KEY": kombotest.DefaultAPIKey, "KOMBO_API_URL": "http://" + addr, "ASSESSGATE_RETRY_BASE": "20ms",
+	})
+	out, err := runCmd(t, nil, "simulate", "setup-pending", "--url", a.URL, "--secret", testSecret, "--api-token", testToken,
+		"--kombo-addr", addr, "--setup-for", "1s", "--timeout", "60s")
+	if err != nil {
+		t.Fatalf("simulate setup-pending = %v\n%s", err, out)
+	}
+	for _, want := range []string{"409 " + kombo.CodeSetupIncomplete, "202 Accepted", "The parked write-back was delivered", "as COMPLETED"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Parked, then delivered: on the order's timeline, and nothing left parked.
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	a.api("GET", "/api/v1/orders", nil, &list)
+	if len(list.Data) != 1 {
+		t.Fatalf("orders = %d; want 1", len(list.Data))
+	}
+	// Kombo has the result when simulate ends; assessgate records it as
+	// delivered right after.
+	wait.For(t, 10*time.Second, "work.parked, then result.delivered on the timeline", func() bool {
+		kinds, _ := a.timeline(list.Data[0].ID)
+		return contains(kinds, "work.parked") && contains(kinds, "result.delivered")
+	})
 }

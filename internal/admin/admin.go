@@ -42,12 +42,16 @@ type Config struct {
 	Store  *store.Store
 	Jobs   *jobs.Client
 	Logger *slog.Logger
+	// Reconciler closes stuck orders at Kombo and takes them again; nil
+	// leaves the stuck list without its actions.
+	Reconciler *jobs.Reconciler
 	// Password is the admin password (ASSESSGATE_ADMIN_PASSWORD); New
 	// refuses an empty or short one.
 	Password string
 	// SecureCookies marks the session cookie Secure even on plain HTTP
 	// requests: set it when assessgate is reached over https through a
-	// proxy that ends TLS. Requests over TLS always get Secure cookies.
+	// proxy that ends TLS. Requests over TLS, or through a trusted proxy
+	// that says https (see package proxy), always get Secure cookies.
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -61,7 +65,6 @@ type Handler struct {
 	passwordHash [32]byte
 	pages        map[string]*template.Template
 	handler      http.Handler
-	failures     failures
 }
 
 // New returns the admin pages' handler. It derives the session key from the
@@ -103,13 +106,18 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("POST /admin/logout", h.signedIn(h.handleLogout))
 	mux.Handle("GET /admin/{$}", h.signedIn(h.handleOverview))
 	mux.Handle("GET /admin/orders", h.signedIn(h.handleOrders))
+	mux.Handle("POST /admin/orders", h.signedIn(h.handleOrders))
 	mux.Handle("GET /admin/orders/{id}", h.signedIn(h.handleOrder))
 	mux.Handle("GET /admin/dead-letters", h.signedIn(h.handleDeadLetters))
 	mux.Handle("POST /admin/dead-letters/{id}/retry", h.signedIn(h.handleRetryOne))
 	mux.Handle("POST /admin/dead-letters/retry", h.signedIn(h.handleRetryKind))
+	mux.Handle("POST /admin/stuck-orders/{id}/close", h.signedIn(h.handleCloseStuck))
+	mux.Handle("POST /admin/stuck-orders/{id}/retry", h.signedIn(h.handleRetryStuck))
 	mux.Handle("GET /admin/integrations", h.signedIn(h.handleIntegrations))
 	mux.Handle("GET /admin/packages", h.signedIn(h.handlePackages))
 	mux.Handle("POST /admin/packages/push", h.signedIn(h.handlePushPackages))
+	mux.Handle("GET /admin/sessions", h.signedIn(h.handleSessions))
+	mux.Handle("POST /admin/sessions/{id}/end", h.signedIn(h.handleEndSession))
 	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, http.StatusNotFound, "Not found", "There is no admin page at this address.")
 	})
@@ -131,6 +139,10 @@ type pageHandler func(w http.ResponseWriter, r *http.Request, s session)
 func (h *Handler) signedIn(next pageHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s, err := h.session(r)
+		if err != nil && err != errNoSession {
+			h.fail(w, r, err)
+			return
+		}
 		if err != nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -232,6 +244,14 @@ func flash(r *http.Request) string {
 		if n >= 0 {
 			return fmt.Sprintf("Retried %d dead letter%s: %s queued to run now.", n, plural(n), itThem(n))
 		}
+	case q.Get("ended") != "":
+		return "The session is ended: its cookie is refused from now on."
+	case q.Get("closed") == "1":
+		return "The order is closed at Kombo (CANCELLED) and left the stuck list."
+	case q.Get("taken") == "1":
+		return "The order is taken: assessgate holds it now."
+	case q.Get("taken") == "0":
+		return "The order could not be taken yet: its reason on the stuck list says why."
 	case q.Get("pushed") != "":
 		n := atoiOr(q.Get("pushed"), -1)
 		if n >= 0 {

@@ -2,11 +2,14 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
@@ -26,10 +30,33 @@ const testPassword = "correct horse battery staple"
 // testAdmin is the admin pages on a fresh SQLite store, on a stub clock,
 // with a River client that is not started.
 type testAdmin struct {
-	t   *testing.T
-	h   *Handler
-	st  *store.Store
-	clk *clock.Stub
+	t      *testing.T
+	h      *Handler
+	st     *store.Store
+	clk    *clock.Stub
+	remote string // the requests' peer; empty: httptest's 192.0.2.1
+}
+
+// trustedProxies is the proxy the tests' requests may come through: the
+// admin pages are served behind proxy.Handler, as in assessgate.
+var trustedProxies = proxy.Trusted{netip.MustParsePrefix("10.0.0.0/8")}
+
+// replica returns another handler on a's database and clock, as another
+// replica of assessgate, with the admin password password.
+func (a *testAdmin) replica(password string) *testAdmin {
+	a.t.Helper()
+	h, err := New(Config{Store: a.st, Logger: a.h.log, Password: password, Jobs: a.h.cfg.Jobs, Now: a.clk.Now})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return &testAdmin{t: a.t, h: h, st: a.st, clk: a.clk}
+}
+
+// from returns a with requests coming from the peer addr.
+func (a *testAdmin) from(addr string) *testAdmin {
+	b := *a
+	b.remote = addr
+	return &b
 }
 
 func newTestAdmin(t *testing.T, secure bool) *testAdmin {
@@ -65,8 +92,11 @@ func (a *testAdmin) do(method, target string, form url.Values, cookie string, he
 	for k, v := range header {
 		r.Header.Set(k, v)
 	}
+	if a.remote != "" {
+		r.RemoteAddr = a.remote
+	}
 	w := httptest.NewRecorder()
-	a.h.ServeHTTP(w, r)
+	trustedProxies.Handler(a.h).ServeHTTP(w, r)
 	return w
 }
 
@@ -127,25 +157,17 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("GET /admin/ signed in = %d", w.Code)
 	}
 
-	// Another replica with the same password takes the cookie; another
-	// password does not, nor a changed cookie, nor an old one.
-	b := newTestAdmin(t, false)
-	if w := b.do("GET", "/admin/", nil, cookie, nil); w.Code != 200 {
-		t.Errorf("same password, other handler = %d; want 200", w.Code)
+	// Another replica (another handler on the same database) with the
+	// same password takes the cookie; another password does not, nor a
+	// changed cookie, nor an old one.
+	if w := a.replica(testPassword).do("GET", "/admin/", nil, cookie, nil); w.Code != 200 {
+		t.Errorf("same password, other replica = %d; want 200", w.Code)
 	}
-	other, err := New(Config{Store: a.st, Logger: a.h.log, Password: "another password!", Jobs: a.h.cfg.Jobs})
-	if err != nil {
-		t.Fatal(err)
+	other := a.replica("another password!")
+	if w := other.do("GET", "/admin/", nil, cookie, nil); w.Code != http.StatusSeeOther {
+		t.Errorf("other password = %d; want 303 to the sign-in", w.Code)
 	}
-	r := httptest.NewRequest("GET", "/admin/", nil)
-	r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
-	rec := httptest.NewRecorder()
-	other.ServeHTTP(rec, r)
-	if rec.Code != http.StatusSeeOther {
-		t.Errorf("other password = %d; want 303 to the sign-in", rec.Code)
-	}
-	tampered := strings.Replace(cookie, "v1.", "v1.9", 1)
-	if w := a.do("GET", "/admin/", nil, tampered, nil); w.Code != http.StatusSeeOther {
+	if w := a.do("GET", "/admin/", nil, cookie+"x", nil); w.Code != http.StatusSeeOther {
 		t.Errorf("tampered cookie = %d; want 303", w.Code)
 	}
 	a.clk.Advance(SessionTTL)
@@ -153,38 +175,192 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("expired cookie = %d; want 303", w.Code)
 	}
 
-	// Sign-in goes only to admin pages.
-	for _, next := range []string{"//evil.example/", "https://evil.example/admin/", "/admin/\\evil", "/api/v1/orders"} {
+	// The new password's replica, at start-up, ends the old password's
+	// sessions.
+	fresh := a.login()
+	if n, err := other.h.EndStaleSessions(context.Background()); err != nil || n != 1 {
+		t.Errorf("EndStaleSessions on the new password = %d, %v; want 1 (the old password's session)", n, err)
+	}
+	if w := a.do("GET", "/admin/", nil, fresh, nil); w.Code != http.StatusSeeOther {
+		t.Errorf("session of the old password after the change = %d; want 303", w.Code)
+	}
+}
+
+// TestSignOut: signing out ends the session on every replica: the old
+// cookie, replayed on another replica, is refused.
+func TestSignOut(t *testing.T) {
+	a := newTestAdmin(t, false)
+	cookie := a.login()
+	s := mustSession(t, a, cookie)
+	w := a.do("POST", "/admin/logout", url.Values{"csrf": {a.h.csrfToken(s)}}, cookie, nil)
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/admin/login?out=1" {
+		t.Fatalf("POST /admin/logout = %d %s; want 303 to the sign-in", w.Code, w.Header().Get("Location"))
+	}
+	for name, h := range map[string]*testAdmin{"same": a, "other": a.replica(testPassword)} {
+		if w := h.do("GET", "/admin/", nil, cookie, nil); w.Code != http.StatusSeeOther {
+			t.Errorf("signed-out cookie replayed on the %s replica = %d; want 303 to the sign-in", name, w.Code)
+		}
+		if w := h.do("POST", "/admin/packages/push", url.Values{"csrf": {a.h.csrfToken(s)}}, cookie, nil); w.Code != http.StatusUnauthorized {
+			t.Errorf("signed-out cookie's form on the %s replica = %d; want 401", name, w.Code)
+		}
+	}
+}
+
+// TestSessionsPage: an admin sees the active sessions and ends another's,
+// whose cookie is refused from then on.
+func TestSessionsPage(t *testing.T) {
+	a := newTestAdmin(t, false)
+	mine := a.login()
+	theirs := a.from("198.51.100.9:4000").login()
+	s := mustSession(t, a, mine)
+	w := a.do("GET", "/admin/sessions", nil, mine, nil)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "198.51.100.9") || !strings.Contains(body, "this session") {
+		t.Fatalf("GET /admin/sessions = %d; want both sessions, with their addresses, and this one marked:\n%s", w.Code, body)
+	}
+	their := mustSession(t, a, theirs)
+	if !strings.Contains(body, `/admin/sessions/`+their.ID+`/end`) {
+		t.Errorf("sessions page has no form to end the other session")
+	}
+	w = a.do("POST", "/admin/sessions/"+their.ID+"/end", url.Values{"csrf": {a.h.csrfToken(s)}}, mine, nil)
+	if w.Code != http.StatusSeeOther {
+		t.Fatalf("end the other session = %d; want 303", w.Code)
+	}
+	if w := a.do("GET", "/admin/", nil, theirs, nil); w.Code != http.StatusSeeOther {
+		t.Errorf("ended session's cookie = %d; want 303 to the sign-in", w.Code)
+	}
+	if w := a.do("GET", "/admin/", nil, mine, nil); w.Code != 200 {
+		t.Errorf("own session after ending another = %d; want 200", w.Code)
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	a := newTestAdmin(t, false)
+	for _, next := range []string{"//evil.example/", "https://evil.example/admin/", "/admin/\\evil", "/api/v1/orders",
+		"/admin/\x00x", "/admin/orders\r\nSet-Cookie: x=1", "/admin/../api/v1/orders", "/admin//evil.example", "/admin/./orders",
+		"/admin/%2e%2e/api", "/admin/orders\u2028", "/admin/login?next=/admin/", "/\t/evil.example", "/admin/orders#x"} {
 		w := a.do("POST", "/admin/login", url.Values{"password": {testPassword}, "next": {next}}, "", nil)
 		if loc := w.Header().Get("Location"); loc != "/admin/" {
 			t.Errorf("sign-in with next=%q goes to %q; want /admin/", next, loc)
 		}
 	}
-}
-
-func TestSignIn_RateLimited(t *testing.T) {
-	a := newTestAdmin(t, false)
-	for i := range maxFailures {
-		if w := a.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "", nil); w.Code != http.StatusUnauthorized {
-			t.Fatalf("failure %d = %d; want 401", i+1, w.Code)
+	for _, next := range []string{"/admin/", "/admin/orders", "/admin/orders/o-1", "/admin/orders?state=failed&cursor=abc", "/admin/dead-letters/"} {
+		if got := safeNext(next); got != next {
+			t.Errorf("safeNext(%q) = %q; want it kept", next, got)
 		}
 	}
-	w := a.do("POST", "/admin/login", url.Values{"password": {testPassword}}, "", nil)
-	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || len(w.Result().Cookies()) != 0 {
-		t.Errorf("sign-in after %d failures = %d; want 429 with Retry-After, even with the right password", maxFailures, w.Code)
+}
+
+// TestSignIn_Throttled: a flood of wrong passwords from one client (behind
+// the trusted proxy) slows that client only: the right password from
+// another client signs in at once, and from the flooding client once its
+// delay is over; the delay grows with the failures, and every replica
+// counts the same attempts.
+func TestSignIn_Throttled(t *testing.T) {
+	a := newTestAdmin(t, false)
+	replicas := []*testAdmin{a.from("10.0.0.1:1000"), a.replica(testPassword).from("10.0.0.2:1000")}
+	attacker := map[string]string{"X-Forwarded-For": "203.0.113.66"}
+	admin := map[string]string{"X-Forwarded-For": "198.51.100.7"}
+	try := func(i int, password string, hd map[string]string) *httptest.ResponseRecorder {
+		return replicas[i%2].do("POST", "/admin/login", url.Values{"password": {password}}, "", hd)
 	}
-	a.clk.Advance(failureWindow + time.Second)
-	a.login()
+
+	refused, lastWait := 0, 0
+	for i := range 60 {
+		w := try(i, "guess", attacker)
+		switch w.Code {
+		case http.StatusUnauthorized:
+		case http.StatusTooManyRequests:
+			refused++
+			wait, err := strconv.Atoi(w.Header().Get("Retry-After"))
+			if err != nil || wait < 1 || !strings.Contains(w.Body.String(), "try again in") {
+				t.Fatalf("429 with Retry-After %q; want a number of seconds, and the page saying so", w.Header().Get("Retry-After"))
+			}
+			if wait < lastWait {
+				t.Errorf("wait fell from %d s to %d s", lastWait, wait)
+			}
+			lastWait = wait
+			a.clk.Advance(time.Duration(wait) * time.Second)
+		default:
+			t.Fatalf("guess %d = %d; want 401 or 429", i, w.Code)
+		}
+		// Another client is never slowed by the flood.
+		if i%10 == 9 {
+			if w := try(i, testPassword, admin); w.Code != http.StatusSeeOther {
+				t.Fatalf("the right password from another client, during the flood = %d; want 303", w.Code)
+			}
+		}
+	}
+	if refused == 0 || lastWait < 60 {
+		t.Errorf("60 wrong guesses from one client: %d refused, last wait %d s; want the wait to grow past a minute", refused, lastWait)
+	}
+	if lastWait > int(MaxSignInDelay.Seconds()) {
+		t.Errorf("wait %d s; want at most %s", lastWait, MaxSignInDelay)
+	}
+
+	// The right password from the flooding client, during its delay: asked
+	// to wait (the password is not even looked at); after it: signed in.
+	if w := try(0, testPassword, attacker); w.Code != http.StatusTooManyRequests {
+		t.Errorf("right password from the flooding client during its delay = %d; want 429", w.Code)
+	}
+	a.clk.Advance(MaxSignInDelay)
+	if w := try(1, testPassword, attacker); w.Code != http.StatusSeeOther {
+		t.Errorf("right password from the flooding client after its delay = %d; want 303", w.Code)
+	}
+	// Signed in, the client is forgiven.
+	for i := range FreeSignInAttempts {
+		if w := try(i, "guess", attacker); w.Code != http.StatusUnauthorized {
+			t.Errorf("guess %d after a sign-in = %d; want 401 at once", i, w.Code)
+		}
+	}
+
+	// X-Forwarded-For from an untrusted peer is not believed: rotating it
+	// does not escape the delay.
+	direct := a.from("192.0.2.50:1000")
+	for i := range FreeSignInAttempts + 1 {
+		direct.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "", map[string]string{"X-Forwarded-For": fmt.Sprintf("198.51.100.%d", i)})
+	}
+	if w := direct.do("POST", "/admin/login", url.Values{"password": {"guess"}}, "", map[string]string{"X-Forwarded-For": "198.51.100.200"}); w.Code != http.StatusTooManyRequests {
+		t.Errorf("guess from an untrusted peer with a new X-Forwarded-For = %d; want 429", w.Code)
+	}
+}
+
+func TestSignInDelay(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want time.Duration
+	}{{1, 0}, {FreeSignInAttempts, 0}, {FreeSignInAttempts + 1, time.Second}, {FreeSignInAttempts + 2, 2 * time.Second},
+		{FreeSignInAttempts + 10, 512 * time.Second}, {FreeSignInAttempts + 11, MaxSignInDelay}, {FreeSignInAttempts + 1000, MaxSignInDelay}} {
+		if got := signInDelay(tt.n); got != tt.want {
+			t.Errorf("signInDelay(%d) = %s; want %s", tt.n, got, tt.want)
+		}
+	}
+	if got := throttleKey("2001:db8:1:2:3:4:5:6"); got != "2001:db8:1:2::/64" {
+		t.Errorf("throttleKey(IPv6) = %q; want its /64", got)
+	}
+}
+
+// TestSecureCookie: the cookie is Secure behind a trusted proxy that says
+// https, not when an untrusted client says so.
+func TestSecureCookie(t *testing.T) {
+	a := newTestAdmin(t, false)
+	https := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+	for _, tt := range []struct {
+		remote string
+		want   bool
+	}{{"10.0.0.1:1000", true}, {"192.0.2.1:1000", false}} {
+		w := a.from(tt.remote).do("POST", "/admin/login", url.Values{"password": {testPassword}}, "", https)
+		c := w.Result().Cookies()
+		if len(c) != 1 || c[0].Secure != tt.want {
+			t.Errorf("sign-in from %s with X-Forwarded-Proto: https: cookies %+v; want one, Secure %v", tt.remote, c, tt.want)
+		}
+	}
 }
 
 func TestCSRF(t *testing.T) {
 	a := newTestAdmin(t, false)
 	cookie := a.login()
-	s, err := a.h.parseSession(cookie)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := a.h.csrfToken(s)
+	good := a.h.csrfToken(mustSession(t, a, cookie))
 	for _, tt := range []struct {
 		name   string
 		form   url.Values
@@ -246,6 +422,18 @@ func TestOrderPage_Escapes(t *testing.T) {
 	if w := a.do("GET", "/admin/orders?email=ADA%40example.com", nil, cookie, nil); !strings.Contains(w.Body.String(), `href="/admin/orders/o-1"`) {
 		t.Errorf("orders filtered by e-mail do not list o-1")
 	}
+	// The filter form is POSTed, so the address stays out of URLs.
+	csrf := a.h.csrfToken(mustSession(t, a, cookie))
+	if w := a.do("POST", "/admin/orders", url.Values{"csrf": {csrf}, "email": {"ada@example.com"}}, cookie, nil); w.Code != 200 ||
+		!strings.Contains(w.Body.String(), `href="/admin/orders/o-1"`) || !strings.Contains(w.Body.String(), `<form method="post" action="/admin/orders"`) {
+		t.Errorf("POST /admin/orders by e-mail = %d; want o-1 listed, and the form POSTing", w.Code)
+	}
+	if w := a.do("POST", "/admin/orders", url.Values{"csrf": {csrf}, "email": {"bob@example.com"}}, cookie, nil); strings.Contains(w.Body.String(), `href="/admin/orders/o-1"`) {
+		t.Errorf("POST /admin/orders by another address lists o-1")
+	}
+	if w := a.do("POST", "/admin/orders", url.Values{"email": {"ada@example.com"}}, cookie, nil); w.Code != http.StatusForbidden {
+		t.Errorf("POST /admin/orders without a CSRF token = %d; want 403", w.Code)
+	}
 	if w := a.do("POST", "/admin/dead-letters/abc/retry", url.Values{"csrf": {a.h.csrfToken(mustSession(t, a, cookie))}}, cookie, nil); w.Code != http.StatusBadRequest {
 		t.Errorf("retry of job abc = %d; want 400", w.Code)
 	}
@@ -264,7 +452,9 @@ func TestOrderPage_Escapes(t *testing.T) {
 
 func mustSession(t *testing.T, a *testAdmin, cookie string) session {
 	t.Helper()
-	s, err := a.h.parseSession(cookie)
+	r := httptest.NewRequest("GET", "/admin/", nil)
+	r.AddCookie(&http.Cookie{Name: cookieName, Value: cookie})
+	s, err := a.h.session(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,4 +493,40 @@ func FuzzHTMLToText(f *testing.F) {
 			t.Errorf("htmlToText(%q) = %q: a tag survived", s, got)
 		}
 	})
+}
+
+// TestParkedWork: work parked for an integration's setup or for
+// KOMBO_API_KEY shows on the overview and, for a write-back, on its order's
+// page, with Kombo's code, the reason and the log link.
+func TestParkedWork(t *testing.T) {
+	a := newTestAdmin(t, false)
+	ctx := context.Background()
+	if _, _, err := a.st.CreateOrder(ctx, &kombo.Order{ID: "o-parked", IntegrationID: "greenhouse:1", PackageID: "p", Status: kombo.OrderStatusOpen,
+		Candidate: kombo.Candidate{Email: "ada@example.com"}}, orders.SourceWebhook); err != nil {
+		t.Fatal(err)
+	}
+	at := kombo.FormatTime(a.clk.Now())
+	if _, _, err := a.st.AcceptResult(ctx, "o-parked", &kombo.ResultRequest{Status: kombo.OrderStatusCompleted, ResultURL: "https://vendor.example/r", CompletedAt: &at}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := a.login()
+	if body := a.do("GET", "/admin/", nil, cookie, nil).Body.String(); !strings.Contains(body, "Nothing is parked.") {
+		t.Errorf("overview without parked work lacks %q", "Nothing is parked.")
+	}
+	if _, err := a.st.Park(ctx, &orders.Parked{JobID: 7, Kind: "writeback", IntegrationID: "greenhouse:1", OrderID: "o-parked",
+		Code: kombo.CodeSetupIncomplete, Reason: "The setup is incomplete.", LogURL: "https://app.kombo.dev/logs/7"}); err != nil {
+		t.Fatal(err)
+	}
+	overview := a.do("GET", "/admin/", nil, cookie, nil).Body.String()
+	page := a.do("GET", "/admin/orders/o-parked", nil, cookie, nil).Body.String()
+	for name, body := range map[string]string{"overview": overview, "order page": page} {
+		for _, want := range []string{"parked", kombo.CodeSetupIncomplete, "The setup is incomplete.", `href="https://app.kombo.dev/logs/7"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+	if !strings.Contains(overview, `href="/admin/orders/o-parked"`) || !strings.Contains(page, `id="writeback-parked"`) {
+		t.Errorf("overview does not link the order, or the order page does not show its parked write-back")
+	}
 }

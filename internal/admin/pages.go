@@ -2,15 +2,21 @@ package admin
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
+	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -38,43 +44,81 @@ func (h *Handler) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "login", layout{Title: "Sign in"}, d)
 }
 
-// handleLogin checks the password. Failures are counted per client address
-// (see failures); a success sets the session cookie and goes where the
-// sign-in page was asked for.
+// handleLogin checks the password. Every attempt is counted for its client
+// (see signInDelay): a client that must still wait gets 429 with
+// Retry-After, whatever the password; a success stores a session, sets its
+// cookie and goes where the sign-in page was asked for.
 func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	ip, now := clientIP(r), h.now()
+	ctx, ip := r.Context(), proxy.ClientIP(r)
 	next := safeNext(r.PostFormValue("next"))
-	if until, blocked := h.failures.blocked(ip, now); blocked {
-		h.log.Warn("admin: sign-in refused: too many failures", "remote", ip)
-		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+	att, err := h.cfg.Store.CountSignInAttempt(ctx, throttleKey(ip), signInDelay)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if att.Wait > 0 {
+		secs := int((att.Wait + time.Second - 1) / time.Second)
+		h.log.Warn("admin: sign-in refused: waiting after failures", "remote", ip, "attempts", att.Attempts, "wait_s", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		h.render(w, r, http.StatusTooManyRequests, "login", layout{Title: "Sign in"}, loginData{Next: next,
-			Error: fmt.Sprintf("Too many failed sign-ins from your address. Try again after %s.", until.UTC().Format("15:04 UTC"))})
+			Error: fmt.Sprintf("Too many failed sign-ins from your address: try again in %d s.", secs)})
 		return
 	}
 	if !h.checkPassword(r.PostFormValue("password")) {
-		h.failures.fail(ip, now)
-		h.log.Warn("admin: sign-in failed", "remote", ip)
+		h.log.Warn("admin: sign-in failed", "remote", ip, "attempts", att.Attempts)
 		h.render(w, r, http.StatusUnauthorized, "login", layout{Title: "Sign in"}, loginData{Next: next, Error: "Wrong password."})
 		return
 	}
-	h.failures.reset(ip)
-	_, token := h.newSession()
+	if err := h.cfg.Store.ForgetSignInAttempts(ctx, throttleKey(ip)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	token, err := h.newSession(ctx, r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.setCookie(w, r, token, int(SessionTTL.Seconds()))
 	h.log.Info("admin: signed in", "remote", ip)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request, _ session) {
+// handleLogout ends the session for every replica, and deletes the cookie.
+func (h *Handler) handleLogout(w http.ResponseWriter, r *http.Request, s session) {
+	if err := h.cfg.Store.EndAdminSession(r.Context(), s.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.setCookie(w, r, "", -1)
+	h.log.Info("admin: signed out", "session", s.ID, "remote", proxy.ClientIP(r))
 	http.Redirect(w, r, "/admin/login?out=1", http.StatusSeeOther)
 }
 
-// safeNext returns p if it is an admin page of this site, else the
-// overview, so that the sign-in cannot be made to send anyone elsewhere.
+// safeNext returns p if it is a clean admin page of this site (an absolute
+// path under /admin/, as path.Clean leaves it, of printable characters
+// only), else the overview, so that the sign-in cannot be made to send
+// anyone elsewhere or carry anything odd.
 func safeNext(p string) string {
-	if !strings.HasPrefix(p, "/admin/") || strings.ContainsAny(p, "\\\r\n") || strings.HasPrefix(p, "/admin/login") {
-		return "/admin/"
+	const home = "/admin/"
+	if len(p) > 2000 || strings.ContainsAny(p, "\\") {
+		return home
+	}
+	for _, c := range p {
+		if c < 0x20 || c == 0x7f || !unicode.IsPrint(c) {
+			return home
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+		return home
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != u.Path || u.RawPath != "" || !strings.HasPrefix(u.Path, home) || strings.HasPrefix(u.Path, "/admin/login") {
+		return home
 	}
 	return p
 }
@@ -100,6 +144,12 @@ type overviewData struct {
 	Errors      []writebackError
 	ErrorTotal  int
 	Since       time.Time
+	// Parked is the work waiting for an integration's setup or for
+	// KOMBO_API_KEY (the oldest first), ParkedTotal how much in all.
+	Parked      []*orders.Parked
+	ParkedTotal int
+	Stuck       []store.StuckOrder
+	CanAct      bool // the stuck list's actions are there
 }
 
 func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s session) {
@@ -133,7 +183,58 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		d.Errors = append(d.Errors, newWritebackError(e))
 	}
 	d.ErrorTotal = total
+	parkedCounts, err := h.cfg.Store.ParkedCounts(ctx)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, n := range parkedCounts {
+		d.ParkedTotal += n
+	}
+	if d.Parked, err = h.cfg.Store.ParkedWork(ctx, store.ParkedFilter{Limit: 10}); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d.Stuck, err = h.cfg.Store.StuckOrders(ctx); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.CanAct = h.cfg.Reconciler != nil
 	h.page(w, r, s, "overview", "Overview", "overview", d)
+}
+
+// handleCloseStuck closes a stuck order at Kombo (a CANCELLED result).
+func (h *Handler) handleCloseStuck(w http.ResponseWriter, r *http.Request, _ session) {
+	if h.cfg.Reconciler == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Not available", "Reconciliation is not configured.")
+		return
+	}
+	id := r.PathValue("id")
+	if err := h.cfg.Reconciler.CloseStuck(r.Context(), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: stuck order closed at Kombo", "order_id", id)
+	http.Redirect(w, r, "/admin/?closed=1", http.StatusSeeOther)
+}
+
+// handleRetryStuck takes a stuck order again.
+func (h *Handler) handleRetryStuck(w http.ResponseWriter, r *http.Request, _ session) {
+	if h.cfg.Reconciler == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Not available", "Reconciliation is not configured.")
+		return
+	}
+	res, err := h.cfg.Reconciler.RetryStuck(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: stuck order retried", "order_id", res.OrderID, "taken", res.Taken)
+	taken := "0"
+	if res.Taken {
+		taken = "1"
+	}
+	http.Redirect(w, r, "/admin/?taken="+taken, http.StatusSeeOther)
 }
 
 func sortedKinds(m map[string]int) ([]kindCount, int) {
@@ -152,24 +253,31 @@ func sortedKinds(m map[string]int) ([]kindCount, int) {
 type ordersData struct {
 	Filter   orderFilterForm
 	Orders   []*orders.Order
-	Next     string // the next page's URL, if any
+	Next     string  // the next page's URL, if any; empty when NextForm is used
+	NextForm []field // the next page's form fields, when the filter has an e-mail address
+	CSRF     string
 	States   []orders.State
 	Statuses []kombo.OrderStatus
 }
+
+// field is a hidden form field.
+type field struct{ Name, Value string }
 
 // orderFilterForm is the filter form as it was filled in.
 type orderFilterForm struct {
 	Status, State, IntegrationID, PackageID, Email string
 }
 
+// handleOrders lists orders, filtered. The filter form is POSTed, so that
+// a candidate's e-mail address does not travel in the URL (where proxies
+// log it); a GET with the same parameters still works, for links.
 func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session) {
-	q := r.URL.Query()
 	form := orderFilterForm{
-		Status: strings.ToUpper(strings.TrimSpace(q.Get("status"))), State: strings.TrimSpace(q.Get("state")),
-		IntegrationID: strings.TrimSpace(q.Get("integration_id")), PackageID: strings.TrimSpace(q.Get("package_id")),
-		Email: strings.TrimSpace(q.Get("email")),
+		Status: strings.ToUpper(strings.TrimSpace(r.FormValue("status"))), State: strings.TrimSpace(r.FormValue("state")),
+		IntegrationID: strings.TrimSpace(r.FormValue("integration_id")), PackageID: strings.TrimSpace(r.FormValue("package_id")),
+		Email: strings.TrimSpace(r.FormValue("email")),
 	}
-	f := orders.OrderFilter{Cursor: q.Get("cursor"), Limit: pageSize}
+	f := orders.OrderFilter{Cursor: r.FormValue("cursor"), Limit: pageSize}
 	if form.Status != "" {
 		st := kombo.OrderStatus(form.Status)
 		if !st.Valid() {
@@ -199,7 +307,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 		h.fail(w, r, err)
 		return
 	}
-	d := ordersData{Filter: form, Orders: list, States: orders.States(),
+	d := ordersData{Filter: form, Orders: list, States: orders.States(), CSRF: h.csrfToken(s),
 		Statuses: []kombo.OrderStatus{kombo.OrderStatusOpen, kombo.OrderStatusCompleted, kombo.OrderStatusCancelled, kombo.OrderStatusRejected}}
 	if next != "" {
 		nq := url.Values{}
@@ -210,7 +318,13 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 			}
 		}
 		nq.Set("cursor", next)
-		d.Next = "/admin/orders?" + nq.Encode()
+		if form.Email == "" {
+			d.Next = "/admin/orders?" + nq.Encode()
+		} else {
+			for _, k := range slices.Sorted(maps.Keys(nq)) {
+				d.NextForm = append(d.NextForm, field{k, nq.Get(k)})
+			}
+		}
 	}
 	h.page(w, r, s, "orders", "Orders", "orders", d)
 }
@@ -225,6 +339,7 @@ type orderData struct {
 	HiringTeam  []string
 	Integration *orders.Integration
 	Result      *orders.Result
+	Parked      *orders.Parked // the parked write-back, if any
 	Link        linkState
 	Events      []eventRow
 }
@@ -254,6 +369,9 @@ func (h *Handler) handleOrder(w http.ResponseWriter, r *http.Request, s session)
 	}
 	if res, err := h.cfg.Store.LatestResult(ctx, o.ID); err == nil {
 		d.Result = res
+	}
+	if parked, err := h.cfg.Store.ParkedWriteback(ctx, o.ID); err == nil {
+		d.Parked = parked[o.ID]
 	}
 	d.Link = linkState{InvitedAt: o.InvitedAt, StartedAt: o.StartedAt, ExpiresAt: o.ExpiresAt,
 		Expired: o.LinkExpired(h.now())}

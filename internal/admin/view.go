@@ -15,7 +15,7 @@ import (
 
 // pageNames are the templates in templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "error", "overview", "orders", "order", "deadletters", "integrations", "packages"}
+var pageNames = []string{"login", "error", "overview", "orders", "order", "deadletters", "integrations", "packages", "sessions"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

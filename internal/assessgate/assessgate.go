@@ -35,6 +35,7 @@ type App struct {
 	catalogue *orders.Catalogue
 	jobs      *jobs.Service
 	server    *server.Server
+	key       *keyCheck
 	release   func() // gives up the ownership of a SQLite file
 }
 
@@ -53,6 +54,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	if len(cfg.APITokens) == 0 {
 		logger.Warn("ASSESSGATE_API_TOKEN is not set: the vendor API refuses every request")
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		logger.Info("X-Forwarded-For and X-Forwarded-Proto are believed from trusted proxies", "trusted_proxies", cfg.TrustedProxies.String())
+	}
+	for _, w := range WeakSecrets(cfg) {
+		logger.Warn("weak secret: anyone who guesses it gets in; use a long random value (openssl rand -base64 32)", "setting", w)
 	}
 
 	release := func() {}
@@ -116,6 +123,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	svc, err := jobs.New(jobs.ServiceConfig{
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
+		ParkedMaxAge: cfg.ParkedMaxAge, ParkedCheckInterval: cfg.ParkedCheckInterval,
 		Candidates: jobs.CandidateSettings{
 			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
 			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
@@ -132,22 +140,25 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := loadCatalogue(ctx, st, catalogue, cfg.Packages, cfg.PackagesFile, logger); err != nil {
 		return nil, err
 	}
-	adminPages, err := newAdmin(cfg, st, svc.Client(), logger)
+	adminPages, err := newAdmin(ctx, cfg, st, svc, logger)
 	if err != nil {
 		return nil, err
 	}
+	key := &keyCheck{kombo: komboClient, logger: logger}
 	srv := server.New(server.Config{
-		Store: st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
+		KomboKeyStatus: key.Status,
+		Store:          st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
-		Now:          clock.Or(cfg.Clock).Now,
-		NoWriteRoute: cfg.NoWriteRoute,
-		Retention:    svc.Retention,
-		Admin:        adminPages,
+		Now:            clock.Or(cfg.Clock).Now,
+		NoWriteRoute:   cfg.NoWriteRoute,
+		Retention:      svc.Retention,
+		Admin:          adminPages,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
 	}
-	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, release: release}, nil
+	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, key: key, release: release}, nil
 }
 
 // Run binds the listener, starts the jobs, serves until ctx is done, then
@@ -156,6 +167,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.release()
 	defer a.db.Close()
 	logger := a.logger
+	a.key.check(ctx)
 	if err := a.server.Open(a.cfg.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
@@ -210,7 +222,7 @@ func (a *App) shutdown() error {
 // newKomboClient returns Kombo's API client, or nil without an API key.
 func newKomboClient(cfg Config, m *metrics.Metrics, logger *slog.Logger) *kombo.Client {
 	if cfg.KomboAPIKey == "" {
-		logger.Warn("KOMBO_API_KEY is not set: results are not written back, packages not pushed, orders not reconciled")
+		logger.Warn("KOMBO_API_KEY is not set: results and package pushes are parked until assessgate runs with the key; orders are not reconciled")
 		return nil
 	}
 	c := kombo.NewClient(cfg.KomboAPIKey)
@@ -255,14 +267,15 @@ func newVendor(cfg Config, logger *slog.Logger) (*jobs.Vendor, error) {
 
 // newAdmin returns the admin pages, or nil (with a warning) when no
 // password is set. Session cookies are Secure when the public address is
-// https, as behind a proxy that ends TLS.
-func newAdmin(cfg Config, st *store.Store, jobClient *jobs.Client, logger *slog.Logger) (http.Handler, error) {
+// https, or the request came over https (directly, or through a trusted
+// proxy).
+func newAdmin(ctx context.Context, cfg Config, st *store.Store, svc *jobs.Service, logger *slog.Logger) (http.Handler, error) {
 	if cfg.AdminPassword == "" {
 		logger.Warn("ASSESSGATE_ADMIN_PASSWORD is not set: the admin pages (/admin/) are off")
 		return nil, nil
 	}
 	acfg := admin.Config{
-		Store: st, Jobs: jobClient, Logger: logger, Password: cfg.AdminPassword,
+		Store: st, Jobs: svc.Client(), Reconciler: svc.Reconciler, Logger: logger, Password: cfg.AdminPassword,
 		SecureCookies: strings.HasPrefix(cfg.Candidates.PublicURL, "https://"),
 	}
 	if cfg.Clock != nil {
@@ -271,6 +284,11 @@ func newAdmin(cfg Config, st *store.Store, jobClient *jobs.Client, logger *slog.
 	h, err := admin.New(acfg)
 	if err != nil {
 		return nil, err
+	}
+	if n, err := h.EndStaleSessions(ctx); err != nil {
+		return nil, fmt.Errorf("end stale admin sessions: %w", err)
+	} else if n > 0 {
+		logger.Info("admin sessions of an earlier password or expired ended", "sessions", n)
 	}
 	logger.Info("admin pages are on", "path", "/admin/", "secure_cookies", acfg.SecureCookies)
 	return h, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/keyring"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -34,6 +35,12 @@ type Config struct {
 	KomboTimeout      time.Duration
 	ReconcileInterval time.Duration
 	RetryBase         time.Duration
+	// ParkedMaxAge bounds how long work waits parked (an integration's
+	// setup, KOMBO_API_KEY) before it becomes a dead letter; zero: 7 days.
+	ParkedMaxAge time.Duration
+	// ParkedCheckInterval is how often the integrations that work is parked
+	// for are read back from Kombo; zero: 10 minutes.
+	ParkedCheckInterval time.Duration
 
 	// Several replicas on one Postgres: see the README's "Postgres and
 	// replicas".
@@ -45,6 +52,9 @@ type Config struct {
 	Candidates    CandidatesConfig
 	Privacy       PrivacyConfig
 	AdminPassword string // empty: admin pages off
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (ASSESSGATE_TRUSTED_PROXIES).
+	TrustedProxies proxy.Trusted
 
 	// DebugAddr, if set, serves net/http/pprof there, apart from the API.
 	DebugAddr string

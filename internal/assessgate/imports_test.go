@@ -27,17 +27,18 @@ var allowedImports = map[string][]string{
 	"internal/mail/catcher":    {},
 	"internal/mail/mailtest":   {"internal/store/storetest", "internal/wait"}, // RequireInCI
 	"internal/metrics":         {},
+	"internal/proxy":           {},
 	"internal/store":           {"kombo", "internal/orders", "internal/keyring", "internal/clock", "internal/store/stmtcache"},
 	"internal/store/stmtcache": {},
 	"internal/store/storetest": {"internal/store"},
 	"internal/jobs":            {"kombo", "internal/orders", "internal/store", "internal/mail", "internal/clock"},
 	"internal/jobs/vendortest": {},
-	"internal/admin":           {"kombo", "internal/orders", "internal/store", "internal/jobs"},
-	"internal/server":          {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/metrics"},
+	"internal/admin":           {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/proxy"},
+	"internal/server":          {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/metrics", "internal/proxy"},
 	"internal/loadgen":         {"kombo", "kombo/kombotest"}, // a tool: never imported by the product
 	"internal/wait":            {},                           // tests only
 	"internal/assessgate": {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/mail",
-		"internal/metrics", "internal/server", "internal/admin", "internal/keyring", "internal/clock"},
+		"internal/metrics", "internal/server", "internal/admin", "internal/keyring", "internal/clock", "internal/proxy"},
 }
 
 // TestImports fails when a package imports a package of the project that

@@ -26,6 +26,7 @@ var deadStates = []rivertype.JobState{rivertype.JobStateDiscarded, rivertype.Job
 var Kinds = []string{
 	"invite", "invite_many", "remind", "expire", "vendor_webhook", "writeback", "push_packages",
 	"reconcile", "reconcile_integration", "heartbeat", "retention",
+	"discover_integration", "parked_check", "wake_parked",
 }
 
 // checkKind refuses a kind that is not one of Kinds, naming them.

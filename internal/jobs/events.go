@@ -66,6 +66,15 @@ func (ev *Events) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error
 	case store.IntegrationCreated:
 		return ev.pushPackages(ctx, tx, e.IntegrationID)
 
+	case store.IntegrationUnknown:
+		if _, err := ev.queue.InsertTx(ctx, tx, DiscoverIntegrationArgs{IntegrationID: e.IntegrationID}, nil); err != nil {
+			return fmt.Errorf("enqueue integration discovery: %w", err)
+		}
+		return nil
+
+	case store.ParkedWake:
+		return wake(ctx, ev.queue, tx, e.IntegrationID, e.JobIDs)
+
 	case store.PackagesChanged:
 		return ev.pushPackages(ctx, tx, e.IntegrationIDs...)
 

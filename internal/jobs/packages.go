@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -34,11 +33,19 @@ type PushPackagesWorker struct {
 	Kombo   *kombo.Client
 	Limiter *Limiter
 	Logger  *slog.Logger
+	// Parking parks pushes that wait for an integration's setup or for
+	// KOMBO_API_KEY.
+	Parking *Parking
 }
 
 // Work pushes the stored catalogue, as it is now, to the integration, unless
-// the integration was deleted or disabled since.
+// the integration was deleted or disabled since. Without KOMBO_API_KEY, or
+// while Kombo answers INTEGRATION.SETUP_*, it parks (see Parking).
 func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackagesArgs]) error {
+	return w.Parking.settle(ctx, job.JobRow, w.work(ctx, job))
+}
+
+func (w *PushPackagesWorker) work(ctx context.Context, job *river.Job[PushPackagesArgs]) error {
 	id := job.Args.IntegrationID
 	integ, err := w.Store.FindIntegrationByID(ctx, id)
 	if err != nil {
@@ -48,8 +55,12 @@ func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackag
 		w.Logger.Info("package push skipped", "integration_id", id, "state", integ.State)
 		return nil
 	}
+	deadLetter := func(ctx context.Context, _, reason string, err error) {
+		w.Logger.Warn("package push dead-lettered", "integration_id", id, "reason", reason, "err", err)
+	}
+	parkedTooLong := func(ctx context.Context, reason string, err error) { deadLetter(ctx, "", reason, err) }
 	if w.Kombo == nil {
-		return errors.New("KOMBO_API_KEY is not set: packages cannot be pushed")
+		return w.Parking.park(ctx, job.JobRow, noKey("pushing the packages to Kombo"), parkedTooLong)
 	}
 	pkgs, hash, err := w.Store.FindCatalogue(ctx)
 	if err != nil {
@@ -68,9 +79,10 @@ func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackag
 		if rerr := w.Store.RecordPush(ctx, id, hash, nil, err); rerr != nil {
 			w.Logger.Error("record package push", "integration_id", id, "err", rerr)
 		}
-		return komboFailure(ctx, func(ctx context.Context, _, reason string, err error) {
-			w.Logger.Warn("package push dead-lettered", "integration_id", id, "reason", reason, "err", err)
-		}, job.Attempt, job.MaxAttempts, job.CreatedAt, "", err)
+		if kombo.Classify(err) == kombo.ClassSetupPending {
+			return w.Parking.park(ctx, job.JobRow, setupPending(err), parkedTooLong)
+		}
+		return komboFailure(ctx, job.JobRow, deadLetter, "", err)
 	}
 	var warnings []string
 	for _, wn := range resp.Warnings {

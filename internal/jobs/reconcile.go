@@ -17,13 +17,20 @@ import (
 
 // Reconciler finds orders Kombo accepted that assessgate never stored (a
 // webhook lost, or answered with an error) by reading each integration's open
-// orders, and stores them through the same path as a webhook order.
+// orders, and stores them through the same path as a webhook order. Those
+// it cannot take (invalid content, a package not offered, an integration
+// that takes no orders) it puts on the stuck list with the reason, and it
+// takes off the list those Kombo no longer lists OPEN. A person closes a
+// stuck order at Kombo (CloseStuck) or takes it again (RetryStuck).
 type Reconciler struct {
 	Store     *store.Store
 	Kombo     *kombo.Client
 	Catalogue *orders.Catalogue
 	Limiter   *Limiter
 	Logger    *slog.Logger
+	// ResultURL is the result link of the CANCELLED result that closes a
+	// stuck order (Kombo requires one): assessgate's public address.
+	ResultURL string
 }
 
 // ReconcileSummary says what one reconciliation pass did.
@@ -31,7 +38,7 @@ type ReconcileSummary struct {
 	Integrations int      `json:"integrations"`
 	OpenOrders   int      `json:"open_orders"`
 	Created      []string `json:"created"` // ids of the orders stored by this pass
-	Skipped      int      `json:"skipped"` // open orders for packages not in the catalogue
+	Skipped      int      `json:"skipped"` // open orders it could not take: on the stuck list
 	Errors       []string `json:"errors,omitempty"`
 }
 
@@ -83,30 +90,141 @@ func (r *Reconciler) integration(ctx context.Context, integrationID string, sum 
 			continue
 		}
 		o.IntegrationID = integrationID
-		if err := kombo.ValidateOrder(&o); err != nil {
-			r.Logger.Warn("reconcile: invalid order from Kombo", "order_id", o.ID, "integration_id", integrationID, "err", err)
-			continue
-		}
-		if !r.Catalogue.Accepts(o.PackageID) {
-			// A webhook would have been answered 422; here there is no one to
-			// answer, so leave the order to Kombo.
-			r.Logger.Warn("reconcile: open order for a package not in the catalogue", "order_id", o.ID, "package_id", o.PackageID)
-			sum.Skipped++
-			continue
-		}
-		_, created, err := r.Store.CreateOrder(ctx, &o, orders.SourceReconcile)
+		reason, err := r.take(ctx, &o, sum)
 		if err != nil {
-			if orders.ErrorCode(err) == orders.EUNPROCESSABLE {
-				r.Logger.Info("reconcile: order refused", "order_id", o.ID, "reason", orders.ErrorMessage(err))
-				continue
-			}
 			return err
 		}
-		if created {
-			sum.Created = append(sum.Created, o.ID)
+		if reason == "" {
+			continue
 		}
+		// A webhook would have been answered 422; here there is no one to
+		// answer: the stuck list shows it to a person.
+		r.Logger.Warn("reconcile: open order not taken: on the stuck list", "order_id", o.ID, "integration_id", integrationID)
+		if err := r.Store.RecordStuck(ctx, o.ID, integrationID, reason); err != nil {
+			return err
+		}
+		sum.Skipped++
 	}
-	return nil
+	return r.Store.StuckStillOpen(ctx, integrationID, ids)
+}
+
+// take stores an open order unknown to assessgate, or returns why it
+// cannot be taken.
+func (r *Reconciler) take(ctx context.Context, o *kombo.Order, sum *ReconcileSummary) (reason string, err error) {
+	if err := kombo.ValidateOrder(o); err != nil {
+		var v *kombo.ValidationError
+		if errors.As(err, &v) && v.Field == "id" {
+			// No id that a table can hold: nothing to list it by.
+			r.Logger.Error("reconcile: order from Kombo with an unusable id", "integration_id", o.IntegrationID, "err", err)
+			return "", nil
+		}
+		return orders.RefusalReason(err), nil
+	}
+	if !r.Catalogue.Accepts(o.PackageID) {
+		return orders.PackageRefusal(o.PackageID), nil
+	}
+	_, created, err := r.Store.CreateOrder(ctx, o, orders.SourceReconcile)
+	if err != nil {
+		if orders.ErrorCode(err) == orders.EUNPROCESSABLE {
+			return orders.ErrorMessage(err), nil
+		}
+		return "", err
+	}
+	if created {
+		sum.Created = append(sum.Created, o.ID)
+	}
+	return "", nil
+}
+
+// StuckRetry is what taking a stuck order again came to.
+type StuckRetry struct {
+	OrderID string `json:"order_id"`
+	// Taken is true when assessgate now holds the order.
+	Taken bool `json:"taken"`
+	// Reason, when not taken, is why: the order is still stuck, or Kombo
+	// no longer lists it OPEN.
+	Reason string `json:"reason,omitempty"`
+}
+
+// RetryStuck takes an order of the stuck list again, once what kept it out
+// is fixed: it reads its integration's open orders from Kombo, as a
+// reconciliation pass does, and says whether assessgate now holds it.
+func (r *Reconciler) RetryStuck(ctx context.Context, orderID string) (*StuckRetry, error) {
+	if r.Kombo == nil {
+		return nil, orders.Errorf(orders.EUNAVAILABLE, "KOMBO_API_KEY is not set: cannot read Kombo's open orders")
+	}
+	o, err := r.Store.FindStuckOrder(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	sum := &ReconcileSummary{Integrations: 1, Created: []string{}}
+	if err := r.integration(ctx, o.IntegrationID, sum); err != nil {
+		return nil, komboUnavailable("read the open orders", err)
+	}
+	out := &StuckRetry{OrderID: orderID}
+	known, err := r.Store.KnownOrderIDs(ctx, []string{orderID})
+	if err != nil {
+		return nil, err
+	}
+	if out.Taken = known[orderID]; out.Taken {
+		return out, nil
+	}
+	still, err := r.Store.FindStuckOrder(ctx, orderID)
+	switch {
+	case orders.ErrorCode(err) == orders.ENOTFOUND:
+		out.Reason = "Kombo no longer lists the order OPEN: there is nothing to take."
+	case err != nil:
+		return nil, err
+	default:
+		out.Reason = still.Reason
+	}
+	return out, nil
+}
+
+// CloseStuck closes an order of the stuck list at Kombo with a CANCELLED
+// result, whose "Reason" attribute is why assessgate could not take it
+// (Kombo allows CANCELLED once an order was not rejected), and takes it off
+// the list.
+func (r *Reconciler) CloseStuck(ctx context.Context, orderID string) error {
+	if r.Kombo == nil {
+		return orders.Errorf(orders.EUNAVAILABLE, "KOMBO_API_KEY is not set: cannot close the order at Kombo")
+	}
+	if r.ResultURL == "" {
+		return orders.Errorf(orders.EUNAVAILABLE, "ASSESSGATE_PUBLIC_URL is not set: Kombo requires a result_url to close an order")
+	}
+	o, err := r.Store.FindStuckOrder(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	at := kombo.FormatTime(r.Store.Now())
+	res := &kombo.ResultRequest{
+		Status: kombo.OrderStatusCancelled, ResultURL: r.ResultURL, CompletedAt: &at,
+		Attributes: []kombo.Attribute{kombo.TextAttribute("Reason", o.Reason)},
+	}
+	release, err := r.Limiter.Acquire(ctx, o.IntegrationID)
+	if err != nil {
+		return err
+	}
+	_, err = r.Kombo.UpdateOrderResult(ctx, o.IntegrationID, o.OrderID, res)
+	release()
+	if err != nil {
+		return komboUnavailable("close the order", err)
+	}
+	r.Logger.Info("stuck order closed at Kombo", "order_id", o.OrderID, "integration_id", o.IntegrationID)
+	return r.Store.CloseStuck(ctx, o.OrderID, store.StuckCancelled)
+}
+
+// komboUnavailable turns a failed call to Kombo into an error that names
+// what failed: 503 if trying again may help, 409 if Kombo refused.
+func komboUnavailable(what string, err error) error {
+	if orders.ErrorCode(err) != orders.EINTERNAL || store.IsUnavailable(err) {
+		return err
+	}
+	var k *kombo.Error
+	if errors.As(err, &k) && !kombo.IsRetryable(err) {
+		return orders.Errorf(orders.ECONFLICT, "Kombo refused to %s: %v", what, err)
+	}
+	return orders.Errorf(orders.EUNAVAILABLE, "could not %s at Kombo: %v", what, err)
 }
 
 // ReconcileArgs asks for one reconciliation pass: one

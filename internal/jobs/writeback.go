@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
@@ -50,6 +51,9 @@ type WritebackWorker struct {
 	// dead-lettered; Queue inserts that event's job.
 	Vendor *Vendor
 	Queue  *Client
+	// Parking parks write-backs that wait for an integration's setup or
+	// for KOMBO_API_KEY.
+	Parking *Parking
 }
 
 // Work delivers the newest undelivered result of the order, unless the
@@ -57,8 +61,13 @@ type WritebackWorker struct {
 // which it records on the timeline as writeback.skipped. Retryable
 // failures return an error, so River retries with backoff (or snooze for
 // Kombo's Retry-After); failures that need a human cancel the job at once,
-// which makes it a dead letter.
+// which makes it a dead letter. Without KOMBO_API_KEY, or while Kombo
+// answers INTEGRATION.SETUP_*, it parks (see Parking).
 func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs]) error {
+	return w.Parking.settle(ctx, job.JobRow, w.work(ctx, job))
+}
+
+func (w *WritebackWorker) work(ctx context.Context, job *river.Job[WritebackArgs]) error {
 	orderID := job.Args.OrderID
 	res, err := w.Store.LatestResult(ctx, orderID)
 	if err != nil {
@@ -76,7 +85,7 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 		return w.Store.AddEvent(ctx, orderID, orders.WritebackSkipped{Reason: reason, ResultID: res.ID})
 	}
 	if w.Kombo == nil {
-		return errors.New("KOMBO_API_KEY is not set: results cannot be written back")
+		return w.Parking.park(ctx, job.JobRow, noKey("writing the result back to Kombo"), w.parkedTooLong(orderID))
 	}
 	release, err := w.Limiter.Acquire(ctx, job.Args.IntegrationID)
 	if err != nil {
@@ -104,7 +113,15 @@ func (w *WritebackWorker) Work(ctx context.Context, job *river.Job[WritebackArgs
 		w.Logger.Info("writeback: an earlier attempt reached Kombo", "order_id", orderID, "result_id", res.ID, "attempt", job.Attempt)
 		return w.Store.MarkResultDelivered(ctx, res, nil)
 	}
-	return komboFailure(ctx, w.deadLetter, job.Attempt, job.MaxAttempts, job.CreatedAt, orderID, err)
+	if kombo.Classify(err) == kombo.ClassSetupPending {
+		return w.Parking.park(ctx, job.JobRow, setupPending(err), w.parkedTooLong(orderID))
+	}
+	return komboFailure(ctx, job.JobRow, w.deadLetter, orderID, err)
+}
+
+// parkedTooLong dead-letters a write-back parked past the bound.
+func (w *WritebackWorker) parkedTooLong(orderID string) func(ctx context.Context, reason string, err error) {
+	return func(ctx context.Context, reason string, err error) { w.deadLetter(ctx, orderID, reason, err) }
 }
 
 // refusedAsClosed reports whether Kombo refused a result as it refuses one
@@ -171,11 +188,15 @@ func (w *WritebackWorker) deadLetter(ctx context.Context, orderID, reason string
 	}
 }
 
-// komboFailure turns a failed Kombo call into River's answer: a snooze for
-// Kombo's Retry-After, an error (retry with backoff) for other retryable
-// failures, and a cancel (dead letter now) for failures that need a human.
-// deadLetter, if not nil, is told when the job stops for good.
-func komboFailure(ctx context.Context, deadLetter func(ctx context.Context, orderID, reason string, err error), attempt, maxAttempts int, created time.Time, orderID string, err error) error {
+// komboFailure turns a failed Kombo call into River's answer, following
+// Kombo's classification (kombo.Classify): a cancel (dead letter now, with
+// Kombo's message and log_url) for failures that need a human; a snooze of
+// about a second, doubling (kombo.ConcurrencyBackoff), for a concurrency
+// limit; a snooze for Kombo's Retry-After (a rate limit's window); an error
+// (retry with backoff) for other retryable failures. deadLetter, if not
+// nil, is told when the job stops for good. Callers park setup answers
+// before (Parking); here they are a human's.
+func komboFailure(ctx context.Context, job *rivertype.JobRow, deadLetter func(ctx context.Context, orderID, reason string, err error), orderID string, err error) error {
 	if ctx.Err() != nil {
 		// Shutting down: not Kombo's fault, try again soon without spending
 		// an attempt.
@@ -186,19 +207,27 @@ func komboFailure(ctx context.Context, deadLetter func(ctx context.Context, orde
 			deadLetter(context.WithoutCancel(ctx), orderID, reason, err)
 		}
 	}
-	if !kombo.IsRetryable(err) {
+	class := kombo.Classify(err)
+	if class == kombo.ClassHuman || class == kombo.ClassSetupPending {
 		dead("needs a human")
 		return river.JobCancel(err)
 	}
+	if class == kombo.ClassConcurrency {
+		if time.Since(job.CreatedAt) > giveUpAfter {
+			dead("gave up waiting on Kombo's concurrency limit")
+			return river.JobCancel(err)
+		}
+		return river.JobSnooze(kombo.ConcurrencyBackoff(snoozes(job)))
+	}
 	if d, ok := kombo.RetryAfter(err); ok && d > 0 {
-		if time.Since(created) > giveUpAfter {
+		if time.Since(job.CreatedAt) > giveUpAfter {
 			dead("gave up waiting on Kombo's rate limit")
 			return river.JobCancel(err)
 		}
 		return river.JobSnooze(d)
 	}
-	if attempt >= maxAttempts {
-		dead(fmt.Sprintf("gave up after %d attempts", attempt))
+	if job.Attempt >= job.MaxAttempts {
+		dead(fmt.Sprintf("gave up after %d attempts", job.Attempt))
 	}
 	return err
 }
@@ -208,7 +237,7 @@ func deadLetterEvent(kind, reason string, err error) orders.DeadLetter {
 	d := orders.DeadLetter{Error: err.Error(), Job: kind, Reason: reason}
 	var kerr *kombo.Error
 	if errors.As(err, &kerr) {
-		d.ErrorCode, d.Status = &kerr.Code, &kerr.StatusCode
+		d.ErrorCode, d.Status, d.LogURL = &kerr.Code, &kerr.StatusCode, kerr.LogURL
 	}
 	return d
 }

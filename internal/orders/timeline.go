@@ -431,6 +431,7 @@ type DeadLetter struct {
 	Error     string  `json:"error"`
 	ErrorCode *string `json:"error_code,omitempty"`
 	Job       string  `json:"kind"`
+	LogURL    string  `json:"log_url,omitempty"`
 	Reason    string  `json:"reason"`
 	Status    *int    `json:"status,omitempty"`
 }

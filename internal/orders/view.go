@@ -23,9 +23,12 @@ type View struct {
 	ClosedAt  *string `json:"closed_at"`
 	// Erased is true once the order's personal data was erased: Kombo's
 	// fields then hold ids only.
-	Erased   bool        `json:"erased"`
-	ErasedAt *string     `json:"erased_at,omitempty"`
-	Timeline []EventView `json:"timeline,omitempty"`
+	Erased   bool    `json:"erased"`
+	ErasedAt *string `json:"erased_at,omitempty"`
+	// Writeback is set while the write-back of the order's result is
+	// parked (see Parked); absent otherwise.
+	Writeback *WritebackView `json:"writeback,omitempty"`
+	Timeline  []EventView    `json:"timeline,omitempty"`
 }
 
 // EventView is a timeline entry as View shows it: its Detail is the JSON

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -23,7 +24,44 @@ func (s *Server) handleGetOrder(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, newOrderJSON(o))
+	data := []orderJSON{newOrderJSON(o)}
+	if err := s.addParked(r, data); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, data[0])
+}
+
+// addParked sets the parked write-back of each order that has one.
+func (s *Server) addParked(r *http.Request, data []orderJSON) error {
+	ids := make([]string, len(data))
+	for i := range data {
+		ids[i] = data[i].ID
+	}
+	parked, err := s.store.ParkedWriteback(r.Context(), ids...)
+	if err != nil {
+		return err
+	}
+	for i := range data {
+		data[i].Writeback = orders.NewWritebackView(parked[data[i].ID])
+	}
+	return nil
+}
+
+// handleListParked answers GET /api/v1/parked: the work waiting, parked,
+// for an integration's setup or for KOMBO_API_KEY, oldest first, with the
+// filters kind and integration_id.
+func (s *Server) handleListParked(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	list, err := s.store.ParkedWork(r.Context(), store.ParkedFilter{Kind: q.Get("kind"), IntegrationID: q.Get("integration_id"), Limit: 500})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []*orders.Parked{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": list})
 }
 
 // handleListOrders answers GET /api/v1/orders, newest first, with the filters
@@ -43,6 +81,10 @@ func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request) {
 	data := make([]orderJSON, 0, len(list))
 	for _, o := range list {
 		data = append(data, newOrderJSON(o))
+	}
+	if err := s.addParked(r, data); err != nil {
+		s.error(w, r, err)
+		return
 	}
 	var nextCursor *string
 	if next != "" {

@@ -2,8 +2,11 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"strings"
 
@@ -84,4 +87,73 @@ func logPath(r *http.Request) string {
 		return "/a/{token}"
 	}
 	return r.URL.Path
+}
+
+// bodyError is the error of a request body that could not be read whole:
+// ETOOLARGE over limit, else EINVALID saying what happened in general
+// terms; the underlying error names socket addresses, which the client
+// has no business seeing.
+func bodyError(err error, limit int64) error {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return orders.Errorf(orders.ETOOLARGE, "body is larger than the limit of %d bytes", limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return orders.Errorf(orders.EINVALID, "could not read the body: it did not arrive in time")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return orders.Errorf(orders.EINVALID, "could not read the body: it ended before its announced length")
+	}
+	return orders.Errorf(orders.EINVALID, "could not read the body: the connection failed")
+}
+
+// jsonNotFound makes the 404 and 405 answers of mux JSON, in the shape of
+// every other error, for the machine clients of /api/ and /webhooks/ (the
+// admin pages and the candidate link answer in HTML).
+func (s *Server) jsonNotFound(mux *http.ServeMux, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/webhooks/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// What mux would answer: 404, or 405 with its Allow header, or a
+		// redirect to a cleaned path, which goes as it is.
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch rec.status {
+		case http.StatusNotFound:
+			s.error(w, r, orders.Errorf(orders.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			var body errorBody
+			body.Error.Code = "method_not_allowed"
+			body.Error.Message = fmt.Sprintf("%s is not allowed on %s: use %s", r.Method, r.URL.Path, rec.header.Get("Allow"))
+			writeJSON(w, http.StatusMethodNotAllowed, body)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// statusRecorder keeps what a handler answered but its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/kombo"
@@ -35,7 +36,7 @@ type webhookJSON struct {
 }
 
 // emailParam returns the email query parameter, or an EINVALID error.
-func emailParam(r *http.Request) (string, error) {
+func emailParam(_ http.ResponseWriter, r *http.Request) (string, error) {
 	email := r.URL.Query().Get("email")
 	if email == "" {
 		return "", orders.Errorf(orders.EINVALID, "email is required: ?email=ADDRESS")
@@ -43,18 +44,44 @@ func emailParam(r *http.Request) (string, error) {
 	return email, nil
 }
 
-// handleGetCandidate answers GET /api/v1/candidates?email=…: everything held
+// emailBody returns the address of a JSON body {"email": "…"}, or an
+// EINVALID error naming the problem.
+func emailBody(w http.ResponseWriter, r *http.Request) (string, error) {
+	var req struct {
+		Email string `json:"email"`
+	}
+	if err := decodeJSON(w, r, 4<<10, &req); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(req.Email) == "" {
+		return "", orders.Errorf(orders.EINVALID, `email is required: {"email": "ADDRESS"}`)
+	}
+	return req.Email, nil
+}
+
+// candidateHandler answers with do for the address that email finds in
+// the request.
+func (s *Server) candidateHandler(email func(http.ResponseWriter, *http.Request) (string, error),
+	do func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		addr, err := email(w, r)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		do(w, r, addr)
+	}
+}
+
+// exportCandidate answers GET /api/v1/candidates?email=… and
+// POST /api/v1/candidates/export with {"email": "…"}: everything held
 // about the candidate with that address, for a subject access request:
 // {"orders": [...]}, each order with Kombo's data, the timeline, results and
 // raw webhooks. A candidate of whom nothing is held (never seen, or erased)
 // gets 200 with no orders: the answer to "what do you hold about me" is then
-// "nothing". 400 without an address.
-func (s *Server) handleGetCandidate(w http.ResponseWriter, r *http.Request) {
-	email, err := emailParam(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
+// "nothing". 400 without an address. The POST form keeps the address out
+// of URLs, and so out of proxies' access logs.
+func (s *Server) exportCandidate(w http.ResponseWriter, r *http.Request, email string) {
 	d, err := s.store.FindCandidate(r.Context(), email)
 	if err != nil {
 		s.error(w, r, err)
@@ -100,17 +127,12 @@ func newErasureJSON(e *orders.Erasure) erasureJSON {
 		OrderIDs: e.OrderIDs, WebhookEvents: e.WebhookEvents}
 }
 
-// handleDeleteCandidate answers DELETE /api/v1/candidates?email=…: the
-// personal data of every order of the candidate is erased at once, their
-// links stop working and no more e-mail goes to them. It answers 200 with
-// the audit log entry, also when nothing was held (no order ids), and 400
-// without an address.
-func (s *Server) handleDeleteCandidate(w http.ResponseWriter, r *http.Request) {
-	email, err := emailParam(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
+// eraseCandidate answers DELETE /api/v1/candidates?email=… and
+// POST /api/v1/candidates/erase with {"email": "…"}: the personal data of
+// every order of the candidate is erased at once, their links stop working
+// and no more e-mail goes to them. It answers 200 with the audit log entry,
+// also when nothing was held (no order ids), and 400 without an address.
+func (s *Server) eraseCandidate(w http.ResponseWriter, r *http.Request, email string) {
 	e, err := s.store.EraseCandidate(r.Context(), email, orders.ActorAPI)
 	if err != nil {
 		s.error(w, r, err)

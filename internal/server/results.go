@@ -72,11 +72,7 @@ func (s *Server) unknownOrderFirst(r *http.Request, bodyErr error) error {
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return orders.Errorf(orders.ETOOLARGE, "body is larger than the limit of %d bytes", limit)
-		}
-		return orders.Errorf(orders.EINVALID, "could not read the body: %v", err)
+		return bodyError(err, limit)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

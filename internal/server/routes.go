@@ -26,20 +26,28 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))
+	mux.HandleFunc("GET /api/v1/parked", s.requireToken(s.handleListParked))
 	mux.HandleFunc("POST /api/v1/reconcile", s.requireToken(s.handleReconcile))
+	mux.HandleFunc("GET /api/v1/stuck-orders", s.requireToken(s.handleListStuckOrders))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/close", s.requireToken(s.handleCloseStuckOrder))
+	mux.HandleFunc("POST /api/v1/stuck-orders/{id}/retry", s.requireToken(s.handleRetryStuckOrder))
 	mux.Handle("/admin/", s.admin()) // its own pages: see package admin
 
-	mux.HandleFunc("GET /api/v1/candidates", s.requireToken(s.handleGetCandidate))
-	mux.HandleFunc("DELETE /api/v1/candidates", s.requireToken(s.handleDeleteCandidate))
+	mux.HandleFunc("POST /api/v1/candidates/export", s.requireToken(s.candidateHandler(emailBody, s.exportCandidate)))
+	mux.HandleFunc("POST /api/v1/candidates/erase", s.requireToken(s.candidateHandler(emailBody, s.eraseCandidate)))
+	// The address in the URL: kept for compatibility; the POST forms above
+	// keep it out of access logs.
+	mux.HandleFunc("GET /api/v1/candidates", s.requireToken(s.candidateHandler(emailParam, s.exportCandidate)))
+	mux.HandleFunc("DELETE /api/v1/candidates", s.requireToken(s.candidateHandler(emailParam, s.eraseCandidate)))
 	mux.HandleFunc("GET /api/v1/erasures", s.requireToken(s.handleListErasures))
 	mux.HandleFunc("POST /api/v1/retention", s.requireToken(s.handleRetention))
 
-	var h http.Handler = mux
+	var h http.Handler = s.jsonNotFound(mux, mux)
 	if m := s.cfg.Metrics; m != nil {
 		// Metrics tell how much business runs through assessgate: they
 		// take the API token too.
 		mux.HandleFunc("GET /metrics", s.requireToken(m.Handler().ServeHTTP))
 		h = m.Middleware(h)
 	}
-	return s.recoverPanics(h)
+	return s.cfg.TrustedProxies.Handler(s.recoverPanics(h))
 }

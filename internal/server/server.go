@@ -16,6 +16,7 @@ import (
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/metrics"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 )
 
@@ -47,6 +48,14 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Retention runs retention passes on request; nil answers 503.
 	Retention *jobs.Retention
+	// KomboKeyStatus, if set, says what Kombo said of KOMBO_API_KEY at
+	// start-up ("ok", or what is wrong), shown in /readyz's body; it does
+	// not make the replica unready.
+	KomboKeyStatus func() string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (ASSESSGATE_TRUSTED_PROXIES); empty
+	// trusts none.
+	TrustedProxies proxy.Trusted
 	// NoWriteRoute mounts POST /bench/no-write/webhooks/kombo: the webhook
 	// path with a store that writes nothing, to measure what storing
 	// costs (docs/benchmarks.md). The route is compiled only into a binary
@@ -62,12 +71,15 @@ type Server struct {
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
+
+	readiness readiness
 }
 
 // New returns a server; Open starts it.
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, store: cfg.Store, logger: cfg.Logger}
 	s.handler = s.routes()
+	cfg.Metrics.Readiness(func() bool { _, ok := s.ready(context.Background()); return ok })
 	return s
 }
 

@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/assessgate/assessgate/internal/metrics"
 	"github.com/assessgate/assessgate/internal/orders"
+	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -27,34 +29,43 @@ func (s *Server) handleKomboWebhook(w http.ResponseWriter, r *http.Request) {
 // takeWebhook is the webhook path, storing through intake.
 func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func(context.Context, *store.Intake) (*store.IntakeResult, error)) {
 	if r.ContentLength > MaxWebhookBytes {
-		s.error(w, r, orders.Errorf(orders.ETOOLARGE, "body of %d bytes is larger than the limit of %d bytes", r.ContentLength, MaxWebhookBytes))
+		s.refuseWebhook(w, r, metrics.RefusedTooLarge, orders.Errorf(orders.ETOOLARGE, "body of %d bytes is larger than the limit of %d bytes", r.ContentLength, MaxWebhookBytes))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
+		reason := metrics.RefusedInvalid
 		if errors.As(err, &tooLarge) {
-			s.error(w, r, orders.Errorf(orders.ETOOLARGE, "body is larger than the limit of %d bytes", MaxWebhookBytes))
-			return
+			reason = metrics.RefusedTooLarge
 		}
-		s.error(w, r, orders.Errorf(orders.EINVALID, "could not read the body: %v", err))
+		s.refuseWebhook(w, r, reason, bodyError(err, MaxWebhookBytes))
 		return
 	}
 
 	sig := r.Header.Get(kombo.SignatureHeader)
 	if sig == "" {
-		s.error(w, r, orders.Errorf(orders.EUNAUTHORIZED, "missing %s header", kombo.SignatureHeader))
+		s.refuseWebhook(w, r, metrics.RefusedSignature, orders.Errorf(orders.EUNAUTHORIZED, "missing %s header", kombo.SignatureHeader))
 		return
 	}
 	if !kombo.Verify(s.cfg.WebhookSecrets, body, sig) {
-		s.logger.Warn("webhook signature mismatch", "remote", r.RemoteAddr, "bytes", len(body))
-		s.error(w, r, orders.Errorf(orders.EUNAUTHORIZED, "%s does not match the body under any configured secret", kombo.SignatureHeader))
+		s.logger.Warn("webhook signature mismatch", "remote", proxy.ClientIP(r), "bytes", len(body))
+		s.refuseWebhook(w, r, metrics.RefusedSignature, orders.Errorf(orders.EUNAUTHORIZED, "%s does not match the body under any configured secret", kombo.SignatureHeader))
 		return
 	}
 
 	hook, err := kombo.ParseWebhook(body)
 	if err != nil {
-		s.error(w, r, orders.Errorf(orders.EINVALID, "invalid webhook: %v", err))
+		// An order that can be told by its ids is refused (422) and
+		// listed as stuck; a webhook that cannot is a bad request.
+		var bad *kombo.OrderError
+		if errors.As(err, &bad) {
+			s.logger.Info("order refused: invalid content", "event_id", bad.EventID, "order_id", bad.OrderID,
+				"integration_id", bad.IntegrationID, "field", bad.Err.Field)
+			s.refuseOrder(w, r, metrics.RefusedOrderInvalid, bad.OrderID, bad.IntegrationID, orders.RefusalReason(bad))
+			return
+		}
+		s.refuseWebhook(w, r, metrics.RefusedInvalid, orders.Errorf(orders.EINVALID, "invalid webhook: %v", err))
 		return
 	}
 	log := s.logger.With("event_id", hook.ID, "type", hook.Type)
@@ -65,7 +76,7 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 		log = log.With("order_id", o.ID, "integration_id", o.IntegrationID, "package_id", o.PackageID)
 		if !s.cfg.Catalogue.Accepts(o.PackageID) {
 			log.Info("order rejected: package not in catalogue")
-			s.reject(w, "The assessment package '"+o.PackageID+"' is not offered by this vendor. Please choose another package.")
+			s.refuseOrder(w, r, metrics.RefusedPackage, o.ID, o.IntegrationID, orders.PackageRefusal(o.PackageID))
 			return
 		}
 		if hook.Type == kombo.EventInlineOrderReceived {
@@ -76,15 +87,15 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 
 	res, err := intake(r.Context(), in)
 	if err != nil {
-		if orders.ErrorCode(err) == orders.EUNPROCESSABLE {
+		if orders.ErrorCode(err) == orders.EUNPROCESSABLE && hook.Order != nil {
 			log.Info("order rejected", "reason", orders.ErrorMessage(err))
-			s.reject(w, orders.ErrorMessage(err))
+			s.refuseOrder(w, r, metrics.RefusedIntegration, hook.Order.ID, hook.Order.IntegrationID, orders.ErrorMessage(err))
 			return
 		}
 		// Never a 422 here: Kombo would mark the order rejected. A 503 keeps
 		// it open for a redelivery or the reconciler.
 		log.Error("webhook not stored", "err", err)
-		s.error(w, r, orders.Errorf(orders.EUNAVAILABLE, "the webhook could not be stored; try again later"))
+		s.refuseWebhook(w, r, metrics.RefusedUnavailable, orders.Errorf(orders.EUNAVAILABLE, "the webhook could not be stored; try again later"))
 		return
 	}
 	log.Info("webhook stored", "duplicate", res.Duplicate)
@@ -94,6 +105,27 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "duplicate": res.Duplicate})
+}
+
+// refuseWebhook answers a webhook with err, counted by reason.
+func (s *Server) refuseWebhook(w http.ResponseWriter, r *http.Request, reason string, err error) {
+	s.cfg.Metrics.WebhookRefused(reason)
+	s.error(w, r, err)
+}
+
+// refuseOrder refuses an order with 422 and message, once it is on the
+// stuck list with message as its reason: Kombo may take the 422 as a
+// rejection, or keep the order OPEN, where the stuck list is where a
+// person sees it. If the list cannot be written, the answer is 503, so
+// that Kombo keeps the order for a redelivery or the reconciler.
+func (s *Server) refuseOrder(w http.ResponseWriter, r *http.Request, reason, orderID, integrationID, message string) {
+	if err := s.store.RecordStuck(r.Context(), orderID, integrationID, message); err != nil {
+		s.logger.Error("refused order not recorded", "order_id", orderID, "err", err)
+		s.refuseWebhook(w, r, metrics.RefusedUnavailable, orders.Errorf(orders.EUNAVAILABLE, "the webhook could not be stored; try again later"))
+		return
+	}
+	s.cfg.Metrics.WebhookRefused(reason)
+	s.reject(w, message)
 }
 
 // reject answers 422 in Kombo's rejection shape. Kombo shows message to the

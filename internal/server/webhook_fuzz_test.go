@@ -3,15 +3,12 @@ package server
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/kombo"
@@ -21,7 +18,9 @@ const fuzzSecret = "fuzz-secret"
 
 // FuzzWebhook feeds the webhook handler arbitrary bodies and signatures,
 // some signed correctly so that decoding and storage are reached too: no
-// panic, no 5xx, and nothing stored for a rejected request.
+// panic, no 5xx, nothing stored for a rejected request, and the same
+// answer from SQLite and, when ASSESSGATE_TEST_DATABASE_URL is set (as in
+// CI, which runs it bounded), Postgres.
 func FuzzWebhook(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "..", "kombo", "testdata", "webhook-*.json"))
 	if len(seeds) == 0 {
@@ -38,34 +37,47 @@ func FuzzWebhook(f *testing.F) {
 		f.Add(bytes.ReplaceAll(b, []byte(`"email"`), []byte(`"mail"`)), "", true)
 	}
 	f.Add([]byte(`{"id":"e","type":"x","data":{}}`), "", true)
+	f.Add([]byte(`{"id":"e\u0000","type":"x","data":{}}`), "", true)
+	f.Add([]byte("{\"id\":\"e\",\"type\":\"x\",\"data\":{\"a\":\"\xff\"}}"), "", true)
+	f.Add([]byte(`{"id":"e","type":"integration-created","data":{"id":"i\u0000","tool":"t","end_user":{"organization_name":"\u0000"}}}`), "", true)
 	f.Add([]byte(`{}`), "", true)
 	f.Add([]byte{}, "", false)
 
-	db := storetest.Open(f, storetest.SQLite(f))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(db, store.Config{Logger: logger})
-	h := New(Config{
-		Store: st, Logger: logger, WebhookSecrets: []string{fuzzSecret},
-		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TS", Description: ""}}),
-		AssessmentURL: "https://a.example/{token}",
-	}).Handler()
+	type target struct {
+		name string
+		h    http.Handler
+		db   *store.DB
+	}
+	var targets []target
+	for _, d := range storetest.Databases(f) {
+		h, st := webhookHandler(f, d)
+		targets = append(targets, target{d.Name, h, st.DB()})
+	}
 
 	f.Fuzz(func(t *testing.T, body []byte, sig string, sign bool) {
 		if sign {
 			sig = kombo.Sign(fuzzSecret, body)
 		}
-		before := rowCounts(t, db)
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/kombo", bytes.NewReader(body))
-		req.Header.Set(kombo.SignatureHeader, sig)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		first := 0
+		for i, tg := range targets {
+			before := rowCounts(t, tg.db)
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/kombo", bytes.NewReader(body))
+			req.Header.Set(kombo.SignatureHeader, sig)
+			rec := httptest.NewRecorder()
+			tg.h.ServeHTTP(rec, req)
 
-		if rec.Code >= 500 || rec.Code < 200 {
-			t.Fatalf("POST = %d %s; want 2xx or 4xx", rec.Code, rec.Body)
-		}
-		if rec.Code >= 400 {
-			if after := rowCounts(t, db); after != before {
-				t.Fatalf("rejected request (%d %s) changed the database: %v -> %v", rec.Code, rec.Body, before, after)
+			if rec.Code >= 500 || rec.Code < 200 {
+				t.Fatalf("%s: POST = %d %s; want 2xx or 4xx", tg.name, rec.Code, rec.Body)
+			}
+			if rec.Code >= 400 {
+				if after := rowCounts(t, tg.db); after != before {
+					t.Fatalf("%s: rejected request (%d %s) changed the database: %v -> %v", tg.name, rec.Code, rec.Body, before, after)
+				}
+			}
+			if i == 0 {
+				first = rec.Code
+			} else if rec.Code != first {
+				t.Fatalf("%s answered %d %s, %s %d; want the same", tg.name, rec.Code, rec.Body, targets[0].name, first)
 			}
 		}
 	})

@@ -39,6 +39,19 @@ type OrdersCreated struct{ Orders []*orders.Order }
 // stored.
 type IntegrationCreated struct{ IntegrationID string }
 
+// IntegrationUnknown is emitted when orders were taken for an integration
+// assessgate has not heard of (its integration-created webhook was missed):
+// it is to be fetched from Kombo (DiscoverIntegration).
+type IntegrationUnknown struct{ IntegrationID string }
+
+// ParkedWake is emitted, with the jobs parked for an integration, when
+// they are to run now: the integration became usable (active, setup
+// complete), or was deleted (they then skip). See Park.
+type ParkedWake struct {
+	IntegrationID string
+	JobIDs        []int64
+}
+
 // PackagesChanged is emitted when the package catalogue changed, with the
 // active integrations it must be pushed to.
 type PackagesChanged struct{ IntegrationIDs []string }
@@ -64,6 +77,8 @@ type OrdersErased struct{ Orders []*orders.Order }
 
 func (OrdersCreated) storeEvent()       {}
 func (IntegrationCreated) storeEvent()  {}
+func (IntegrationUnknown) storeEvent()  {}
+func (ParkedWake) storeEvent()          {}
 func (PackagesChanged) storeEvent()     {}
 func (ResultAccepted) storeEvent()      {}
 func (OrderStarted) storeEvent()        {}

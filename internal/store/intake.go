@@ -15,7 +15,8 @@ import (
 // Intake is one verified Kombo webhook to store.
 type Intake struct {
 	Webhook *kombo.Webhook
-	// Body is the raw request body, kept for audit and replay.
+	// Body is the raw request body, kept for audit and replay for an order
+	// webhook (see appendEvent).
 	Body []byte
 	// TokenHash, for inline orders, is the hash of the candidate link token
 	// handed out in the answer to this webhook.
@@ -46,12 +47,16 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 //
 // The orders a transaction created are emitted together, as one
 // OrdersCreated; a stored integration-created webhook emits
-// IntegrationCreated.
+// IntegrationCreated; orders of an integration never heard of emit
+// IntegrationUnknown; an integration-state-changed webhook that makes an
+// integration usable, or an integration-deleted one, emits ParkedWake when
+// work is parked for it.
 //
 // It returns an *orders.Error with EUNPROCESSABLE for an order of an
 // integration that is deleted or inactive (nothing is stored then), and an
 // error for which IsUnavailable is true when the database cannot commit.
-func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
+func (s *Store) Intake(ctx context.Context, in *Intake) (res *IntakeResult, err error) {
+	defer func() { s.health.record(err) }()
 	if s.group.cfg.MaxItems > 1 {
 		w := &intakeWrite{s: s, in: in}
 		if err := s.group.do(ctx, w); err != nil {
@@ -59,8 +64,7 @@ func (s *Store) Intake(ctx context.Context, in *Intake) (*IntakeResult, error) {
 		}
 		return w.res, nil
 	}
-	var res *IntakeResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if res, err = s.intakeOne(ctx, tx, in); err != nil {
 			return err
@@ -215,17 +219,25 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		if t, err := time.Parse(time.RFC3339, d.DeletedAt); err == nil {
 			deletedAt = t.UTC()
 		}
-		return s.upsertIntegration(ctx, tx, &orders.Integration{
+		i := &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
 			OriginID: d.EndUser.OriginID, State: orders.IntegrationDeleted, DeletedAt: &deletedAt,
-		})
+		}
+		if err := s.upsertIntegration(ctx, tx, i); err != nil {
+			return err
+		}
+		return s.integrationUsable(ctx, tx, i) // its parked work runs, to skip
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
-		return s.upsertIntegration(ctx, tx, &orders.Integration{
+		i := &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
 			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
-		})
+		}
+		if err := s.upsertIntegration(ctx, tx, i); err != nil {
+			return err
+		}
+		return s.integrationUsable(ctx, tx, i) // wakes the work parked for its setup
 	}
 	return nil
 }
@@ -259,6 +271,7 @@ func (it *orderIntake) eventID() string {
 func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake) ([]*orders.Order, error) {
 	taken := make([]*orderIntake, 0, len(items))
 	accepts := map[string]error{} // by integration id: nil, or why not
+	var unknown []string          // integrations never heard of, in order
 	for i := range items {
 		it := &items[i]
 		id := it.order.IntegrationID
@@ -267,6 +280,9 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 			integ, err := s.findIntegration(ctx, tx, id)
 			if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
 				return nil, err
+			}
+			if integ == nil {
+				unknown = append(unknown, id)
 			}
 			reason = refuseOrders(integ, id)
 			accepts[id] = reason
@@ -279,6 +295,12 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 	}
 	if len(taken) == 0 {
 		return nil, nil
+	}
+	for _, id := range unknown {
+		// Its integration-created webhook was missed: fetch it from Kombo.
+		if err := s.happened(ctx, tx, IntegrationUnknown{IntegrationID: id}); err != nil {
+			return nil, err
+		}
 	}
 
 	now := s.nowMillis()
@@ -370,11 +392,18 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 	return made, nil
 }
 
-// appendEvent appends the row of in's webhook event to rows.
+// appendEvent appends the row of in's webhook event to rows. Only an order
+// webhook's body is kept, where erasure and export reach it by its order;
+// of other webhooks, what assessgate uses of them is applied, and the
+// event is recorded by id and type (and integration) only.
 func (s *Store) appendEvent(rows []any, in *Intake, now int64) []any {
 	w := in.Webhook
 	orderID, integrationID := webhookRefs(w)
-	return append(rows, w.ID, w.Type, nullString(orderID), nullString(integrationID), now, s.sealWebhookBody(w.ID, in.Body))
+	body := []byte{}
+	if w.Order != nil {
+		body = s.sealWebhookBody(w.ID, in.Body)
+	}
+	return append(rows, w.ID, w.Type, nullString(orderID), nullString(integrationID), now, body)
 }
 
 // webhookRefs returns the order and integration a webhook is about.

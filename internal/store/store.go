@@ -37,6 +37,7 @@ type Store struct {
 	group  *committer       // webhooks
 	writes *committer       // Write: jobs' writes; on SQLite the same as group
 	keys   *keyring.Keyring // nil: personal data is stored in clear
+	health writeHealth      // the latest failed commit, for CheckWrites
 }
 
 // New returns a Store on db, complete: nothing is set after.
@@ -156,7 +157,8 @@ func IsUnavailable(err error) bool {
 // caller's cancellation does not reach, as it would every write of the
 // shared transaction), and may run again in a later transaction after a
 // deadlock. Jobs record what they did through it.
-func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) (err error) {
+	defer func() { s.health.record(err) }()
 	if s.writes.cfg.MaxItems > 1 {
 		return s.writes.write(ctx, fn)
 	}

@@ -88,9 +88,37 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return false
 }
 
+// refuseUntilSetUp answers as Kombo does (since 2026-05-19, HTTP 409) a
+// write for an integration whose setup is not complete, and reports
+// whether it did: INTEGRATION.SETUP_INCOMPLETE while the customer has not
+// finished the setup, INTEGRATION.SETUP_SYNC_PENDING during its final sync.
+func (s *Server) refuseUntilSetUp(w http.ResponseWriter, r *http.Request) bool {
+	id := r.Header.Get("X-Integration-Id")
+	s.mu.Lock()
+	var setup string
+	if in := s.integrations[id]; in != nil {
+		setup = in.info.SetupStatus
+	}
+	s.mu.Unlock()
+	switch setup {
+	case SetupIncomplete:
+		writeError(w, http.StatusConflict, kombo.CodeSetupIncomplete,
+			fmt.Sprintf("The setup of integration %s is incomplete. Ask your customer to finish it in Kombo Connect.", id))
+		return true
+	case SetupFinalSyncPending:
+		writeError(w, http.StatusConflict, kombo.CodeSetupSyncPending,
+			fmt.Sprintf("Integration %s is running its final setup sync. Try again once it has finished.", id))
+		return true
+	}
+	return false
+}
+
 func (s *Server) putPackages(w http.ResponseWriter, r *http.Request) {
 	var l kombo.PackageList
 	if !decodeBody(w, r, &l) {
+		return
+	}
+	if s.refuseUntilSetUp(w, r) {
 		return
 	}
 	if err := l.Validate(); err != nil {
@@ -278,6 +306,9 @@ func (s *Server) putResult(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := res.Validate(); err != nil {
 		writeError(w, http.StatusBadRequest, kombo.CodeInputInvalid, "Invalid request body: "+err.Error())
+		return
+	}
+	if s.refuseUntilSetUp(w, r) {
 		return
 	}
 	body, err := json.Marshal(&res)

@@ -119,6 +119,11 @@ func NewServer() *Server {
 	return s
 }
 
+// Handler returns the fake's HTTP handler, to serve it on an address of
+// one's choosing as well (assessgate simulate does); URL stays the address
+// NewServer started.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
 // Close ends any delays in progress, dropping their connections, shuts the
 // server down and waits for its requests to finish.
 func (s *Server) Close() {
@@ -212,6 +217,24 @@ func (s *Server) AddIntegration(in kombo.Integration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.integration(in.ID).info = clone(in)
+}
+
+// Setup statuses of an integration (kombo.Integration.SetupStatus). While
+// an integration's is not SetupCompleted, the fake refuses writes for it
+// (results, packages) with Kombo's 409 INTEGRATION.SETUP_* answers.
+const (
+	SetupIncomplete       = "INCOMPLETE"
+	SetupFinalSyncPending = "FINAL_SYNC_PENDING"
+	SetupCompleted        = "COMPLETED"
+)
+
+// SetSetupStatus changes an integration's setup status (one of the Setup
+// constants), as GET /integrations/{id} reports it and as writes for it are
+// answered; the integration is made if it is new.
+func (s *Server) SetSetupStatus(integrationID, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.integration(integrationID).info.SetupStatus = status
 }
 
 // AddOrder adds an order to an integration, created now by the fake's

@@ -472,3 +472,46 @@ func TestSendWebhook(t *testing.T) {
 		t.Errorf("NewID() returned %q twice", a)
 	}
 }
+
+// TestSetupStatus: while an integration's setup is not complete, writes for
+// it get Kombo's 409 INTEGRATION.SETUP_* answers (with a message and
+// log_url), which kombo.Classify takes for setup pending; once complete,
+// they go through.
+func TestSetupStatus(t *testing.T) {
+	s := newServer(t)
+	c := s.Client()
+	s.AddOrder(integrationID, testOrder("o-setup", kombo.OrderStatusOpen))
+	at := kombo.FormatTime(time.Now())
+	result := &kombo.ResultRequest{Status: kombo.OrderStatusCompleted, ResultURL: "https://vendor.example/r", CompletedAt: &at}
+	pkgs := []kombo.Package{{ID: "p", Type: kombo.PackageSkillsTest, Name: "P", Description: "d"}}
+
+	for _, tc := range []struct{ setup, code string }{
+		{kombotest.SetupIncomplete, kombo.CodeSetupIncomplete},
+		{kombotest.SetupFinalSyncPending, kombo.CodeSetupSyncPending},
+	} {
+		s.SetSetupStatus(integrationID, tc.setup)
+		in, err := c.GetIntegration(t.Context(), integrationID)
+		if err != nil || in.SetupStatus != tc.setup {
+			t.Errorf("GetIntegration = %+v, %v; want setup status %s", in, err, tc.setup)
+		}
+		_, rerr := c.UpdateOrderResult(t.Context(), integrationID, "o-setup", result)
+		_, perr := c.SetPackages(t.Context(), integrationID, pkgs)
+		for _, err := range []error{rerr, perr} {
+			var e *kombo.Error
+			if !errors.As(err, &e) || e.StatusCode != http.StatusConflict || e.Code != tc.code || e.Message == "" || e.LogURL == "" ||
+				kombo.Classify(err) != kombo.ClassSetupPending {
+				t.Errorf("write while %s = %v; want 409 %s with message and log_url, setup pending", tc.setup, err, tc.code)
+			}
+		}
+	}
+	if len(s.Results("o-setup")) != 0 || len(s.Packages(integrationID)) != 0 {
+		t.Errorf("a refused write was kept")
+	}
+	s.SetSetupStatus(integrationID, kombotest.SetupCompleted)
+	if _, err := c.UpdateOrderResult(t.Context(), integrationID, "o-setup", result); err != nil {
+		t.Errorf("result once set up = %v", err)
+	}
+	if _, err := c.SetPackages(t.Context(), integrationID, pkgs); err != nil {
+		t.Errorf("packages once set up = %v", err)
+	}
+}
