@@ -53,12 +53,13 @@ func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 // unknownOrderFirst returns ENOTFOUND when the request's order does not
 // exist, and bodyErr otherwise: a result for an unknown order is a 404
 // whatever its body, as documented, not a 400 that sends the caller to fix
-// a body that could never be taken.
+// a body that could never be taken. When the order cannot be looked up (a
+// client gone, the database away), the body's error stands.
 func (s *Server) unknownOrderFirst(r *http.Request, bodyErr error) error {
 	id := r.PathValue("id")
 	found, err := s.store.ExistingOrderIDs(r.Context(), []string{id})
 	if err != nil {
-		return err
+		return bodyErr
 	}
 	if len(found) == 0 {
 		return orders.Errorf(orders.ENOTFOUND, "order %q not found", id)
