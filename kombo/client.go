@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,6 +45,11 @@ type Client struct {
 	HTTPClient *http.Client
 	// UserAgent is sent as the User-Agent header.
 	UserAgent string
+	// OnResponse, if set, is called with every answer Kombo sends, before
+	// the method returns: a way to watch the rate and concurrency limits
+	// (Response.Limits) of successful calls too. Failed calls also carry them
+	// in (*Error).Limits. It must be safe for concurrent use.
+	OnResponse func(Response)
 
 	apiKey string
 }
@@ -74,10 +80,12 @@ type WriteResponse struct {
 // pkgs; packages sent before and missing now are deleted, and a nil or empty
 // pkgs removes all. The list is checked with PackageList.Validate first.
 func (c *Client) SetPackages(ctx context.Context, integrationID string, pkgs []Package) (*WriteResponse, error) {
-	if pkgs == nil {
-		pkgs = []Package{}
+	sent := make([]Package, len(pkgs))
+	for i, p := range pkgs {
+		p.UpdatedAt = nil // Kombo's, not ours to send
+		sent[i] = p
 	}
-	body := PackageList{Packages: pkgs}
+	body := PackageList{Packages: sent}
 	if err := body.Validate(); err != nil {
 		return nil, fmt.Errorf("kombo: SetPackages: %w", err)
 	}
@@ -137,21 +145,13 @@ func (f *ListOrdersFilter) query() (url.Values, error) {
 // same filter. Orders come without IntegrationID.
 func (c *Client) ListOrders(ctx context.Context, integrationID string, filter ListOrdersFilter) ([]Order, error) {
 	var all []Order
-	cursor := ""
-	for {
-		page, next, err := c.ListOrdersPage(ctx, integrationID, filter, cursor)
+	for o, err := range c.Orders(ctx, integrationID, filter) {
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, page...)
-		if next == "" {
-			return all, nil
-		}
-		if next == cursor {
-			return nil, fmt.Errorf("kombo: ListOrders: Kombo returned cursor %q twice", next)
-		}
-		cursor = next
+		all = append(all, o)
 	}
+	return all, nil
 }
 
 // ListOrdersPage returns one page of the orders of an integration that match
@@ -178,6 +178,41 @@ func (c *Client) ListOrdersPage(ctx context.Context, integrationID string, filte
 		next = *resp.Data.Next
 	}
 	return resp.Data.Results, next, nil
+}
+
+// Orders iterates over the orders of an integration that match filter, page
+// by page (as Kombo's SDKs page), fetching the next page only when the loop
+// wants more. A failed request yields its error once and ends the sequence;
+// so does a cursor Kombo repeats. Orders come without IntegrationID.
+//
+//	for o, err := range c.Orders(ctx, id, kombo.ListOrdersFilter{}) {
+//		if err != nil { return err }
+//		…
+//	}
+func (c *Client) Orders(ctx context.Context, integrationID string, filter ListOrdersFilter) iter.Seq2[Order, error] {
+	return func(yield func(Order, error) bool) {
+		cursor := ""
+		for {
+			page, next, err := c.ListOrdersPage(ctx, integrationID, filter, cursor)
+			if err != nil {
+				yield(Order{}, err)
+				return
+			}
+			for _, o := range page {
+				if !yield(o, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			if next == cursor {
+				yield(Order{}, fmt.Errorf("kombo: ListOrders: Kombo returned cursor %q twice", next))
+				return
+			}
+			cursor = next
+		}
+	}
 }
 
 // UpdateOrderResult writes the result of an order, or its cancellation or an
@@ -273,6 +308,9 @@ func (c *Client) do(ctx context.Context, method, path, integrationID string, que
 	if err != nil {
 		return fmt.Errorf("kombo: %s %s: reading response: %w", method, path, err)
 	}
+	if c.OnResponse != nil {
+		c.OnResponse(Response{Method: method, Path: path, StatusCode: resp.StatusCode, Header: resp.Header.Clone(), Limits: ParseLimits(resp.Header)})
+	}
 	if len(data) > maxResponseBytes {
 		return fmt.Errorf("kombo: %s %s: response body exceeds %d bytes", method, path, maxResponseBytes)
 	}
@@ -288,7 +326,7 @@ func (c *Client) do(ctx context.Context, method, path, integrationID string, que
 // parseError makes an *Error of a response with an error status. The body
 // may be Kombo's envelope or anything else, such as a load balancer's page.
 func parseError(resp *http.Response, body []byte) *Error {
-	e := &Error{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp, time.Now())}
+	e := &Error{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp, time.Now()), Header: resp.Header.Clone(), Limits: ParseLimits(resp.Header)}
 	var env struct {
 		Error *struct {
 			Code    string `json:"code"` // null leaves these empty

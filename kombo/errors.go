@@ -41,6 +41,9 @@ const (
 // RetryAfter is how long Kombo asked to wait, from the Retry-After header
 // (seconds or an HTTP date) or, on 429, ratelimit-reset; zero if neither was
 // sent.
+//
+// Header holds the answer's headers and Limits the rate and concurrency
+// limits they report.
 type Error struct {
 	StatusCode int
 	Code       string
@@ -48,6 +51,8 @@ type Error struct {
 	Message    string
 	LogURL     string
 	RetryAfter time.Duration
+	Header     http.Header
+	Limits     Limits
 }
 
 // Error returns "kombo: HTTP <status> <code>: <message> (log <url>)", leaving

@@ -29,11 +29,14 @@ func (t PackageType) Valid() bool {
 // empty.
 //
 // In GET /assessment/packages, Type may be null; it then decodes as "".
+// UpdatedAt is Kombo's, only in GET /assessment/packages (null or absent
+// otherwise); SetPackages never sends it.
 type Package struct {
 	ID          string      `json:"id"`
 	Type        PackageType `json:"type"`
 	Name        string      `json:"name"`
 	Description string      `json:"description"`
+	UpdatedAt   *string     `json:"updated_at,omitempty"`
 }
 
 // PackageList is the body of PUT /assessment/packages: the complete list of

@@ -20,7 +20,8 @@ import (
 // OPEN. CompletedAt is required for COMPLETED and CANCELLED; build it with
 // FormatTime. (Kombo's pattern also admits a date alone, such as
 // "2026-07-30", but its schema's format date-time does not.) RemoteFields, if set, is a JSON object of ATS-specific fields
-// passed through by Kombo, such as {"smartrecruiters":{"scoreLabel":"82 / 100"}}.
+// passed through by Kombo, such as {"smartrecruiters":{"scoreLabel":"82 / 100"}};
+// build the tools Kombo types with RemoteFields.JSON.
 type ResultRequest struct {
 	Status       OrderStatus     `json:"status"`
 	ResultURL    string          `json:"result_url"`

@@ -44,6 +44,60 @@ func schemaAt(tb testing.TB, tokens ...string) *jsonschema.Schema {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return schemaIn(tb, doc, tokens...)
+}
+
+// loadNullable is Kombo's document with OpenAPI 3.0's "nullable": true,
+// which the webhook schemas still use (and JSON Schema ignores), made into
+// the null type it means.
+var loadNullable = sync.OnceValues(func() (any, error) {
+	doc, err := loadOpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	var convert func(v any) any
+	convert = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			out := make(map[string]any, len(v))
+			for k, x := range v {
+				out[k] = convert(x)
+			}
+			if out["nullable"] != true {
+				return out
+			}
+			delete(out, "nullable")
+			if t, ok := out["type"].(string); ok {
+				out["type"] = []any{t, "null"}
+				return out
+			}
+			return map[string]any{"anyOf": []any{out, map[string]any{"type": "null"}}}
+		case []any:
+			out := make([]any, len(v))
+			for i, x := range v {
+				out[i] = convert(x)
+			}
+			return out
+		}
+		return v
+	}
+	return convert(doc), nil
+})
+
+// webhookSchema is the schema of a webhook type's payload in the webhooks
+// section of Kombo's document.
+func webhookSchema(tb testing.TB, eventType string) *jsonschema.Schema {
+	tb.Helper()
+	doc, err := loadNullable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return schemaIn(tb, doc, "webhooks", eventType, "post", "requestBody", "content", "application/json", "schema")
+}
+
+// schemaIn compiles the schema at tokens in doc.
+func schemaIn(tb testing.TB, doc any, tokens ...string) *jsonschema.Schema {
+	tb.Helper()
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	c.UseRegexpEngine(func(pattern string) (jsonschema.Regexp, error) {
@@ -249,6 +303,12 @@ func TestServer_responsesMatchSchema(t *testing.T) {
 	s.AddOrder(integrationID, bare)
 	s.AddOrder(integrationID, testOrder("done", kombo.OrderStatusCompleted)) // nil hiring_team
 
+	link, err := s.Client().CreateConnectLink(t.Context(), &kombo.ConnectLinkRequest{EndUserEmail: "it@acme.example", EndUserOrganizationName: "Acme", EndUserOriginID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token := s.Connect(link, "sandbox")
+
 	const resultPath = "/assessment/orders/{assessment_order_id}/result"
 	packages := string(readFile(t, "request-put-assessment-packages.json"))
 	result := string(readFile(t, "request-put-order-result-completed.json"))
@@ -267,6 +327,12 @@ func TestServer_responsesMatchSchema(t *testing.T) {
 		{"PUT", "/assessment/orders/bare/result", integrationID, result, nil, 200, responseSchema(t, resultPath, "put")},
 		{"GET", "/check-api-key", "", "", nil, 200, responseSchema(t, "/check-api-key", "get")},
 		{"GET", "/integrations/" + integrationID, "", "", nil, 200, responseSchema(t, "/integrations/{integration_id}", "get")},
+		{"POST", "/connect/create-link", "", `{"end_user_email":"it@acme.example","end_user_organization_name":"Acme","end_user_origin_id":"acme","integration_category":"ASSESSMENT"}`, nil, 200, responseSchema(t, "/connect/create-link", "post")},
+		{"POST", "/integrations/" + integrationID + "/relink", "", `{"link_type":"MAGIC_LINK"}`, nil, 200, responseSchema(t, "/integrations/{integration_id}/relink", "post")},
+		{"GET", "/connect/integration-by-token/" + token, "", "", nil, 200, responseSchema(t, "/connect/integration-by-token/{token}", "get")},
+		{"POST", "/connect/create-link", "", `{"end_user_email":"nobody","end_user_organization_name":"Acme"}`, nil, 400, general},
+		{"POST", "/integrations/personio:nope/relink", "", `{}`, nil, 404, general},
+		{"GET", "/connect/integration-by-token/nope", "", "", nil, 404, general},
 
 		{"PUT", "/assessment/orders/done/result", integrationID, result, nil, 400, ats},
 		{"PUT", "/assessment/orders/bare/result", integrationID, `{"status":"OPEN"}`, nil, 400, ats},

@@ -19,13 +19,17 @@ func defineCandidatesFlags(f *envFlags) func() (*assessgate.CandidatesConfig, er
 	remindAfter := f.Duration("reminder-after", "ASSESSGATE_REMINDER_AFTER", 48*time.Hour, "remind a candidate who has not opened the link after this long; 0: never")
 	ttl := f.Duration("invite-ttl", "ASSESSGATE_INVITE_TTL", 14*24*time.Hour, "an invitation expires after this long; 0: never")
 	writeback := f.Bool("expiry-writeback", "ASSESSGATE_EXPIRY_WRITEBACK", true, "write an expired order back to Kombo as CANCELLED")
+	relinkEmail := f.Bool("relink-email", "ASSESSGATE_RELINK_EMAIL", false, "e-mail an integration's reconnection link to the person who connected it (Kombo's creator_email) when it turns INVALID; needs SMTP")
 	vendorURL := f.String("vendor-webhook-url", "ASSESSGATE_VENDOR_WEBHOOK_URL", "", "URL of the vendor's platform that receives order events (Standard Webhooks)")
 	vendorSecret := f.String("vendor-webhook-secret", "ASSESSGATE_VENDOR_WEBHOOK_SECRET", "", `secret that signs vendor webhooks: "whsec_" + base64, or any string`)
 	return func() (*assessgate.CandidatesConfig, error) {
 		c := &assessgate.CandidatesConfig{
 			SMTPURL: *smtpURL, MailFrom: *from, TemplatesDir: *templates, PublicURL: *publicURL,
 			ReminderAfter: *remindAfter, InviteTTL: *ttl, ExpiryWriteback: *writeback,
-			VendorWebhookURL: *vendorURL, VendorWebhookSecret: *vendorSecret,
+			VendorWebhookURL: *vendorURL, VendorWebhookSecret: *vendorSecret, RelinkEmail: *relinkEmail,
+		}
+		if c.RelinkEmail && c.SMTPURL == "" {
+			return nil, errors.New("ASSESSGATE_RELINK_EMAIL is on but ASSESSGATE_SMTP_URL is not set: reconnection links cannot be e-mailed")
 		}
 		if c.PublicURL != "" {
 			u, err := url.Parse(c.PublicURL)

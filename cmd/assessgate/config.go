@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/assessgate/assessgate/internal/assessgate"
-	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/internal/orders"
 )
 
 // envFlags defines flags whose defaults come from environment variables, so
@@ -215,17 +215,23 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 }
 
 // loadPackages reads a package catalogue in the shape of Kombo's
-// PUT /assessment/packages body.
-func loadPackages(path string) ([]kombo.Package, error) {
+// PUT /assessment/packages body, where a package may name the tenants that
+// may order it ("tenants": [...]).
+func loadPackages(path string) ([]orders.Package, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE: %w", err)
 	}
-	var list kombo.PackageList
+	var list struct {
+		Packages []orders.Package `json:"packages"`
+	}
 	if err := json.Unmarshal(b, &list); err != nil {
 		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: not a package list ({\"packages\": [...]}): %v", path, err)
 	}
-	if err := list.Validate(); err != nil {
+	if list.Packages == nil {
+		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: packages: is required", path)
+	}
+	if err := orders.ValidatePackages(list.Packages); err != nil {
 		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: %v", path, err)
 	}
 	if len(list.Packages) == 0 {

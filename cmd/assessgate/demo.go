@@ -33,8 +33,12 @@ import (
 //go:embed demodata/*.json
 var demodata embed.FS
 
-// demoOrganization is the customer the demo's integration belongs to.
-const demoOrganization = "Acme Corp"
+// demoOrganization is the customer the demo's integration belongs to, and
+// demoTenant its id in the vendor's system (Kombo's end_user.origin_id).
+const (
+	demoOrganization = "Acme Corp"
+	demoTenant       = "acme-1"
+)
 
 // runDemo is "assessgate demo": the whole loop on this machine with no
 // configuration. It runs the real "serve" (through run, with an
@@ -243,7 +247,7 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 
 	// 1. Kombo announces the integration; assessgate pushes the catalogue.
 	created, err := kombotest.IntegrationWebhook("demo-integration-created", kombo.EventIntegrationCreated,
-		kombotest.Integration{ID: integ, Organization: demoOrganization, OriginID: "acme-1"})
+		kombotest.Integration{ID: integ, Organization: demoOrganization, OriginID: demoTenant})
 	if err != nil {
 		return err
 	}
@@ -251,7 +255,7 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	if err != nil {
 		return err
 	}
-	out.step("Kombo → assessgate", "webhook integration-created for %s (%s): %d %s", integ, demoOrganization, status, body)
+	out.step("Kombo → assessgate", "webhook integration-created for %s (%s, tenant %s): %d %s", integ, demoOrganization, demoTenant, status, body)
 	if status != http.StatusOK {
 		return fmt.Errorf("integration-created answered %d", status)
 	}
@@ -273,6 +277,17 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("the order webhook answered %d", status)
 	}
+	status, answer, err := d.do(ctx, http.MethodGet, "/api/v1/orders/"+o.ID, nil, http.Header{"Authorization": {"Bearer " + d.apiToken}})
+	if err != nil {
+		return err
+	}
+	var stored struct {
+		TenantID *string `json:"tenant_id"`
+	}
+	if status != http.StatusOK || json.Unmarshal(answer, &stored) != nil || stored.TenantID == nil {
+		return fmt.Errorf("GET /api/v1/orders/%s answered %d %s; want the order with its tenant", o.ID, status, answer)
+	}
+	out.step("vendor → assessgate", "GET /api/v1/orders/%s: tenant_id %q, the customer in your system (also in vendor webhooks and ?tenant_id=)", o.ID, *stored.TenantID)
 
 	// 3. The invitation.
 	if err := demoWait(ctx, "the invitation e-mail", func() bool { return len(d.mail.Messages()) > 0 }); err != nil {
@@ -308,7 +323,7 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	result := fmt.Sprintf(`{"status": "COMPLETED", "result_url": "https://app.acme-assess.example/results/%s", "score": 87, "max_score": 100,
 		"attributes": [{"type": "TEXT", "label": "Recommendation", "value": "Strong hire"},
 			{"type": "SUB_RESULT", "id": "async", "label": "Async programming", "score": {"value": 44, "max": 50}, "status": "COMPLETED"}]}`, o.ID)
-	status, answer, err := d.do(ctx, http.MethodPut, "/api/v1/orders/"+o.ID+"/result", []byte(result),
+	status, answer, err = d.do(ctx, http.MethodPut, "/api/v1/orders/"+o.ID+"/result", []byte(result),
 		http.Header{"Authorization": {"Bearer " + d.apiToken}})
 	if err != nil {
 		return err

@@ -24,6 +24,8 @@ func TestDemo(t *testing.T) {
 		"PUT /assessment/packages: typescript_test, go_backend",
 		"Subject: Acme Corp: your assessment for Bottle Opener",
 		"Hello John Doe,",
+		`tenant_id "acme-1"`,
+		"(Acme Corp, tenant acme-1)",
 		"opens the link: 302",
 		"PUT /assessment/orders/" + order + "/result",
 		"X-Integration-Id: workday:CBNMt7dSNCzBdnRTx87dev4E",

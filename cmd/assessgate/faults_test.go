@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -59,6 +61,9 @@ func newSwitchProxy(t testing.TB, target string) *switchProxy {
 		t.Fatal(err)
 	}
 	p := &switchProxy{t: t, proxy: httputil.NewSingleHostReverseProxy(u)}
+	// Requests cut off when the proxy is switched off are the point of the
+	// tests that use it, not news for the test log.
+	p.proxy.ErrorLog = log.New(io.Discard, "", 0)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

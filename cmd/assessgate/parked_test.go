@@ -202,9 +202,11 @@ func TestParked_NoAPIKey(t *testing.T) {
 		if kinds, _ := a.timeline("order-nk"); !contains(kinds, "work.parked") {
 			t.Errorf("timeline = %v; want work.parked", kinds)
 		}
-		var readyz map[string]string
+		var readyz struct {
+			KomboAPIKey string `json:"kombo_api_key"`
+		}
 		a.api("GET", "/readyz", nil, &readyz)
-		if !strings.Contains(readyz["kombo_api_key"], "not set") {
+		if !strings.Contains(readyz.KomboAPIKey, "not set") {
 			t.Errorf("/readyz = %v; want kombo_api_key not set", readyz)
 		}
 		// Not retried against the missing key: the job waits, snoozed (no
@@ -302,11 +304,13 @@ func TestReadyz_WrongKomboKey(t *testing.T) {
 	fake := kombotest.NewServer()
 	t.Cleanup(fake.Close)
 	a := startApp(t, "sqlite:"+filepath.Join(t.TempDir(), "a.db"), komboEnv(fake, map[string]string{"KOMBO_API_KEY": "not-the-key"}))
-	var readyz map[string]string
+	var readyz struct {
+		KomboAPIKey string `json:"kombo_api_key"`
+	}
 	if status := a.api("GET", "/readyz", nil, &readyz); status != http.StatusOK {
 		t.Errorf("GET /readyz = %d; want 200", status)
 	}
-	if !strings.Contains(readyz["kombo_api_key"], "refused by Kombo") || !strings.Contains(readyz["kombo_api_key"], kombo.CodeAuthenticationInvalid) {
+	if !strings.Contains(readyz.KomboAPIKey, "refused by Kombo") || !strings.Contains(readyz.KomboAPIKey, kombo.CodeAuthenticationInvalid) {
 		t.Errorf("/readyz = %v; want kombo_api_key refused with %s", readyz, kombo.CodeAuthenticationInvalid)
 	}
 	if !strings.Contains(a.logs.String(), "KOMBO_API_KEY is wrong") {
@@ -315,7 +319,7 @@ func TestReadyz_WrongKomboKey(t *testing.T) {
 
 	good := startApp(t, "sqlite:"+filepath.Join(t.TempDir(), "b.db"), komboEnv(fake, nil))
 	good.api("GET", "/readyz", nil, &readyz)
-	if readyz["kombo_api_key"] != "ok" {
+	if readyz.KomboAPIKey != "ok" {
 		t.Errorf("/readyz with the right key = %v; want kombo_api_key ok", readyz)
 	}
 }

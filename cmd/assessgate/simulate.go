@@ -25,7 +25,7 @@ answer. EVENT is one of:
 
   order                      assessment:order-received, a new order
   inline-order               inline-assessment:order-received; prints the assessment_url
-  integration-created        a customer connected an ATS
+  integration-created        a customer (--tenant) connected an ATS
   integration-deleted        a customer disconnected it
   integration-state-changed  the integration's state changed (--state)
   setup-pending              a write-back while the integration's setup is
@@ -64,6 +64,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	packageID := f.fs.String("package-id", "typescript_test", "the package ordered (must be in assessgate's catalogue, if it has one)")
 	email := f.fs.String("email", "", "the candidate's e-mail (default: made up, at example.com)")
 	org := f.fs.String("organization", "Acme Corp", "the customer's organisation, for integration events")
+	tenant := f.fs.String("tenant", "", "the customer's id in your system (Kombo's end_user.origin_id), for integration events; orders of the integration then carry it as tenant_id (default: made from --organization)")
 	state := f.fs.String("state", kombo.IntegrationStateActive, "the new state, for integration-state-changed: ACTIVE, INVALID or INACTIVE")
 	f.fs.Usage = func() {
 		fmt.Fprint(stderr, simulateUsage)
@@ -125,7 +126,10 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 			tool, _, _ := strings.Cut(*integrationID, ":")
 			what = fmt.Sprintf("integration %s (%s, %s) created", *integrationID, *org, tool)
 		}
-		body, err = kombotest.IntegrationWebhook("", typ, kombotest.Integration{ID: *integrationID, Organization: *org, State: st})
+		if *tenant != "" {
+			what += ", tenant " + *tenant
+		}
+		body, err = kombotest.IntegrationWebhook("", typ, kombotest.Integration{ID: *integrationID, Organization: *org, OriginID: *tenant, State: st})
 	}
 	if err != nil {
 		return err

@@ -67,8 +67,20 @@ func TestSimulate(t *testing.T) {
 
 	// Integration events.
 	const integ = "lever:SimTest0000000000000001"
-	if out, err := sim("--integration-id", integ, "--organization", "Globex", "integration-created"); err != nil {
+	if out, err := sim("--integration-id", integ, "--organization", "Globex", "--tenant", "globex-42", "integration-created"); err != nil || !strings.Contains(out, "tenant globex-42") {
 		t.Fatalf("integration-created = %v\n%s", err, out)
+	}
+	if out, err := sim("order", "--integration-id", integ, "--email", "tenant@example.com"); err != nil {
+		t.Fatalf("order of the tenant = %v\n%s", err, out)
+	}
+	var ofTenant struct {
+		Data []struct {
+			TenantID *string `json:"tenant_id"`
+		} `json:"data"`
+	}
+	a.api("GET", "/api/v1/orders?tenant_id=globex-42", nil, &ofTenant)
+	if len(ofTenant.Data) != 1 || ofTenant.Data[0].TenantID == nil || *ofTenant.Data[0].TenantID != "globex-42" {
+		t.Errorf("orders of tenant globex-42 = %+v; want the simulated one", ofTenant.Data)
 	}
 	if n := a.count("integrations", "id = $1 AND state = 'ACTIVE' AND organization_name = 'Globex' AND tool = 'lever'", integ); n != 1 {
 		t.Errorf("integration %s not created active for Globex", integ)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/assessgate/assessgate/internal/jobs"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 //go:embed templates/*.html
@@ -55,6 +56,9 @@ type Config struct {
 	SecureCookies bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Kombo makes reconnection links on request; nil (KOMBO_API_KEY unset)
+	// says it cannot.
+	Kombo *kombo.Client
 }
 
 // Handler serves the admin pages. Mount it at /admin/.
@@ -114,6 +118,8 @@ func (h *Handler) routes() http.Handler {
 	mux.Handle("POST /admin/stuck-orders/{id}/close", h.signedIn(h.handleCloseStuck))
 	mux.Handle("POST /admin/stuck-orders/{id}/retry", h.signedIn(h.handleRetryStuck))
 	mux.Handle("GET /admin/integrations", h.signedIn(h.handleIntegrations))
+	mux.Handle("POST /admin/integrations/{id}/relink", h.signedIn(h.handleRelink))
+	mux.Handle("POST /admin/integrations/{id}/push", h.signedIn(h.handlePushOne))
 	mux.Handle("GET /admin/packages", h.signedIn(h.handlePackages))
 	mux.Handle("POST /admin/packages/push", h.signedIn(h.handlePushPackages))
 	mux.Handle("GET /admin/sessions", h.signedIn(h.handleSessions))
@@ -244,6 +250,10 @@ func flash(r *http.Request) string {
 		if n >= 0 {
 			return fmt.Sprintf("Retried %d dead letter%s: %s queued to run now.", n, plural(n), itThem(n))
 		}
+	case q.Get("relinked") != "":
+		return "A new reconnection link was made: send it to the customer."
+	case q.Get("pushed_one") != "":
+		return "Package push queued for the integration."
 	case q.Get("ended") != "":
 		return "The session is ended: its cookie is refused from now on."
 	case q.Get("closed") == "1":

@@ -61,14 +61,25 @@ func (a *testAdmin) from(addr string) *testAdmin {
 
 func newTestAdmin(t *testing.T, secure bool) *testAdmin {
 	t.Helper()
+	return newTestAdminOn(t, storetest.SQLite(t), func(c *Config) { c.SecureCookies = secure })
+}
+
+// newTestAdminOn is newTestAdmin on the database d, with the Config changed
+// by edit. River's client knows the push_packages worker, to insert pushes.
+func newTestAdminOn(t *testing.T, d storetest.Database, edit func(*Config)) *testAdmin {
+	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clk := clock.NewStub(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
-	st := store.New(storetest.Open(t, storetest.SQLite(t)), store.Config{Logger: logger, Clock: clk})
-	client, err := jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: river.NewWorkers()})
+	st := store.New(storetest.Open(t, d), store.Config{Logger: logger, Clock: clk})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.PushPackagesWorker{}) // never started: inserts only
+	client, err := jobs.NewClient(jobs.Config{DB: st.DB(), Store: st, Logger: logger, Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Store: st, Jobs: client, Logger: logger, Password: testPassword, SecureCookies: secure, Now: clk.Now})
+	cfg := Config{Store: st, Jobs: client, Logger: logger, Password: testPassword, Now: clk.Now}
+	edit(&cfg)
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,6 +512,10 @@ func FuzzHTMLToText(f *testing.F) {
 func TestParkedWork(t *testing.T) {
 	a := newTestAdmin(t, false)
 	ctx := context.Background()
+	if err := a.st.ConnectIntegration(ctx, &orders.Integration{ID: "greenhouse:1", Tool: "greenhouse", OrganizationName: "Acme",
+		OriginID: new("acme"), State: kombo.IntegrationStateActive}); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := a.st.CreateOrder(ctx, &kombo.Order{ID: "o-parked", IntegrationID: "greenhouse:1", PackageID: "p", Status: kombo.OrderStatusOpen,
 		Candidate: kombo.Candidate{Email: "ada@example.com"}}, orders.SourceWebhook); err != nil {
 		t.Fatal(err)
@@ -528,5 +543,9 @@ func TestParkedWork(t *testing.T) {
 	}
 	if !strings.Contains(overview, `href="/admin/orders/o-parked"`) || !strings.Contains(page, `id="writeback-parked"`) {
 		t.Errorf("overview does not link the order, or the order page does not show its parked write-back")
+	}
+	// The integrations page counts the integration's parked work.
+	if body := a.do("GET", "/admin/integrations", nil, cookie, nil).Body.String(); !strings.Contains(body, `<span class="badge warn">1</span>`) {
+		t.Errorf("integrations page does not count the parked write-back of greenhouse:1")
 	}
 }

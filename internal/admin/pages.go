@@ -265,7 +265,7 @@ type field struct{ Name, Value string }
 
 // orderFilterForm is the filter form as it was filled in.
 type orderFilterForm struct {
-	Status, State, IntegrationID, PackageID, Email string
+	Status, State, IntegrationID, TenantID, PackageID, Email string
 }
 
 // handleOrders lists orders, filtered. The filter form is POSTed, so that
@@ -274,8 +274,9 @@ type orderFilterForm struct {
 func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session) {
 	form := orderFilterForm{
 		Status: strings.ToUpper(strings.TrimSpace(r.FormValue("status"))), State: strings.TrimSpace(r.FormValue("state")),
-		IntegrationID: strings.TrimSpace(r.FormValue("integration_id")), PackageID: strings.TrimSpace(r.FormValue("package_id")),
-		Email: strings.TrimSpace(r.FormValue("email")),
+		IntegrationID: strings.TrimSpace(r.FormValue("integration_id")), TenantID: strings.TrimSpace(r.FormValue("tenant_id")),
+		PackageID: strings.TrimSpace(r.FormValue("package_id")),
+		Email:     strings.TrimSpace(r.FormValue("email")),
 	}
 	f := orders.OrderFilter{Cursor: r.FormValue("cursor"), Limit: pageSize}
 	if form.Status != "" {
@@ -297,7 +298,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 	for _, p := range []struct {
 		v   string
 		dst **string
-	}{{form.IntegrationID, &f.IntegrationID}, {form.PackageID, &f.PackageID}, {form.Email, &f.Email}} {
+	}{{form.IntegrationID, &f.IntegrationID}, {form.TenantID, &f.TenantID}, {form.PackageID, &f.PackageID}, {form.Email, &f.Email}} {
 		if p.v != "" {
 			*p.dst = &p.v
 		}
@@ -312,7 +313,7 @@ func (h *Handler) handleOrders(w http.ResponseWriter, r *http.Request, s session
 	if next != "" {
 		nq := url.Values{}
 		for k, v := range map[string]string{"status": form.Status, "state": form.State, "integration_id": form.IntegrationID,
-			"package_id": form.PackageID, "email": form.Email} {
+			"tenant_id": form.TenantID, "package_id": form.PackageID, "email": form.Email} {
 			if v != "" {
 				nq.Set(k, v)
 			}
@@ -472,13 +473,39 @@ func withQuery(p, key, value string) string {
 // --- Integrations and packages
 
 type integrationsData struct {
-	Integrations []*orders.Integration
+	Tenants      []tenantGroup
 	CatalogueSet bool
 	Hash         string
+	Kombo        bool // whether reconnection links can be made
+}
+
+// tenantGroup is a tenant's integrations; Tenant is "" for those without
+// one.
+type tenantGroup struct {
+	Tenant       string
+	Integrations []integrationRow
+}
+
+type integrationRow struct {
+	*orders.Integration
+	DeadLetters int
+	// Parked is how much work (write-backs, package pushes) waits for the
+	// integration's setup or for KOMBO_API_KEY.
+	Parked int
 }
 
 func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s session) {
-	list, err := h.cfg.Store.FindIntegrations(r.Context())
+	list, err := h.cfg.Store.ListIntegrations(r.Context(), store.IntegrationFilter{})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	deadLetters, err := jobs.DeadLettersByIntegration(r.Context(), h.cfg.Store)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	parked, err := h.cfg.Store.ParkedCountsByIntegration(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -488,11 +515,54 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s s
 		h.fail(w, r, err)
 		return
 	}
-	h.page(w, r, s, "integrations", "Integrations", "integrations", integrationsData{Integrations: list, CatalogueSet: pkgs != nil, Hash: hash})
+	d := integrationsData{CatalogueSet: pkgs != nil, Hash: hash, Kombo: h.cfg.Kombo != nil}
+	for _, i := range list { // grouped by tenant already
+		tenant := ""
+		if i.OriginID != nil {
+			tenant = *i.OriginID
+		}
+		if n := len(d.Tenants); n == 0 || d.Tenants[n-1].Tenant != tenant {
+			d.Tenants = append(d.Tenants, tenantGroup{Tenant: tenant})
+		}
+		g := &d.Tenants[len(d.Tenants)-1]
+		g.Integrations = append(g.Integrations, integrationRow{Integration: i, DeadLetters: deadLetters[i.ID], Parked: parked[i.ID]})
+	}
+	h.page(w, r, s, "integrations", "Integrations", "integrations", d)
+}
+
+// handleRelink makes a new reconnection link for an integration.
+func (h *Handler) handleRelink(w http.ResponseWriter, r *http.Request, _ session) {
+	id := r.PathValue("id")
+	if _, err := h.cfg.Store.FindIntegrationByID(r.Context(), id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if h.cfg.Kombo == nil {
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Kombo is not configured", "KOMBO_API_KEY is not set: assessgate cannot ask Kombo for a reconnection link.")
+		return
+	}
+	if _, err := jobs.MakeRelink(r.Context(), h.cfg.Kombo, h.cfg.Store, id); err != nil {
+		h.log.Warn("admin: relink failed", "integration_id", id, "err", err)
+		h.errorPage(w, r, http.StatusBadGateway, "Kombo did not make the link", "Kombo refused or failed: "+err.Error())
+		return
+	}
+	h.log.Info("admin: reconnection link made", "integration_id", id)
+	http.Redirect(w, r, withQuery("/admin/integrations", "relinked", "1"), http.StatusSeeOther)
+}
+
+// handlePushOne pushes the packages to one integration again.
+func (h *Handler) handlePushOne(w http.ResponseWriter, r *http.Request, _ session) {
+	id := r.PathValue("id")
+	if err := jobs.PushPackagesTo(r.Context(), h.cfg.Jobs, h.cfg.Store, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.Info("admin: package push queued", "integration_id", id)
+	http.Redirect(w, r, withQuery("/admin/integrations", "pushed_one", "1"), http.StatusSeeOther)
 }
 
 type packagesData struct {
-	Packages []kombo.Package
+	Packages []orders.Package
 	Active   int
 	Stored   bool
 }

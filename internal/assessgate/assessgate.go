@@ -124,6 +124,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Store: st, Queue: queue, Logger: logger, Clock: cfg.Clock,
 		Kombo: komboClient, KomboConcurrency: cfg.KomboConcurrency, ReconcileInterval: cfg.ReconcileInterval,
 		ParkedMaxAge: cfg.ParkedMaxAge, ParkedCheckInterval: cfg.ParkedCheckInterval,
+		RelinkMailer: relinkMailer(cfg, jobMailer),
 		Candidates: jobs.CandidateSettings{
 			Mailer: jobMailer, Catalogue: catalogue, PublicURL: cfg.Candidates.PublicURL,
 			InviteTTL: cfg.Candidates.InviteTTL, ReminderAfter: cfg.Candidates.ReminderAfter,
@@ -140,7 +141,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := loadCatalogue(ctx, st, catalogue, cfg.Packages, cfg.PackagesFile, logger); err != nil {
 		return nil, err
 	}
-	adminPages, err := newAdmin(ctx, cfg, st, svc, logger)
+	adminPages, err := newAdmin(ctx, cfg, st, svc, komboClient, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +150,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		KomboKeyStatus: key.Status,
 		Store:          st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
 		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
+		Kombo:          komboClient,
 		Now:            clock.Or(cfg.Clock).Now,
 		NoWriteRoute:   cfg.NoWriteRoute,
 		Retention:      svc.Retention,
@@ -269,13 +271,13 @@ func newVendor(cfg Config, logger *slog.Logger) (*jobs.Vendor, error) {
 // password is set. Session cookies are Secure when the public address is
 // https, or the request came over https (directly, or through a trusted
 // proxy).
-func newAdmin(ctx context.Context, cfg Config, st *store.Store, svc *jobs.Service, logger *slog.Logger) (http.Handler, error) {
+func newAdmin(ctx context.Context, cfg Config, st *store.Store, svc *jobs.Service, komboClient *kombo.Client, logger *slog.Logger) (http.Handler, error) {
 	if cfg.AdminPassword == "" {
 		logger.Warn("ASSESSGATE_ADMIN_PASSWORD is not set: the admin pages (/admin/) are off")
 		return nil, nil
 	}
 	acfg := admin.Config{
-		Store: st, Jobs: svc.Client(), Reconciler: svc.Reconciler, Logger: logger, Password: cfg.AdminPassword,
+		Store: st, Jobs: svc.Client(), Reconciler: svc.Reconciler, Logger: logger, Password: cfg.AdminPassword, Kombo: komboClient,
 		SecureCookies: strings.HasPrefix(cfg.Candidates.PublicURL, "https://"),
 	}
 	if cfg.Clock != nil {
@@ -327,7 +329,7 @@ func resealPersonalData(ctx context.Context, st *store.Store, logger *slog.Logge
 // which pushes it to every active integration when it changed, and loads
 // the result. Without a file the stored catalogue (set through the API)
 // stands.
-func loadCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, filePackages []kombo.Package, file string, logger *slog.Logger) error {
+func loadCatalogue(ctx context.Context, st *store.Store, c *orders.Catalogue, filePackages []orders.Package, file string, logger *slog.Logger) error {
 	if file != "" {
 		changed, pushes, err := st.SetCatalogue(ctx, filePackages)
 		if err != nil {
@@ -399,4 +401,13 @@ func OpenDatabase(ctx context.Context, dsn string, migrate bool, logger *slog.Lo
 	}
 	logger.Debug("database schema up to date")
 	return db, nil
+}
+
+// relinkMailer is the mailer of reconnection links: nil unless
+// ASSESSGATE_RELINK_EMAIL is on (it needs SMTP, which serve checks).
+func relinkMailer(cfg Config, m jobs.Mailer) jobs.Mailer {
+	if !cfg.Candidates.RelinkEmail {
+		return nil
+	}
+	return m
 }

@@ -8,9 +8,9 @@ import (
 
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/keyring"
+	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
-	"github.com/assessgate/assessgate/kombo"
 )
 
 // Config is the whole configuration of a running assessgate: what
@@ -23,7 +23,7 @@ type Config struct {
 	APITokens      []string
 	// Packages is the catalogue of PackagesFile; nil without a file (the
 	// stored catalogue stands).
-	Packages      []kombo.Package
+	Packages      []orders.Package
 	PackagesFile  string
 	AssessmentURL string // empty: a placeholder, with a warning
 	// Migrate applies pending migrations on Postgres (always on SQLite).
@@ -85,6 +85,9 @@ type CandidatesConfig struct {
 	ExpiryWriteback     bool
 	VendorWebhookURL    string // empty: no vendor webhooks
 	VendorWebhookSecret string
+	// RelinkEmail e-mails an INVALID integration's reconnection link to
+	// its creator (ASSESSGATE_RELINK_EMAIL); needs SMTPURL.
+	RelinkEmail bool
 }
 
 // PrivacyConfig is how personal data is kept: the keys that seal it, and

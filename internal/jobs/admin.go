@@ -3,7 +3,9 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -99,4 +101,77 @@ func PushPackagesToAll(ctx context.Context, client *Client, st *store.Store) (in
 		return 0, err
 	}
 	return n, nil
+}
+
+// DeadLettersByIntegration returns how many dead letters each integration
+// has: jobs that name it (write-backs, package pushes) and jobs of its
+// orders (a job of orders of several integrations counts for each). It
+// reads River's job table directly, as CountDeadLetters does.
+func DeadLettersByIntegration(ctx context.Context, st *store.Store) (map[string]int, error) {
+	argsCol := "args" // jsonb, read as its text
+	if st.DB().Dialect == store.SQLite {
+		argsCol = "json(args)" // River keeps SQLite's args as JSONB blobs
+	}
+	rows, err := st.DB().Reader.QueryContext(ctx, "SELECT "+argsCol+" FROM river_job WHERE state IN ($1, $2)",
+		string(rivertype.JobStateDiscarded), string(rivertype.JobStateCancelled))
+	if err != nil {
+		return nil, fmt.Errorf("count dead letters by integration: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	var byOrders [][]string // the orders of each dead letter that does not name its integration
+	for rows.Next() {
+		var args []byte
+		if err := rows.Scan(&args); err != nil {
+			return nil, err
+		}
+		var refs jobRefs
+		_ = json.Unmarshal(args, &refs) // args of other shapes simply have no refs
+		switch {
+		case refs.IntegrationID != "":
+			counts[refs.IntegrationID]++
+		case refs.OrderID != "":
+			byOrders = append(byOrders, []string{refs.OrderID})
+		case len(refs.OrderIDs) > 0:
+			byOrders = append(byOrders, refs.OrderIDs)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(byOrders) == 0 {
+		return counts, nil
+	}
+	found, err := st.FindOrdersByIDs(ctx, slices.Concat(byOrders...))
+	if err != nil {
+		return nil, err
+	}
+	integrationOf := make(map[string]string, len(found))
+	for _, o := range found {
+		integrationOf[o.ID] = o.IntegrationID
+	}
+	for _, ids := range byOrders {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if in := integrationOf[id]; in != "" && !seen[in] {
+				seen[in] = true
+				counts[in]++
+			}
+		}
+	}
+	return counts, nil
+}
+
+// PushPackagesTo enqueues a push of its tenant's packages to one
+// integration; ENOTFOUND if assessgate does not know it.
+func PushPackagesTo(ctx context.Context, client *Client, st *store.Store, integrationID string) error {
+	if _, err := st.FindIntegrationByID(ctx, integrationID); err != nil {
+		return err
+	}
+	return st.Write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := client.InsertTx(ctx, tx, PushPackagesArgs{IntegrationID: integrationID}, nil); err != nil {
+			return fmt.Errorf("enqueue package push: %w", err)
+		}
+		return nil
+	})
 }

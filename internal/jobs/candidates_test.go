@@ -123,7 +123,7 @@ func newEnv(t *testing.T, d storetest.Database, vendorURL string) *env {
 	e.st = st
 	e.c = &jobs.Candidates{Store: st, Logger: logger, Queue: queue, CandidateSettings: jobs.CandidateSettings{
 		Mailer: e.mailer, PublicURL: publicURL,
-		Catalogue:     orders.NewCatalogue([]kombo.Package{{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TypeScript (60 min)"}}),
+		Catalogue:     orders.NewCatalogue([]orders.Package{{Package: kombo.Package{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TypeScript (60 min)"}}}),
 		InviteTTL:     ttl,
 		ReminderAfter: remindAfter, ExpiryWriteback: true, Vendor: vendor,
 	}}

@@ -26,7 +26,7 @@ var deadStates = []rivertype.JobState{rivertype.JobStateDiscarded, rivertype.Job
 var Kinds = []string{
 	"invite", "invite_many", "remind", "expire", "vendor_webhook", "writeback", "push_packages",
 	"reconcile", "reconcile_integration", "heartbeat", "retention",
-	"discover_integration", "parked_check", "wake_parked",
+	"discover_integration", "parked_check", "wake_parked", "relink",
 }
 
 // checkKind refuses a kind that is not one of Kinds, naming them.

@@ -75,6 +75,12 @@ func (ev *Events) Happened(ctx context.Context, tx *sql.Tx, e store.Event) error
 	case store.ParkedWake:
 		return wake(ctx, ev.queue, tx, e.IntegrationID, e.JobIDs)
 
+	case store.IntegrationInvalid:
+		if _, err := ev.queue.InsertTx(ctx, tx, RelinkArgs{IntegrationID: e.IntegrationID}, nil); err != nil {
+			return fmt.Errorf("enqueue relink: %w", err)
+		}
+		return nil
+
 	case store.PackagesChanged:
 		return ev.pushPackages(ctx, tx, e.IntegrationIDs...)
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/kombo"
 )
@@ -38,9 +39,10 @@ type PushPackagesWorker struct {
 	Parking *Parking
 }
 
-// Work pushes the stored catalogue, as it is now, to the integration, unless
-// the integration was deleted or disabled since. Without KOMBO_API_KEY, or
-// while Kombo answers INTEGRATION.SETUP_*, it parks (see Parking).
+// Work pushes the stored catalogue, as it is now, to the integration (the
+// packages its tenant may order: orders.For), unless the integration was
+// deleted or disabled since. Without KOMBO_API_KEY, or while Kombo answers
+// INTEGRATION.SETUP_*, it parks (see Parking).
 func (w *PushPackagesWorker) Work(ctx context.Context, job *river.Job[PushPackagesArgs]) error {
 	return w.Parking.settle(ctx, job.JobRow, w.work(ctx, job))
 }
@@ -62,10 +64,13 @@ func (w *PushPackagesWorker) work(ctx context.Context, job *river.Job[PushPackag
 	if w.Kombo == nil {
 		return w.Parking.park(ctx, job.JobRow, noKey("pushing the packages to Kombo"), parkedTooLong)
 	}
-	pkgs, hash, err := w.Store.FindCatalogue(ctx)
+	all, hash, err := w.Store.FindCatalogue(ctx)
 	if err != nil {
 		return err
 	}
+	// The integration's tenant is sent its packages only; the tenants
+	// themselves stay here.
+	pkgs := orders.KomboPackages(orders.For(all, integ.OriginID))
 	release, err := w.Limiter.Acquire(ctx, id)
 	if err != nil {
 		return err
@@ -73,7 +78,7 @@ func (w *PushPackagesWorker) work(ctx context.Context, job *river.Job[PushPackag
 	start := time.Now()
 	resp, err := w.Kombo.SetPackages(ctx, id, pkgs)
 	release()
-	w.Logger.Info("packages pushed", "integration_id", id, "packages", len(pkgs), "attempt", job.Attempt,
+	w.Logger.Info("packages pushed", "integration_id", id, "tenant_id", integ.OriginID, "packages", len(pkgs), "attempt", job.Attempt,
 		"latency_ms", time.Since(start).Milliseconds(), "err", err)
 	if err != nil {
 		if rerr := w.Store.RecordPush(ctx, id, hash, nil, err); rerr != nil {

@@ -123,6 +123,15 @@ func (r *Reconciler) take(ctx context.Context, o *kombo.Order, sum *ReconcileSum
 	if !r.Catalogue.Accepts(o.PackageID) {
 		return orders.PackageRefusal(o.PackageID), nil
 	}
+	if len(r.Catalogue.Tenants(o.PackageID)) > 0 {
+		in, err := r.Store.FindIntegrationByID(ctx, o.IntegrationID)
+		if err != nil && orders.ErrorCode(err) != orders.ENOTFOUND {
+			return "", err
+		}
+		if in != nil && !r.Catalogue.OfferedTo(o.PackageID, in.OriginID) {
+			return orders.TenantRefusal(o.PackageID), nil
+		}
+	}
 	_, created, err := r.Store.CreateOrder(ctx, o, orders.SourceReconcile)
 	if err != nil {
 		if orders.ErrorCode(err) == orders.EUNPROCESSABLE {

@@ -24,6 +24,9 @@ type ServiceConfig struct {
 	// package pushes and integration discovery until a replica starts with
 	// the key (see Parking), and leaves orders unreconciled.
 	Kombo *kombo.Client
+	// RelinkMailer, if set, e-mails an INVALID integration's reconnection
+	// link to its creator (ASSESSGATE_RELINK_EMAIL).
+	RelinkMailer Mailer
 	// KomboConcurrency bounds Kombo calls in flight per integration.
 	KomboConcurrency int
 	// ReconcileInterval is how often open orders are read back from Kombo;
@@ -93,6 +96,7 @@ func New(cfg ServiceConfig) (*Service, error) {
 	river.AddWorker(workers, &DiscoverIntegrationWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger, Parking: parking})
 	river.AddWorker(workers, &WakeParkedWorker{Store: st})
 	river.AddWorker(workers, &ParkedCheckWorker{Store: st, Kombo: cfg.Kombo, Limiter: limiter, Logger: logger})
+	river.AddWorker(workers, &RelinkWorker{Store: st, Kombo: cfg.Kombo, Mailer: cfg.RelinkMailer, Logger: logger})
 	river.AddWorker(workers, &ReconcileWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &ReconcileIntegrationWorker{Reconciler: reconciler})
 	river.AddWorker(workers, &HeartbeatWorker{Logger: logger})

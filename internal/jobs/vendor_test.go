@@ -17,6 +17,7 @@ import (
 	"github.com/assessgate/assessgate/internal/jobs/vendortest"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store/storetest"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 // testKeyB64 is a vendor webhook key, base64.
@@ -133,6 +134,9 @@ func TestVendorWebhookWorker(t *testing.T) {
 			if _, ok := body.Data["timeline"]; ok {
 				t.Errorf("webhook data carries the timeline")
 			}
+			if want := e.find("o1").TenantID; want == nil || body.Data["tenant_id"] != *want {
+				t.Errorf("tenant_id = %v; want the integration's origin id %v", body.Data["tenant_id"], want)
+			}
 
 			o := e.find("o1")
 			failed, sent := events(o, orders.EventVendorFailed), events(o, orders.EventVendorSent)
@@ -176,5 +180,23 @@ func TestVendorWebhookWorker(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestVendorWebhookArgs_Body_tenant: the vendor webhook names the order's
+// tenant.
+func TestVendorWebhookArgs_Body_tenant(t *testing.T) {
+	tenant := "acme"
+	o := &orders.Order{Order: kombo.Order{ID: "o1", IntegrationID: "greenhouse:acme"}, TenantID: &tenant, State: orders.StateReceived}
+	args := jobs.VendorWebhookArgs{Event: "order.created", OrderID: "o1", At: 1}
+	b, err := args.Body(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(b, &body); err != nil || body.Data["tenant_id"] != "acme" {
+		t.Errorf("body = %s, %v; want data.tenant_id acme", b, err)
 	}
 }

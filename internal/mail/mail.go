@@ -132,6 +132,10 @@ type Kind string
 const (
 	Invitation Kind = "invitation"
 	Reminder   Kind = "reminder"
+	// Relink is not a candidate's: it sends an integration's reconnection
+	// link to the customer's admin who connected it. Its Data has
+	// Organization (the customer), PackageName (the ATS) and Link.
+	Relink Kind = "relink"
 )
 
 // Send renders the e-mail of kind for data and sends it to the address to.

@@ -36,7 +36,7 @@ func TestTemplates_Render(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadTemplates(\"\") = %v", err)
 	}
-	for _, kind := range Kinds {
+	for _, kind := range []Kind{Invitation, Reminder} { // the candidates' e-mails; Relink below
 		t.Run(string(kind), func(t *testing.T) {
 			r, err := tmpl.Render(kind, fullData())
 			if err != nil {
@@ -319,4 +319,23 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, roots *x509
 	roots = x509.NewCertPool()
 	roots.AddCert(cert)
 	return certFile, keyFile, roots
+}
+
+// TestTemplates_RenderRelink: the reconnection e-mail names the ATS and the
+// customer, escaped in HTML, and carries the link.
+func TestTemplates_RenderRelink(t *testing.T) {
+	tmpl, err := LoadTemplates("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tmpl.Render(Relink, &Data{Organization: `Acme "Corp" <b>`, PackageName: "greenhouse", Link: "https://connect.kombo.dev/v1?token=abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Subject, "greenhouse") || !strings.Contains(r.Subject, "Acme") || !strings.Contains(r.Text, "https://connect.kombo.dev/v1?token=abc") {
+		t.Errorf("relink e-mail = %q\n%s; want the ATS, the customer and the link", r.Subject, r.Text)
+	}
+	if strings.Contains(r.HTML, "<b>") || !strings.Contains(r.HTML, "Acme &#34;Corp&#34; &lt;b&gt;") || !strings.Contains(r.HTML, `href="https://connect.kombo.dev/v1?token=abc"`) {
+		t.Errorf("relink HTML:\n%s\nwant the customer escaped and the link", r.HTML)
+	}
 }

@@ -53,7 +53,7 @@ type Templates struct {
 }
 
 // Kinds lists every kind of e-mail.
-var Kinds = []Kind{Invitation, Reminder}
+var Kinds = []Kind{Invitation, Reminder, Relink}
 
 var funcs = map[string]any{
 	"date": func(t time.Time) string { return t.UTC().Format("Monday, 2 January 2006, 15:04 UTC") },

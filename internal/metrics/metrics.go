@@ -85,6 +85,8 @@ func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writ
 				"Orders Kombo holds OPEN that assessgate refused or could not take: the stuck list (GET /api/v1/stuck-orders).", nil, nil),
 			queueAge: prometheus.NewDesc("assessgate_job_queue_oldest_seconds",
 				"How long the oldest job that is due has waited to be worked, in seconds (0: none waits).", nil, nil),
+			integrations: prometheus.NewDesc("assessgate_integrations", "Integrations, by state (INVALID: the customer must reconnect) and setup status.",
+				[]string{"state", "setup_status"}, nil),
 		},
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "assessgate_group_commit_transactions_total", Help: "Transactions begun by group commit.",
@@ -190,9 +192,9 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // stateCollector reads orders and jobs per state, the stuck list's length
 // and the job queue's age when scraped.
 type stateCollector struct {
-	db                                    *sql.DB
-	logger                                *slog.Logger
-	orders, jobs, parked, stuck, queueAge *prometheus.Desc
+	db                                                  *sql.DB
+	logger                                              *slog.Logger
+	orders, jobs, parked, stuck, queueAge, integrations *prometheus.Desc
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -201,6 +203,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.parked
 	ch <- c.stuck
 	ch <- c.queueAge
+	ch <- c.integrations
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
@@ -208,6 +211,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	c.collect(ctx, ch, c.orders, "SELECT state, count(*) FROM orders GROUP BY state")
 	c.collect(ctx, ch, c.jobs, "SELECT kind, state, count(*) FROM river_job GROUP BY kind, state")
+	c.collect(ctx, ch, c.integrations, "SELECT state, setup_status, count(*) FROM integrations GROUP BY state, setup_status")
 	// Every kind that parks, 0 when none is, so that alerts see the series.
 	c.collect(ctx, ch, c.parked, `SELECT k.kind, count(p.job_id) FROM
 		(SELECT 'writeback' AS kind UNION ALL SELECT 'push_packages' UNION ALL SELECT 'discover_integration') k

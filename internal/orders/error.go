@@ -15,6 +15,7 @@ const (
 	EUNPROCESSABLE = "unprocessable" // 422: valid, but refused (e.g. an unknown package)
 	EUNAVAILABLE   = "unavailable"   // 503: try again later
 	ETOOLARGE      = "too_large"     // 413
+	EBADGATEWAY    = "bad_gateway"   // 502: Kombo failed
 )
 
 // Error is an error a user of assessgate should see: its Message is shown as

@@ -26,6 +26,11 @@ const (
 type Order struct {
 	kombo.Order
 
+	// TenantID is the vendor's id of the customer the order comes from: its
+	// integration's end_user.origin_id; nil while the integration is not
+	// known or has none.
+	TenantID *string
+
 	State     State
 	Source    Source
 	EventID   string // the webhook event that first delivered the order, if any
@@ -50,6 +55,7 @@ type OrderFilter struct {
 	IntegrationID *string
 	PackageID     *string
 	Email         *string
+	TenantID      *string // orders of the integrations of this tenant
 
 	// Cursor continues a listing where a previous page ended; Limit caps the
 	// page size.
@@ -64,8 +70,9 @@ type Integration struct {
 	Tool             string
 	Category         string
 	OrganizationName string
-	OriginID         *string
-	State            string // ACTIVE, INVALID, INACTIVE, or DELETED once deleted
+	OriginID         *string // the tenant: the vendor's id of the customer
+	CreatorEmail     *string // who connected it; where a reconnection link goes
+	State            string  // ACTIVE, INVALID, INACTIVE, or DELETED once deleted
 	SetupStatus      string
 	QAStatus         string
 	CreatedAt        time.Time
@@ -78,6 +85,16 @@ type Integration struct {
 	PackagesPushedAt *time.Time
 	PushWarnings     []string
 	PushError        string
+
+	// RelinkURL is the last reconnection link made for it (Kombo's relink,
+	// when it turned INVALID or on request), and RelinkAt when.
+	RelinkURL string
+	RelinkAt  *time.Time
+
+	// Filled in by the store's ListIntegrations only: its orders that are
+	// OPEN on Kombo's side, and when its last order came.
+	OpenOrders  int
+	LastOrderAt *time.Time
 }
 
 // IntegrationDeleted is the State of an integration Kombo told us it deleted.

@@ -42,3 +42,10 @@ func RefusalReason(err error) string {
 func PackageRefusal(packageID string) string {
 	return "The assessment package '" + packageID + "' is not offered by this vendor. Please choose another package."
 }
+
+// TenantRefusal is the message for the recruiter when an order's package
+// is offered to some tenants only, and not to the order's.
+func TenantRefusal(packageID string) string {
+	return "The assessment package '" + packageID + "' is not part of your organisation's plan with this vendor. " +
+		"Please choose another package, or ask the vendor to add it to your plan."
+}

@@ -12,6 +12,9 @@ import (
 // state, timestamps and, when loaded, the timeline.
 type View struct {
 	kombo.Order
+	// TenantID is the vendor's id of the customer (Order.TenantID): null
+	// while the integration is not known.
+	TenantID  *string `json:"tenant_id"`
 	State     State   `json:"state"`
 	Source    Source  `json:"source"`
 	EventID   string  `json:"event_id,omitempty"`
@@ -43,6 +46,7 @@ type EventView struct {
 func NewView(o *Order) View {
 	v := View{
 		Order:     o.Order,
+		TenantID:  o.TenantID,
 		State:     o.State,
 		Source:    o.Source,
 		EventID:   o.EventID,

@@ -65,8 +65,8 @@ func (s *Server) handleListParked(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleListOrders answers GET /api/v1/orders, newest first, with the filters
-// status (Kombo's), state (assessgate's), integration_id, package_id and
-// email, and cursor pagination (cursor, limit).
+// status (Kombo's), state (assessgate's), integration_id, tenant_id,
+// package_id and email, and cursor pagination (cursor, limit).
 func (s *Server) handleListOrders(w http.ResponseWriter, r *http.Request) {
 	f, err := parseOrderFilter(r)
 	if err != nil {
@@ -110,7 +110,7 @@ func parseOrderFilter(r *http.Request) (orders.OrderFilter, error) {
 		}
 		f.State = &st
 	}
-	for name, dst := range map[string]**string{"integration_id": &f.IntegrationID, "package_id": &f.PackageID, "email": &f.Email} {
+	for name, dst := range map[string]**string{"integration_id": &f.IntegrationID, "package_id": &f.PackageID, "email": &f.Email, "tenant_id": &f.TenantID} {
 		if v := q.Get(name); v != "" {
 			*dst = &v
 		}

@@ -23,6 +23,7 @@ var codeStatus = map[string]int{
 	orders.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	orders.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	orders.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	orders.EBADGATEWAY:    http.StatusBadGateway,
 }
 
 // errorBody is the JSON of every error answer: {"error": {"code", "message"}}.

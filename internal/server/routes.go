@@ -23,6 +23,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/packages", s.requireToken(s.handleGetPackages))
 	mux.HandleFunc("PUT /api/v1/packages", s.requireToken(s.handlePutPackages))
 	mux.HandleFunc("GET /api/v1/integrations", s.requireToken(s.handleListIntegrations))
+	mux.HandleFunc("GET /api/v1/integrations/{id}", s.requireToken(s.handleGetIntegration))
+	mux.HandleFunc("POST /api/v1/integrations/{id}/relink", s.requireToken(s.handleRelink))
+	mux.HandleFunc("POST /api/v1/connect/links", s.requireToken(s.handleConnectLink))
+	mux.HandleFunc("POST /api/v1/connect/tokens", s.requireToken(s.handleConnectToken))
 
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))

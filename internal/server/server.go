@@ -18,6 +18,7 @@ import (
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/proxy"
 	"github.com/assessgate/assessgate/internal/store"
+	"github.com/assessgate/assessgate/kombo"
 )
 
 // Config is what the server needs.
@@ -38,6 +39,9 @@ type Config struct {
 	AssessmentURL string
 	// Jobs is River's client, for dead letters.
 	Jobs *jobs.Client
+	// Kombo calls Kombo's API for the onboarding endpoints (Connect links,
+	// tokens, relinks); nil (KOMBO_API_KEY unset) answers them 503.
+	Kombo *kombo.Client
 	// Reconciler runs reconciliation passes on request.
 	Reconciler *jobs.Reconciler
 	// Now is the clock; nil means time.Now.

@@ -79,6 +79,11 @@ func (s *Server) takeWebhook(w http.ResponseWriter, r *http.Request, intake func
 			s.refuseOrder(w, r, metrics.RefusedPackage, o.ID, o.IntegrationID, orders.PackageRefusal(o.PackageID))
 			return
 		}
+		if s.tenantRefuses(r.Context(), o) {
+			log.Info("order rejected: package not offered to the tenant")
+			s.refuseOrder(w, r, metrics.RefusedPackage, o.ID, o.IntegrationID, orders.TenantRefusal(o.PackageID))
+			return
+		}
 		if hook.Type == kombo.EventInlineOrderReceived {
 			token = newToken()
 			in.TokenHash = HashToken(token)
@@ -153,3 +158,18 @@ func newToken() string { return orders.NewToken() }
 
 // HashToken returns what the store keeps of a link token.
 func HashToken(token string) string { return orders.HashToken(token) }
+
+// tenantRefuses reports whether the order's package is offered to some
+// tenants only and not to the order's: the tenant of its integration. An
+// order of an integration not known yet is taken: its tenant cannot be
+// told, and its packages were never pushed.
+func (s *Server) tenantRefuses(ctx context.Context, o *kombo.Order) bool {
+	if len(s.cfg.Catalogue.Tenants(o.PackageID)) == 0 {
+		return false
+	}
+	in, err := s.store.FindIntegrationByID(ctx, o.IntegrationID)
+	if err != nil {
+		return false // unknown (or unreadable): the store's intake decides
+	}
+	return !s.cfg.Catalogue.OfferedTo(o.PackageID, in.OriginID)
+}

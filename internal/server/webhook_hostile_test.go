@@ -27,9 +27,9 @@ func webhookHandler(tb testing.TB, d storetest.Database) (http.Handler, *store.S
 	st := store.New(db, store.Config{Logger: logger})
 	h := New(Config{
 		Store: st, Logger: logger, WebhookSecrets: []string{fuzzSecret},
-		Catalogue: orders.NewCatalogue([]kombo.Package{
-			{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TS"},
-			{ID: "ts-coding-60", Type: kombo.PackageSkillsTest, Name: "TS 60"},
+		Catalogue: orders.NewCatalogue([]orders.Package{
+			{Package: kombo.Package{ID: "typescript_test", Type: kombo.PackageSkillsTest, Name: "TS"}},
+			{Package: kombo.Package{ID: "ts-coding-60", Type: kombo.PackageSkillsTest, Name: "TS 60"}},
 		}),
 		AssessmentURL: "https://a.example/{token}",
 	}).Handler()

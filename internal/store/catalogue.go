@@ -11,16 +11,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/assessgate/assessgate/kombo"
+	"github.com/assessgate/assessgate/internal/orders"
 )
 
-// SetCatalogue stores the vendor's package list. When it differs from the
+// SetCatalogue stores the vendor's package list, with each package's
+// tenants. When it differs from the
 // stored one, it emits PackagesChanged with every active integration, in
 // the same transaction, so each gets the new list pushed. It returns whether
 // the list changed and how many integrations it is pushed to.
-func (s *Store) SetCatalogue(ctx context.Context, pkgs []kombo.Package) (changed bool, pushes int, err error) {
+func (s *Store) SetCatalogue(ctx context.Context, pkgs []orders.Package) (changed bool, pushes int, err error) {
 	if pkgs == nil {
-		pkgs = []kombo.Package{}
+		pkgs = []orders.Package{}
 	}
 	b, err := json.Marshal(pkgs)
 	if err != nil {
@@ -58,7 +59,7 @@ func (s *Store) SetCatalogue(ctx context.Context, pkgs []kombo.Package) (changed
 
 // FindCatalogue returns the stored package list and its hash; both are
 // empty when none was ever stored.
-func (s *Store) FindCatalogue(ctx context.Context) ([]kombo.Package, string, error) {
+func (s *Store) FindCatalogue(ctx context.Context) ([]orders.Package, string, error) {
 	var packages, hash string
 	err := s.db.Reader.QueryRowContext(ctx, "SELECT packages, hash FROM catalogue WHERE id = 1").Scan(&packages, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -67,7 +68,7 @@ func (s *Store) FindCatalogue(ctx context.Context) ([]kombo.Package, string, err
 	if err != nil {
 		return nil, "", fmt.Errorf("read catalogue: %w", err)
 	}
-	var pkgs []kombo.Package
+	var pkgs []orders.Package
 	if err := json.Unmarshal([]byte(packages), &pkgs); err != nil {
 		return nil, "", fmt.Errorf("decode catalogue: %w", err)
 	}

@@ -52,6 +52,10 @@ type ParkedWake struct {
 	JobIDs        []int64
 }
 
+// IntegrationInvalid is emitted when an integration-state-changed webhook
+// turns an integration INVALID: its customer must reconnect it.
+type IntegrationInvalid struct{ IntegrationID string }
+
 // PackagesChanged is emitted when the package catalogue changed, with the
 // active integrations it must be pushed to.
 type PackagesChanged struct{ IntegrationIDs []string }
@@ -79,6 +83,7 @@ func (OrdersCreated) storeEvent()       {}
 func (IntegrationCreated) storeEvent()  {}
 func (IntegrationUnknown) storeEvent()  {}
 func (ParkedWake) storeEvent()          {}
+func (IntegrationInvalid) storeEvent()  {}
 func (PackagesChanged) storeEvent()     {}
 func (ResultAccepted) storeEvent()      {}
 func (OrderStarted) storeEvent()        {}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -206,7 +207,7 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		d := w.IntegrationCreated
 		if err := s.upsertIntegration(ctx, tx, &orders.Integration{
 			ID: d.ID, Tool: d.Tool, Category: d.Category, OrganizationName: d.EndUser.OrganizationName,
-			OriginID: d.EndUser.OriginID, State: kombo.IntegrationStateActive,
+			OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail, State: kombo.IntegrationStateActive,
 		}); err != nil {
 			return err
 		}
@@ -229,13 +230,22 @@ func (s *Store) applyIntegrationEvent(ctx context.Context, tx *sql.Tx, w *kombo.
 		return s.integrationUsable(ctx, tx, i) // its parked work runs, to skip
 	case w.IntegrationStateChanged != nil:
 		d := w.IntegrationStateChanged
+		var was string
+		if err := tx.QueryRowContext(ctx, "SELECT state FROM integrations WHERE id = $1", d.IntegrationID).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return unavailable(fmt.Errorf("read integration state: %w", err))
+		}
 		i := &orders.Integration{
 			ID: d.IntegrationID, Tool: d.IntegrationTool, Category: d.IntegrationCategory,
-			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID,
+			OrganizationName: d.EndUser.OrganizationName, OriginID: d.EndUser.OriginID, CreatorEmail: d.EndUser.CreatorEmail,
 			State: d.State, SetupStatus: d.SetupStatus, QAStatus: d.QAStatus,
 		}
 		if err := s.upsertIntegration(ctx, tx, i); err != nil {
 			return err
+		}
+		if d.State == kombo.IntegrationStateInvalid && was != kombo.IntegrationStateInvalid && was != orders.IntegrationDeleted {
+			if err := s.happened(ctx, tx, IntegrationInvalid{IntegrationID: d.IntegrationID}); err != nil {
+				return err
+			}
 		}
 		return s.integrationUsable(ctx, tx, i) // wakes the work parked for its setup
 	}

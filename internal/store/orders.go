@@ -15,8 +15,11 @@ import (
 	"github.com/assessgate/assessgate/kombo"
 )
 
+// orderColumns ends with the order's tenant, read through its integration
+// (NULL until the integration is known).
 const orderColumns = `id, integration_id, package_id, status, state, source, event_id, data,
-	created_at, updated_at, invited_at, started_at, expires_at, closed_at, erased_at`
+	created_at, updated_at, invited_at, started_at, expires_at, closed_at, erased_at,
+	(SELECT origin_id FROM integrations WHERE integrations.id = orders.integration_id)`
 
 // FindOrderByID returns an order with its timeline, or an ENOTFOUND error.
 func (s *Store) FindOrderByID(ctx context.Context, id string) (*orders.Order, error) {
@@ -117,6 +120,9 @@ func (s *Store) FindOrders(ctx context.Context, f orders.OrderFilter) ([]*orders
 	if f.PackageID != nil {
 		add("package_id = ?", *f.PackageID)
 	}
+	if f.TenantID != nil {
+		add("integration_id IN (SELECT id FROM integrations WHERE origin_id = ?)", *f.TenantID)
+	}
 	if f.Email != nil {
 		// Every stored form of the address: hashed under each key, or in
 		// clear in rows written without one. An empty address matches no
@@ -205,9 +211,10 @@ func (s *Store) scanOrder(row scanner) (*orders.Order, error) {
 		created, updated                          int64
 		invited, started, expires, closed, erased sql.NullInt64
 		integrationID, packageID                  string
+		tenantID                                  sql.NullString
 	)
 	if err := row.Scan(&o.ID, &integrationID, &packageID, &status, &state, &source, &eventID, &stored,
-		&created, &updated, &invited, &started, &expires, &closed, &erased); err != nil {
+		&created, &updated, &invited, &started, &expires, &closed, &erased, &tenantID); err != nil {
 		return nil, err
 	}
 	data, err := s.openOrderData(o.ID, stored)
@@ -224,5 +231,8 @@ func (s *Store) scanOrder(row scanner) (*orders.Order, error) {
 	o.InvitedAt, o.StartedAt = fromNullMillis(invited), fromNullMillis(started)
 	o.ExpiresAt, o.ClosedAt = fromNullMillis(expires), fromNullMillis(closed)
 	o.ErasedAt = fromNullMillis(erased)
+	if tenantID.Valid {
+		o.TenantID = &tenantID.String
+	}
 	return &o, nil
 }

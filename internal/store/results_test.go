@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -172,13 +173,13 @@ func TestStore_Catalogue(t *testing.T) {
 		if pkgs, hash, err := st.FindCatalogue(ctx); err != nil || pkgs != nil || hash != "" {
 			t.Errorf("FindCatalogue(empty) = %v, %q, %v", pkgs, hash, err)
 		}
-		pkgs := []kombo.Package{{ID: "go-90", Type: kombo.PackageSkillsTest, Name: "Go", Description: "90 minutes"}}
+		pkgs := []orders.Package{{Package: kombo.Package{ID: "go-90", Type: kombo.PackageSkillsTest, Name: "Go", Description: "90 minutes"}, Tenants: []string{"acme"}}}
 		changed, pushes, err := st.SetCatalogue(ctx, pkgs)
 		if err != nil || !changed || pushes != 1 || fmt.Sprint(hooked) != "[tool:0]" {
 			t.Fatalf("SetCatalogue = %v, %d, %v (hooked %v); want changed, pushed to the one active integration", changed, pushes, err, hooked)
 		}
 		got, hash, err := st.FindCatalogue(ctx)
-		if err != nil || len(got) != 1 || got[0] != pkgs[0] || hash == "" {
+		if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], pkgs[0]) || hash == "" {
 			t.Errorf("FindCatalogue = %v, %q, %v; want what was set", got, hash, err)
 		}
 		if changed, pushes, _ := st.SetCatalogue(ctx, pkgs); changed || pushes != 0 {

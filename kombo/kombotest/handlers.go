@@ -25,6 +25,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("PUT /assessment/orders/{id}/result", s.putResult)
 	s.mux.HandleFunc("GET /check-api-key", s.checkAPIKey)
 	s.mux.HandleFunc("GET /integrations/{id}", s.getIntegration)
+	s.mux.HandleFunc("POST /integrations/{id}/relink", s.relink)
+	s.mux.HandleFunc("POST /connect/create-link", s.createLink)
+	s.mux.HandleFunc("GET /connect/integration-by-token/{token}", s.integrationByToken)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, kombo.CodeInputInvalid, fmt.Sprintf("No route for %s %s.", r.Method, r.URL.Path))
 	})

@@ -8,7 +8,13 @@
 //	PUT /assessment/packages               GET /assessment/packages
 //	GET /assessment/orders                 GET /assessment/orders/open
 //	PUT /assessment/orders/{id}/result     GET /check-api-key
-//	GET /integrations/{id}
+//	GET /integrations/{id}                 POST /integrations/{id}/relink
+//	POST /connect/create-link              GET /connect/integration-by-token/{token}
+//
+// Every answer carries Kombo's ratelimit headers (RateLimit a minute, not
+// enforced); with SetConcurrencyLimit, /assessment/ answers carry
+// Concurrency-Limit and Concurrency-Remaining. Connect plays the customer
+// who follows a Connect link.
 //
 // It checks the bearer API key and, on /assessment/ paths, the
 // X-Integration-Id header, validates request bodies as kombo's Validate
@@ -26,6 +32,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -72,7 +79,15 @@ type Server struct {
 	failWhen     func(*http.Request) *Fault
 	inFlight     map[string]int
 	maxInFlight  map[string]int
+	links        []ConnectLink
+	tokens       map[string]*connected
+	rateWindow   time.Time // the start of the current rate limit window
+	rateCount    int       // requests in it
 }
+
+// RateLimit is the number of requests per minute the fake reports in its
+// ratelimit-limit header; it does not enforce it.
+const RateLimit = 300
 
 type integration struct {
 	info     kombo.Integration
@@ -112,6 +127,7 @@ func NewServer() *Server {
 		results:      make(map[string][][]byte),
 		inFlight:     make(map[string]int),
 		maxInFlight:  make(map[string]int),
+		tokens:       make(map[string]*connected),
 	}
 	s.routes()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
@@ -369,6 +385,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:   body,
 		Time:   s.now(),
 	})
+	s.rateHeaders(w.Header())
 	s.inFlight[integrationID]++
 	n := s.inFlight[integrationID]
 	s.maxInFlight[integrationID] = max(s.maxInFlight[integrationID], n)
@@ -413,6 +430,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// rateHeaders sets the ratelimit headers Kombo sends with every answer,
+// counting requests per minute of the fake's clock. s.mu must be held.
+func (s *Server) rateHeaders(h http.Header) {
+	now := s.now()
+	if w := now.Truncate(time.Minute); !w.Equal(s.rateWindow) {
+		s.rateWindow, s.rateCount = w, 0
+	}
+	s.rateCount++
+	h.Set("ratelimit-limit", strconv.Itoa(RateLimit))
+	h.Set("ratelimit-remaining", strconv.Itoa(max(RateLimit-s.rateCount, 0)))
+	h.Set("ratelimit-reset", strconv.Itoa(int(math.Ceil(s.rateWindow.Add(time.Minute).Sub(now).Seconds()))))
 }
 
 // sleep waits for d. If the request is cancelled or the server closed first,
