@@ -587,6 +587,9 @@ func TestServe_CandidateSettings(t *testing.T) {
 		{"BadTTL", map[string]string{"ASSESSGATE_INVITE_TTL": "two weeks"}, nil, "ASSESSGATE_INVITE_TTL"},
 		{"VendorWithoutSecret", map[string]string{"ASSESSGATE_VENDOR_WEBHOOK_URL": "https://vendor.example/hooks"}, nil, "ASSESSGATE_VENDOR_WEBHOOK_SECRET"},
 		{"BadSMTPScheme", map[string]string{"ASSESSGATE_SMTP_URL": "http://mail.example", "ASSESSGATE_MAIL_FROM": "a@b.example", "ASSESSGATE_PUBLIC_URL": testPublicURL}, nil, "smtp or smtps"},
+		{"NoticeWithoutPrivacyURL", map[string]string{"ASSESSGATE_CANDIDATE_NOTICE": "true", "ASSESSGATE_VENDOR_NAME": "V"}, nil, "ASSESSGATE_PRIVACY_URL"},
+		{"NoticeHTTPPrivacyURL", map[string]string{"ASSESSGATE_CANDIDATE_NOTICE": "true", "ASSESSGATE_VENDOR_NAME": "V", "ASSESSGATE_PRIVACY_URL": "http://v.example/privacy"}, nil, "ASSESSGATE_PRIVACY_URL"},
+		{"NoticeWithoutVendorName", map[string]string{"ASSESSGATE_CANDIDATE_NOTICE": "true", "ASSESSGATE_PRIVACY_URL": "https://v.example/privacy", "ASSESSGATE_MAIL_FROM": "a@b.example"}, nil, "ASSESSGATE_VENDOR_NAME"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"ASSESSGATE_DATABASE_URL": storetest.SQLite(t).URL}

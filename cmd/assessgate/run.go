@@ -18,6 +18,7 @@ Usage:
   assessgate erase --email A   erase the personal data of the candidate with address A
   assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
   assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
+  assessgate mail preview      render the candidate e-mails for a sample order (--lang de --tenant acme)
   assessgate version           print the version, the commit it was built from and the Go version
   assessgate help              show this help
 
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "simulate":
 		err = runSimulate(ctx, rest, getenv, stdout, stderr)
+	case "mail":
+		err = runMail(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, assessgate.ReadBuildInfo())
 		return nil

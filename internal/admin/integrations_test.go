@@ -39,10 +39,21 @@ func TestIntegrationsPage_tenants(t *testing.T) {
 				Candidate: kombo.Candidate{Email: "ada@example.com"}}, orders.SourceWebhook); err != nil {
 				t.Fatal(err)
 			}
+			if _, err := st.PutTenantSettings(ctx, orders.TenantSettings{TenantID: "acme", Language: "de", LanguageByCountry: true,
+				DisplayName: "Acme Corp", AccentColor: "#0b6e4f", ReplyTo: orders.ReplyToRecruiter}); err != nil {
+				t.Fatal(err)
+			}
 			cookie := a.login()
 			csrf := url.Values{"csrf": {a.h.csrfToken(mustSession(t, a, cookie))}}
 
 			body := a.do("GET", "/admin/integrations", nil, cookie, nil).Body.String()
+			// The tenants' settings: acme's, and globex's defaults.
+			for _, want := range []string{`in <strong lang="de">de</strong> (or by the job's country), in the name of <strong>Acme Corp</strong>`,
+				"<code>#0b6e4f</code>", "replies go to the job's recruiter", "the defaults: English", "PUT /api/v1/tenants/globex"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("integrations page lacks the tenant settings %q", want)
+				}
+			}
 			iAcme, iGlobex, iLoose := strings.Index(body, "Tenant <code>acme</code>"), strings.Index(body, "Tenant <code>globex</code>"), strings.Index(body, "Without a tenant")
 			if iAcme < 0 || iGlobex < iAcme || iLoose < iGlobex {
 				t.Errorf("integrations page: tenants at %d, %d, %d; want acme, globex, then those without", iAcme, iGlobex, iLoose)

@@ -484,6 +484,9 @@ type integrationsData struct {
 type tenantGroup struct {
 	Tenant       string
 	Integrations []integrationRow
+	// Settings are how the tenant's candidates are written to; nil: the
+	// defaults (PUT /api/v1/tenants/{tenant_id} sets them).
+	Settings *orders.TenantSettings
 }
 
 type integrationRow struct {
@@ -515,6 +518,15 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s s
 		h.fail(w, r, err)
 		return
 	}
+	settings, err := h.cfg.Store.ListTenantSettings(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	byTenant := map[string]*orders.TenantSettings{}
+	for _, ts := range settings {
+		byTenant[ts.TenantID] = ts
+	}
 	d := integrationsData{CatalogueSet: pkgs != nil, Hash: hash, Kombo: h.cfg.Kombo != nil}
 	for _, i := range list { // grouped by tenant already
 		tenant := ""
@@ -522,7 +534,7 @@ func (h *Handler) handleIntegrations(w http.ResponseWriter, r *http.Request, s s
 			tenant = *i.OriginID
 		}
 		if n := len(d.Tenants); n == 0 || d.Tenants[n-1].Tenant != tenant {
-			d.Tenants = append(d.Tenants, tenantGroup{Tenant: tenant})
+			d.Tenants = append(d.Tenants, tenantGroup{Tenant: tenant, Settings: byTenant[tenant]})
 		}
 		g := &d.Tenants[len(d.Tenants)-1]
 		g.Integrations = append(g.Integrations, integrationRow{Integration: i, DeadLetters: deadLetters[i.ID], Parked: parked[i.ID]})

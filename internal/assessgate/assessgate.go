@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	srv := server.New(server.Config{
 		KomboKeyStatus: key.Status,
 		Store:          st, Logger: logger, WebhookSecrets: cfg.WebhookSecrets, APITokens: cfg.APITokens,
-		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
+		Catalogue: catalogue, AssessmentURL: cfg.AssessmentURL, CandidateNotice: cfg.Candidates.Notice, Jobs: svc.Client(), Reconciler: svc.Reconciler, Metrics: m,
 		Kombo:          komboClient,
 		Now:            clock.Or(cfg.Clock).Now,
 		NoWriteRoute:   cfg.NoWriteRoute,

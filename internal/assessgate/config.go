@@ -10,6 +10,7 @@ import (
 	"github.com/assessgate/assessgate/internal/keyring"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/proxy"
+	"github.com/assessgate/assessgate/internal/server"
 	"github.com/assessgate/assessgate/internal/store"
 )
 
@@ -88,6 +89,11 @@ type CandidatesConfig struct {
 	// RelinkEmail e-mails an INVALID integration's reconnection link to
 	// its creator (ASSESSGATE_RELINK_EMAIL); needs SMTPURL.
 	RelinkEmail bool
+	// Notice, if set, is the page a candidate sees before the assessment
+	// (ASSESSGATE_CANDIDATE_NOTICE): who processes their data, and the
+	// vendor's privacy policy (ASSESSGATE_VENDOR_NAME,
+	// ASSESSGATE_PRIVACY_URL).
+	Notice *server.Notice
 }
 
 // PrivacyConfig is how personal data is kept: the keys that seal it, and

@@ -154,9 +154,34 @@ func (c *Candidates) link(token string) string {
 	return strings.TrimRight(c.PublicURL, "/") + "/a/" + token
 }
 
-// mailData returns what the templates of an order's e-mails see.
-func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string, expiresAt *time.Time) *mail.Data {
-	d := &mail.Data{Link: link}
+// message returns the e-mail of kind to the candidate of o (see
+// CandidateMessage), with o's tenant's settings, its integration's
+// organisation and its package's name.
+func (c *Candidates) message(ctx context.Context, kind mail.Kind, o *orders.Order, link string, expiresAt *time.Time) mail.Message {
+	ts, err := c.Store.TenantSettingsOf(ctx, o)
+	if err != nil {
+		// The e-mail goes in the defaults rather than not at all.
+		c.Logger.Warn("tenant settings not read; e-mail in the defaults", "order_id", o.ID, "err", err)
+	}
+	var organization, packageName string
+	// Unknown until Kombo's integration-created webhook arrives.
+	if integ, err := c.Store.FindIntegrationByID(ctx, o.IntegrationID); err == nil {
+		organization = integ.OrganizationName
+	}
+	if p, ok := c.Catalogue.Find(o.PackageID); ok {
+		packageName = p.Name
+	}
+	return CandidateMessage(kind, o, ts, organization, packageName, link, expiresAt)
+}
+
+// CandidateMessage returns the e-mail of kind to the candidate of o: what
+// its templates see, in the language, the name and the branding of o's
+// tenant (ts; nil: the defaults, see orders.TenantSettings) on behalf of
+// organization (o's integration's), its Reply-To, and its key, which names
+// the e-mail for its Message-ID: the kind, the order and the invitation it
+// follows (none yet for a first one), so that a retry is the same e-mail.
+func CandidateMessage(kind mail.Kind, o *orders.Order, ts *orders.TenantSettings, organization, packageName, link string, expiresAt *time.Time) mail.Message {
+	d := &mail.Data{Link: link, PackageName: packageName, Organization: ts.Company(organization), Lang: ts.LanguageOf(o)}
 	if o.Candidate.FirstName != nil {
 		d.FirstName = *o.Candidate.FirstName
 	}
@@ -169,14 +194,15 @@ func (c *Candidates) mailData(ctx context.Context, o *orders.Order, link string,
 	if expiresAt != nil {
 		d.ExpiresAt = *expiresAt
 	}
-	if p, ok := c.Catalogue.Find(o.PackageID); ok {
-		d.PackageName = p.Name
+	if ts != nil {
+		d.LogoURL, d.AccentColor = ts.LogoURL, ts.AccentColor
 	}
-	// Unknown until Kombo's integration-created webhook arrives.
-	if integ, err := c.Store.FindIntegrationByID(ctx, o.IntegrationID); err == nil {
-		d.Organization = integ.OrganizationName
+	var after int64
+	if o.InvitedAt != nil {
+		after = o.InvitedAt.UnixMilli()
 	}
-	return d
+	return mail.Message{To: o.Candidate.Email, Data: d, ReplyTo: ts.ReplyToOf(o),
+		Key: fmt.Sprintf("%s/%s/%d", kind, o.ID, after)}
 }
 
 // skipAll records on the timelines of the orders of ids that their e-mails
@@ -324,7 +350,7 @@ func (c *Candidates) mailAll(ctx context.Context, job *rivertype.JobRow, kind ma
 		wg.Go(func() {
 			msgs := make([]mail.Message, len(chunk))
 			for j, i := range chunk {
-				msgs[j] = mail.Message{To: os[i].Candidate.Email, Data: c.mailData(ctx, os[i], c.link(tokens[i]), expires(os[i]))}
+				msgs[j] = c.message(ctx, kind, os[i], c.link(tokens[i]), expires(os[i]))
 			}
 			start := time.Now()
 			var sent []mail.Sent

@@ -5,7 +5,9 @@ package mail
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -151,6 +153,40 @@ func (m *Mailer) Send(ctx context.Context, kind Kind, to string, data *Data) (st
 type Message struct {
 	To   string
 	Data *Data
+	// ReplyTo, if set, is where the candidate's reply goes (the
+	// recruiter's address, when the tenant allows it).
+	ReplyTo string
+	// Key, if set, names the e-mail for its Message-ID (see MessageID): the
+	// same key gives the same id, so that a retry of an e-mail is known to
+	// be the same e-mail. Without one, the id is random.
+	Key string
+}
+
+// MessageID returns the Message-ID (without angle brackets) of the e-mail
+// named key from the sender from: a hash of the key, on the sender's domain.
+func MessageID(key string, from *netmail.Address) string {
+	sum := sha256.Sum256([]byte("assessgate message-id\x00" + key))
+	domain := "assessgate.invalid"
+	if at := strings.LastIndexByte(from.Address, '@'); at >= 0 {
+		domain = from.Address[at+1:]
+	}
+	return hex.EncodeToString(sum[:16]) + "@" + domain
+}
+
+// Sender is the From of an e-mail from vendor on behalf of company: the
+// vendor's address under the name "company via vendor's name", so that the
+// candidate sees who invites them and the address stays the vendor's own
+// (no spoofing).
+func Sender(vendor *netmail.Address, company string) *netmail.Address {
+	company = oneLine(company)
+	switch {
+	case company == "":
+		return vendor
+	case vendor.Name == "":
+		return &netmail.Address{Name: company, Address: vendor.Address}
+	default:
+		return &netmail.Address{Name: company + " via " + vendor.Name, Address: vendor.Address}
+	}
 }
 
 // Sent is the outcome of one e-mail of SendMany: its Message-ID, or why it
@@ -175,14 +211,29 @@ func (m *Mailer) SendMany(ctx context.Context, kind Kind, msgs []Message) []Sent
 			continue
 		}
 		msg := gomail.NewMsg()
-		msg.FromMailAddress(m.from)
+		company := x.Data.Organization
+		if kind == Relink {
+			company = "" // the vendor's own e-mail to its customer
+		}
+		msg.FromMailAddress(Sender(m.from, company))
 		if err := msg.To(x.To); err != nil {
 			out[i].Err = &Error{Reason: "invalid recipient address"}
 			continue
 		}
+		if x.ReplyTo != "" {
+			if err := msg.ReplyTo(x.ReplyTo); err != nil {
+				out[i].Err = &Error{Reason: "invalid reply-to address"}
+				continue
+			}
+		}
 		msg.Subject(r.Subject)
 		msg.SetDate()
-		msg.SetMessageID()
+		if x.Key != "" {
+			msg.SetMessageIDWithValue(MessageID(x.Key, m.from))
+		} else {
+			msg.SetMessageID()
+		}
+		msg.SetGenHeader(gomail.HeaderContentLang, r.Lang)
 		msg.SetUserAgent("assessgate")
 		msg.SetBodyString(gomail.TypeTextPlain, r.Text)
 		msg.AddAlternativeString(gomail.TypeTextHTML, r.HTML)

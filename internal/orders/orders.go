@@ -30,6 +30,10 @@ type Order struct {
 	// integration's end_user.origin_id; nil while the integration is not
 	// known or has none.
 	TenantID *string
+	// Language is the language a re-invitation asked for (one of
+	// Languages); "" until then: the tenant's choice (see
+	// TenantSettings.LanguageOf).
+	Language string
 
 	State     State
 	Source    Source

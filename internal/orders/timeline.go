@@ -258,13 +258,21 @@ func (OrderExpired) Kind() string     { return EventExpired }
 func (OrderExpired) Describe() string { return "Invitation expired" }
 func (OrderExpired) Outcome() Outcome { return OutcomeWarning }
 
-// InviteRequested: someone asked for the invitation to be sent again.
-type InviteRequested struct{}
+// InviteRequested: someone asked for the invitation to be sent again, in
+// Language if they named one.
+type InviteRequested struct {
+	Language string `json:"language,omitempty"`
+}
 
 var _ = register[InviteRequested]()
 
-func (InviteRequested) Kind() string     { return EventInviteRequested }
-func (InviteRequested) Describe() string { return "New invitation requested" }
+func (InviteRequested) Kind() string { return EventInviteRequested }
+func (e InviteRequested) Describe() string {
+	if e.Language != "" {
+		return "New invitation requested, in " + e.Language
+	}
+	return "New invitation requested"
+}
 func (InviteRequested) Outcome() Outcome { return OutcomeNone }
 
 // WritebackSkipped: a result (ResultID, if one was stored) is not written

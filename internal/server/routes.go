@@ -27,6 +27,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/integrations/{id}/relink", s.requireToken(s.handleRelink))
 	mux.HandleFunc("POST /api/v1/connect/links", s.requireToken(s.handleConnectLink))
 	mux.HandleFunc("POST /api/v1/connect/tokens", s.requireToken(s.handleConnectToken))
+	mux.HandleFunc("GET /api/v1/tenants/{tenant_id}", s.requireToken(s.handleGetTenant))
+	mux.HandleFunc("PUT /api/v1/tenants/{tenant_id}", s.requireToken(s.handlePutTenant))
 
 	mux.HandleFunc("GET /api/v1/dead-letters", s.requireToken(s.handleListDeadLetters))
 	mux.HandleFunc("POST /api/v1/dead-letters/retry", s.requireToken(s.handleRetryDeadLetters))

@@ -37,6 +37,9 @@ type Config struct {
 	// AssessmentURL is the candidate link template, with {token}, {order_id}
 	// and {package_id} placeholders.
 	AssessmentURL string
+	// CandidateNotice, if set, is shown to a candidate before the
+	// assessment (see Notice).
+	CandidateNotice *Notice
 	// Jobs is River's client, for dead letters.
 	Jobs *jobs.Client
 	// Kombo calls Kombo's API for the onboarding endpoints (Connect links,

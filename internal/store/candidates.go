@@ -222,6 +222,18 @@ func (s *Store) OpenLink(ctx context.Context, tokenHash string, record bool) (*L
 // a final or erased order, an order of a deleted integration, or when the
 // Events refuses it (assessgate does not e-mail invitations).
 func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, error) {
+	return s.RequestInviteIn(ctx, id, "")
+}
+
+// RequestInviteIn is RequestInvite in a language (one of orders.Languages;
+// "" keeps the order's): the order's e-mails and candidate pages use it
+// from then on.
+func (s *Store) RequestInviteIn(ctx context.Context, id, language string) (*orders.Order, error) {
+	if language != "" {
+		if err := orders.CheckLanguage("language", language); err != nil {
+			return nil, err
+		}
+	}
 	var o *orders.Order
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -237,7 +249,13 @@ func (s *Store) RequestInvite(ctx context.Context, id string) (*orders.Order, er
 		if integ, err := s.findIntegration(ctx, tx, o.IntegrationID); err == nil && integ.State == orders.IntegrationDeleted {
 			return orders.Errorf(orders.ECONFLICT, "order %s: its integration was deleted; it gets no more invitations", o.ID)
 		}
-		if err := s.addEvent(ctx, tx, o.ID, orders.InviteRequested{}); err != nil {
+		if language != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE orders SET language = $1 WHERE id = $2`, language, o.ID); err != nil {
+				return err
+			}
+			o.Language = language
+		}
+		if err := s.addEvent(ctx, tx, o.ID, orders.InviteRequested{Language: language}); err != nil {
 			return err
 		}
 		return s.happened(ctx, tx, InvitationRequested{Order: o})

@@ -18,7 +18,7 @@ import (
 // orderColumns ends with the order's tenant, read through its integration
 // (NULL until the integration is known).
 const orderColumns = `id, integration_id, package_id, status, state, source, event_id, data,
-	created_at, updated_at, invited_at, started_at, expires_at, closed_at, erased_at,
+	created_at, updated_at, invited_at, started_at, expires_at, closed_at, erased_at, language,
 	(SELECT origin_id FROM integrations WHERE integrations.id = orders.integration_id)`
 
 // FindOrderByID returns an order with its timeline, or an ENOTFOUND error.
@@ -211,10 +211,10 @@ func (s *Store) scanOrder(row scanner) (*orders.Order, error) {
 		created, updated                          int64
 		invited, started, expires, closed, erased sql.NullInt64
 		integrationID, packageID                  string
-		tenantID                                  sql.NullString
+		tenantID, language                        sql.NullString
 	)
 	if err := row.Scan(&o.ID, &integrationID, &packageID, &status, &state, &source, &eventID, &stored,
-		&created, &updated, &invited, &started, &expires, &closed, &erased, &tenantID); err != nil {
+		&created, &updated, &invited, &started, &expires, &closed, &erased, &language, &tenantID); err != nil {
 		return nil, err
 	}
 	data, err := s.openOrderData(o.ID, stored)
@@ -234,5 +234,6 @@ func (s *Store) scanOrder(row scanner) (*orders.Order, error) {
 	if tenantID.Valid {
 		o.TenantID = &tenantID.String
 	}
+	o.Language = language.String
 	return &o, nil
 }
