@@ -175,6 +175,9 @@ func (r *ResultRequest) Validate() error {
 	default:
 		return &ValidationError{"status", fmt.Sprintf("must be COMPLETED, CANCELLED or OPEN, not %q", r.Status)}
 	}
+	if r.ResultURL == "" {
+		return &ValidationError{"result_url", "is required by Kombo for every status (COMPLETED, CANCELLED and OPEN): the link to the result in your product"}
+	}
 	if err := checkURL("result_url", r.ResultURL); err != nil {
 		return err
 	}

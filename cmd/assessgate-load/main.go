@@ -63,7 +63,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if rep.Check != nil && !rep.Check.OK {
 		return fmt.Errorf("check failed: %s", rep.Check.Summary)
 	}
-	return nil
+	return unexpectedAnswers(rep, cfg.Packages)
+}
+
+// unexpectedAnswers fails the run when any webhook was answered other
+// than as expected: a load whose orders were refused measured nothing.
+func unexpectedAnswers(rep *loadgen.Report, packages []string) error {
+	if rep.Unexpected == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of %d webhooks were not acknowledged (answers by status: %v; without an answer: %v)",
+		rep.Unexpected, rep.Sent, rep.Statuses, rep.Errors)
+	if rep.Statuses["422"] > 0 {
+		msg += fmt.Sprintf("; 422 means assessgate refused the order: are the packages ordered (%s) in its catalogue? Set --packages to ids from it",
+			strings.Join(packages, ","))
+	}
+	return errors.New(msg)
 }
 
 // parseConfig reads the flags; a flag not given falls back to the

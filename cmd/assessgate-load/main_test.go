@@ -37,6 +37,10 @@ func receiver(t *testing.T) *httptest.Server {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
+		if hook.Order.PackageID == "not_in_catalogue" {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			return
+		}
 		mu.Lock()
 		if !seen[hook.Order.ID] {
 			seen[hook.Order.ID] = true
@@ -116,5 +120,17 @@ func TestRun_Refuses(t *testing.T) {
 	bad := func(k string) string { return map[string]string{"ASSESSGATE_LOAD_RATE": "fast"}[k] }
 	if err := run(t.Context(), []string{"--secret", "s"}, bad, &bytes.Buffer{}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "ASSESSGATE_LOAD_RATE") {
 		t.Errorf("run with ASSESSGATE_LOAD_RATE=fast = %v; want an error naming it", err)
+	}
+}
+
+// TestRun_Refused: a run whose orders were refused (422: a package not in
+// assessgate's catalogue) fails, saying how many and what to check.
+func TestRun_Refused(t *testing.T) {
+	srv := receiver(t)
+	args := []string{"--quiet", "--secret", testSecret, "--url", srv.URL + "/webhooks/kombo", "--count", "20",
+		"--packages", "typescript_test,not_in_catalogue", "--seed", "3"}
+	err := run(t.Context(), args, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "webhooks were not acknowledged") || !strings.Contains(err.Error(), "catalogue") {
+		t.Errorf("run with refused orders = %v; want an error saying they were refused", err)
 	}
 }

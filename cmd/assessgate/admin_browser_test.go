@@ -37,6 +37,7 @@ func browser(t *testing.T) context.Context {
 	storetest.RequireInCI(t, EnvChromium)
 	bin := os.Getenv(EnvChromium)
 	if bin == "" {
+		storetest.Skipped(EnvChromium)
 		t.Skipf("browser test skipped: %s is not set (apt-get install chromium, then %s=/usr/bin/chromium)", EnvChromium, EnvChromium)
 	}
 	opts := []chromedp.ExecAllocatorOption{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,14 +20,17 @@ import (
 // that every setting can be given either way; a flag wins.
 type envFlags struct {
 	fs     *flag.FlagSet
+	name   string
 	getenv func(string) string
+	stderr io.Writer
+	envOf  map[string]string // flag name → its environment variable
 	badEnv []error
 }
 
 func newEnvFlags(name string, getenv func(string) string, stderr io.Writer) *envFlags {
 	fs := flag.NewFlagSet("assessgate "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return &envFlags{fs: fs, getenv: getenv}
+	return &envFlags{fs: fs, name: name, getenv: getenv, stderr: stderr, envOf: map[string]string{}}
 }
 
 func (f *envFlags) env(name, def string) string {
@@ -38,7 +42,7 @@ func (f *envFlags) env(name, def string) string {
 
 // Parse parses args and reports the first malformed environment variable.
 func (f *envFlags) Parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
+	if err := f.parseFlags(args); err != nil {
 		return err
 	}
 	if len(f.badEnv) > 0 {
@@ -50,8 +54,55 @@ func (f *envFlags) Parse(args []string) error {
 	return nil
 }
 
+// parseFlags parses args. The flags' usage is printed for -h only: a
+// mistaken flag is the one-line error, pointing at -h, rather than a page
+// of flags that buries it.
+func (f *envFlags) parseFlags(args []string) error {
+	usage := f.fs.Usage
+	if usage == nil {
+		usage = func() {
+			fmt.Fprintf(f.stderr, "Usage of %s:\n", f.fs.Name())
+			f.fs.PrintDefaults()
+		}
+	}
+	f.fs.Usage = func() {}
+	f.fs.SetOutput(io.Discard)
+	err := f.fs.Parse(args)
+	f.fs.Usage = usage
+	f.fs.SetOutput(f.stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
+	case err != nil:
+		return fmt.Errorf("%v (\"assessgate %s -h\" lists the flags)", err, f.name)
+	}
+	return nil
+}
+
+// named returns err naming the flag instead of the environment variable
+// when the message begins with a variable whose flag was given: the
+// setting is called what the person typed.
+func (f *envFlags) named(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	named := err
+	f.fs.Visit(func(fl *flag.Flag) {
+		env := f.envOf[fl.Name]
+		rest, ok := strings.CutPrefix(msg, env)
+		if env == "" || !ok || named != err || (rest != "" && (rest[0] == '_' || rest[0] >= 'A' && rest[0] <= 'Z')) {
+			return
+		}
+		named = errors.New("--" + fl.Name + rest)
+	})
+	return named
+}
+
 // String defines a string flag that falls back to the environment variable env.
 func (f *envFlags) String(name, env, def, help string) *string {
+	f.envOf[name] = env
 	if env != "" {
 		help += " (env " + env + ")"
 	}
@@ -60,6 +111,7 @@ func (f *envFlags) String(name, env, def, help string) *string {
 
 // Int defines an integer flag that falls back to the environment variable env.
 func (f *envFlags) Int(name, env string, def int, help string) *int {
+	f.envOf[name] = env
 	n := def
 	if raw := f.env(env, ""); raw != "" {
 		v, err := strconv.Atoi(raw)
@@ -74,6 +126,7 @@ func (f *envFlags) Int(name, env string, def int, help string) *int {
 // Bool defines a boolean flag (true or false, 1 or 0) that falls back to
 // the environment variable env.
 func (f *envFlags) Bool(name, env string, def bool, help string) *bool {
+	f.envOf[name] = env
 	v := def
 	if raw := f.env(env, ""); raw != "" {
 		if b, err := strconv.ParseBool(raw); err == nil {
@@ -88,6 +141,7 @@ func (f *envFlags) Bool(name, env string, def bool, help string) *bool {
 // Duration defines a duration flag, in Go's syntax or in days ("14d"), that
 // falls back to the environment variable env.
 func (f *envFlags) Duration(name, env string, def time.Duration, help string) *time.Duration {
+	f.envOf[name] = env
 	d := new(time.Duration)
 	*d = def
 	raw := f.env(env, "")
@@ -179,6 +233,9 @@ func loadPackages(path string) ([]orders.Package, error) {
 	}
 	if err := orders.ValidatePackages(list.Packages); err != nil {
 		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: %v", path, err)
+	}
+	if len(list.Packages) == 0 {
+		return nil, fmt.Errorf("ASSESSGATE_PACKAGES_FILE %s: has no packages; list at least one, or leave ASSESSGATE_PACKAGES_FILE unset to accept orders for every package", path)
 	}
 	return list.Packages, nil
 }

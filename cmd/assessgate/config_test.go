@@ -141,3 +141,34 @@ func TestServe_OnlySecret(t *testing.T) {
 		}
 	}
 }
+
+// TestServe_FlagErrors: an error names the flag when the flag was given and
+// the variable when the variable was; a mistaken flag is one line pointing
+// at -h, not the page of every flag, which -h prints.
+func TestServe_FlagErrors(t *testing.T) {
+	env := map[string]string{"KOMBO_WEBHOOK_SECRET": "s", "ASSESSGATE_DATABASE_URL": "sqlite:" + t.TempDir() + "/a.db"}
+	getenv := func(k string) string { return env[k] }
+	err := run(context.Background(), []string{"serve", "--intake-batch", "5000"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "--intake-batch 5000: ") {
+		t.Errorf("serve --intake-batch 5000 = %v; want an error naming --intake-batch", err)
+	}
+	env["ASSESSGATE_INTAKE_BATCH"] = "5000"
+	err = run(context.Background(), []string{"serve"}, getenv, io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "ASSESSGATE_INTAKE_BATCH 5000: ") {
+		t.Errorf("serve with ASSESSGATE_INTAKE_BATCH=5000 = %v; want an error naming the variable", err)
+	}
+	delete(env, "ASSESSGATE_INTAKE_BATCH")
+
+	var stderr strings.Builder
+	err = run(context.Background(), []string{"serve", "--intake-bach", "5"}, getenv, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "-intake-bach") || !strings.Contains(err.Error(), `"assessgate serve -h"`) {
+		t.Errorf("serve --intake-bach = %v; want the flag named and -h pointed at", err)
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("serve --intake-bach printed %d bytes of usage besides the error:\n%s", stderr.Len(), stderr.String())
+	}
+	stderr.Reset()
+	if err := run(context.Background(), []string{"serve", "-h"}, getenv, io.Discard, &stderr); err != nil || !strings.Contains(stderr.String(), "-intake-batch") {
+		t.Errorf("serve -h = %v, printed %q; want every flag", err, stderr.String())
+	}
+}

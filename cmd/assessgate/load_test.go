@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/assessgate/assessgate/internal/loadgen"
+	"github.com/assessgate/assessgate/internal/store/storetest"
 )
 
 // runLoad runs the load generator (internal/loadgen, the command
@@ -81,5 +82,20 @@ func TestNoWriteRoute_Off(t *testing.T) {
 	status, _ := off.post("/bench/no-write/webhooks/kombo", orderBody(t, "e", "o", nil), nil)
 	if status != http.StatusNotFound {
 		t.Errorf("no-write route without ASSESSGATE_BENCH_NO_WRITE_ROUTE = %d; want 404", status)
+	}
+}
+
+// TestLoad_DefaultPackages: the load generator's default packages are in
+// the example catalogue deploy/packages.json (which the README's serve and
+// deploy/compose.yaml use), so its orders are taken, not refused with 422.
+func TestLoad_DefaultPackages(t *testing.T) {
+	catalogue, err := filepath.Abs(filepath.Join("..", "..", "deploy", "packages.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, storetest.SQLite(t).URL, map[string]string{"ASSESSGATE_PACKAGES_FILE": catalogue, "ASSESSGATE_LOG_LEVEL": "warn"})
+	rep := runLoad(t, loadgen.Config{URL: a.URL + "/webhooks/kombo", APIToken: testToken, Count: 40, Concurrency: 4, Seed: 11})
+	if rep.Unexpected != 0 || rep.Statuses["422"] != 0 || !rep.Check.OK {
+		t.Errorf("load with the default packages against deploy/packages.json: %+v, check %+v; want every order taken", rep.Statuses, rep.Check)
 	}
 }

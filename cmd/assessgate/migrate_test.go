@@ -116,6 +116,7 @@ func TestServe_SchemaBehind(t *testing.T) {
 	pg, ok := storetest.Postgres(t)
 	if !ok {
 		storetest.RequireInCI(t, storetest.EnvPostgres)
+		storetest.Skipped(storetest.EnvPostgres)
 		t.Skipf("Postgres skipped: %s is not set", storetest.EnvPostgres)
 	}
 	env := map[string]string{

@@ -220,6 +220,7 @@ func TestReplicas(t *testing.T) {
 	pg, ok := storetest.Postgres(t)
 	if !ok {
 		storetest.RequireInCI(t, storetest.EnvPostgres)
+		storetest.Skipped(storetest.EnvPostgres)
 		t.Skipf("three replicas need a shared Postgres: set %s (eval \"$(.ci/postgres.sh start)\")", storetest.EnvPostgres)
 	}
 	if testing.Short() {

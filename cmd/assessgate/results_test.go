@@ -156,7 +156,7 @@ func TestResults_Validation(t *testing.T) {
 	}{
 		{"NotJSON", `{`, "not valid JSON", 400},
 		{"UnknownField", `{"status":"COMPLETED","result_url":"https://r.example/1","scor":3}`, `"scor"`, 400},
-		{"MissingResultURL", `{"status":"COMPLETED"}`, "result_url", 400},
+		{"MissingResultURL", `{"status":"COMPLETED"}`, "result_url: is required by Kombo for every status", 400},
 		{"BadStatus", `{"status":"DONE","result_url":"https://r.example/1"}`, "status", 400},
 		{"WrongType", `{"status":"COMPLETED","result_url":"https://r.example/1","score":"high"}`, "score", 400},
 		{"TooManyAttachments", `{"status":"COMPLETED","result_url":"https://r.example/1","attachments":[` +
@@ -182,6 +182,15 @@ func TestResults_Validation(t *testing.T) {
 	var e struct{ Error struct{ Code string } }
 	if status := a.api("PUT", "/api/v1/orders/nope/result", fixture(t, "request-put-order-result-completed.json"), &e); status != 404 {
 		t.Errorf("PUT result for an unknown order = %d; want 404", status)
+	}
+	// An unknown order is a 404 whatever the body: fixing the body would not help.
+	for _, body := range []string{`{"status":"COMPLETED"}`, `{`} {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if status := a.api("PUT", "/api/v1/orders/nope/result", []byte(body), &e); status != 404 || !strings.Contains(e.Error.Message, `"nope" not found`) {
+			t.Errorf("PUT %s for an unknown order = %d %+v; want 404 naming the order", body, status, e.Error)
+		}
 	}
 
 	// completed_at is filled in for a final status.

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/assessgate/assessgate/internal/assessgate"
 )
 
 const usage = `assessgate runs between Kombo and an assessment vendor's platform.
@@ -17,6 +19,7 @@ Usage:
   assessgate demo [--serve]    run one order around the whole loop, with nothing to set up
   assessgate simulate EVENT    send a signed Kombo webhook to an assessgate (order, inline-order, integration-…)
   assessgate mail preview      render the candidate e-mails for a sample order (--lang de --tenant acme)
+  assessgate version           print the version, the commit it was built from and the Go version
   assessgate help              show this help
 
 Run "assessgate COMMAND -h" for a command's flags. Every flag can also be set
@@ -45,6 +48,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = runSimulate(ctx, rest, getenv, stdout, stderr)
 	case "mail":
 		err = runMail(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, assessgate.ReadBuildInfo())
+		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -22,6 +22,11 @@ import (
 // configuration that could not run, naming the setting.
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (*assessgate.Config, error) {
 	f := newEnvFlags("serve", getenv, stderr)
+	cfg, err := serveConfig(f, args, stderr)
+	return cfg, f.named(err)
+}
+
+func serveConfig(f *envFlags, args []string, stderr io.Writer) (*assessgate.Config, error) {
 	addr := f.String("addr", "ASSESSGATE_ADDR", ":8080", "address to listen on")
 	dbURL := f.String("database-url", "ASSESSGATE_DATABASE_URL", "sqlite:assessgate.db", "database: sqlite:PATH or postgres://…")
 	secrets := f.String("webhook-secret", "KOMBO_WEBHOOK_SECRET", "", "Kombo webhook secret; several, comma-separated, while rotating")

@@ -71,7 +71,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		f.fs.PrintDefaults()
 	}
 	// The event may come before or after the flags.
-	if err := f.fs.Parse(args); err != nil {
+	if err := f.parseFlags(args); err != nil {
 		return err
 	}
 	rest := f.fs.Args()

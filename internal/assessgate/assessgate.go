@@ -36,6 +36,7 @@ type App struct {
 	jobs      *jobs.Service
 	server    *server.Server
 	key       *keyCheck
+	release   func() // gives up the ownership of a SQLite file
 }
 
 // New opens the database (migrating it on SQLite, or on Postgres when
@@ -61,13 +62,21 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		logger.Warn("weak secret: anyone who guesses it gets in; use a long random value (openssl rand -base64 32)", "setting", w)
 	}
 
+	release := func() {}
+	if path, ok := store.SQLitePath(cfg.DatabaseURL); ok && path != ":memory:" {
+		if release, err = ownSQLite(path); err != nil {
+			return nil, err
+		}
+	}
 	db, err := OpenDatabase(ctx, cfg.DatabaseURL, cfg.Migrate, logger)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			db.Close()
+			release()
 		}
 	}()
 
@@ -99,6 +108,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		s := st.GroupCommitStats()
 		return s.Transactions, s.Items
 	})
+	build := ReadBuildInfo()
+	m.SetBuildInfo(build.Version, build.Commit, build.GoVersion)
 	komboClient := newKomboClient(cfg, m, logger)
 	if err := resealPersonalData(ctx, st, logger); err != nil {
 		return nil, err
@@ -149,12 +160,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.NoWriteRoute {
 		logger.Warn("benchmark route POST /bench/no-write/webhooks/kombo is on: it answers webhooks without storing them")
 	}
-	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, key: key}, nil
+	return &App{cfg: cfg, logger: logger, db: db, store: st, catalogue: catalogue, jobs: svc, server: srv, key: key, release: release}, nil
 }
 
 // Run binds the listener, starts the jobs, serves until ctx is done, then
 // shuts down in order (HTTP, jobs, database).
 func (a *App) Run(ctx context.Context) error {
+	defer a.release()
 	defer a.db.Close()
 	logger := a.logger
 	a.key.check(ctx)
@@ -165,7 +177,9 @@ func (a *App) Run(ctx context.Context) error {
 		a.server.Shutdown(context.Background())
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	logger.Info("assessgate serving", "addr", a.server.Addr().String(), "database", string(a.db.Dialect), "replica", a.jobs.Client().ID())
+	build := ReadBuildInfo()
+	logger.Info("assessgate serving", "addr", a.server.Addr().String(), "database", string(a.db.Dialect), "replica", a.jobs.Client().ID(),
+		"version", build.Version, "commit", build.Commit, "go", build.GoVersion)
 	if a.cfg.Stdout != nil {
 		fmt.Fprintf(a.cfg.Stdout, "listening on http://%s\n", a.server.Addr())
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -18,6 +20,22 @@ import (
 // or cancelled at once because the failure needs a human. Dead letters stay
 // in River's job table until replayed.
 var deadStates = []rivertype.JobState{rivertype.JobStateDiscarded, rivertype.JobStateCancelled}
+
+// Kinds are the kinds of assessgate's jobs: what a dead letter's kind may
+// be. TestKinds fails when a job's Kind is missing here.
+var Kinds = []string{
+	"invite", "invite_many", "remind", "expire", "vendor_webhook", "writeback", "push_packages",
+	"reconcile", "reconcile_integration", "heartbeat", "retention",
+	"discover_integration", "parked_check", "wake_parked", "relink",
+}
+
+// checkKind refuses a kind that is not one of Kinds, naming them.
+func checkKind(kind string) error {
+	if kind != "" && !slices.Contains(Kinds, kind) {
+		return orders.Errorf(orders.EINVALID, "unknown kind %q: want one of %s", kind, strings.Join(Kinds, ", "))
+	}
+	return nil
+}
 
 // DeadLetter is a job that will not run again unless replayed.
 type DeadLetter struct {
@@ -51,15 +69,25 @@ func newDeadLetter(j *rivertype.JobRow) DeadLetter {
 	}
 	if n := len(j.Errors); n > 0 {
 		last := j.Errors[n-1]
-		d.Error, d.ErrorAt = last.Error, &last.At
+		d.Error, d.ErrorAt = plainError(last.Error), &last.At
 	}
 	return d
+}
+
+// plainError is a job's error as it is worth reading: without the prefix
+// River gives an error that cancelled the job ("JobCancelError: "), which
+// says nothing the dead letter's state does not.
+func plainError(s string) string {
+	return strings.TrimPrefix(s, "JobCancelError: ")
 }
 
 // ListDeadLetters returns up to limit dead letters, oldest first, of one
 // kind or (kind "") all kinds, after cursor; and the cursor of the next page
 // ("" on the last).
 func ListDeadLetters(ctx context.Context, client *Client, kind string, limit int, cursor string) ([]DeadLetter, string, error) {
+	if err := checkKind(kind); err != nil {
+		return nil, "", err
+	}
 	params := river.NewJobListParams().States(deadStates...).First(limit)
 	if kind != "" {
 		params = params.Kinds(kind)
@@ -143,7 +171,8 @@ func RetryDeadLetterIDs(ctx context.Context, client *Client, st *store.Store, id
 }
 
 // RetryDeadLetters replays every dead letter of kind (all kinds for "") and
-// returns how many it replayed. It collects the ids first, so a replay that
+// returns how many it replayed; a kind that is not one of Kinds is
+// EINVALID. It collects the ids first, so a replay that
 // fails again at once is not replayed twice.
 func RetryDeadLetters(ctx context.Context, client *Client, st *store.Store, kind string) (int, error) {
 	var ids []int64

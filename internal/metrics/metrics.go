@@ -98,6 +98,16 @@ func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writ
 	return m
 }
 
+// SetBuildInfo publishes assessgate_build_info{version,commit,goversion} 1,
+// which says which build each replica runs.
+func (m *Metrics) SetBuildInfo(version, commit, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "assessgate_build_info", Help: "Always 1; its labels say which build of assessgate runs.",
+	}, []string{"version", "commit", "goversion"})
+	g.WithLabelValues(version, commit, goVersion).Set(1)
+	m.registry.MustRegister(g)
+}
+
 // Readiness exports ready, /readyz's verdict, as the gauge assessgate_ready
 // (1 ready, 0 not), asked at each scrape. server.New calls it, once. A nil
 // *Metrics exports nothing.

@@ -40,6 +40,11 @@ func (s *Server) handlePutPackages(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, orders.Errorf(orders.EINVALID, "packages: is required"))
 		return
 	}
+	if len(list.Packages) == 0 {
+		// An empty catalogue would mean "every package accepted".
+		s.error(w, r, orders.Errorf(orders.EINVALID, "packages: is empty; a catalogue needs at least one package"))
+		return
+	}
 	if err := orders.ValidatePackages(list.Packages); err != nil {
 		s.error(w, r, orders.Errorf(orders.EINVALID, "invalid package list: %v", err))
 		return

@@ -22,7 +22,7 @@ const MaxResultBytes = 20 << 20
 func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 	var req kombo.ResultRequest
 	if err := decodeJSON(w, r, MaxResultBytes, &req); err != nil {
-		s.error(w, r, err)
+		s.error(w, r, s.unknownOrderFirst(r, err))
 		return
 	}
 	if _, closes := orders.ClosingState(req.Status); closes && req.CompletedAt == nil {
@@ -30,7 +30,7 @@ func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 		req.CompletedAt = &now
 	}
 	if err := req.Validate(); err != nil {
-		s.error(w, r, orders.Errorf(orders.EINVALID, "invalid result: %v", err))
+		s.error(w, r, s.unknownOrderFirst(r, orders.Errorf(orders.EINVALID, "invalid result: %v", err)))
 		return
 	}
 	o, res, err := s.store.AcceptResult(r.Context(), r.PathValue("id"), &req)
@@ -48,6 +48,23 @@ func (s *Server) handlePutResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"result_id": res.ID, "order": newOrderJSON(o)})
+}
+
+// unknownOrderFirst returns ENOTFOUND when the request's order does not
+// exist, and bodyErr otherwise: a result for an unknown order is a 404
+// whatever its body, as documented, not a 400 that sends the caller to fix
+// a body that could never be taken. When the order cannot be looked up (a
+// client gone, the database away), the body's error stands.
+func (s *Server) unknownOrderFirst(r *http.Request, bodyErr error) error {
+	id := r.PathValue("id")
+	found, err := s.store.ExistingOrderIDs(r.Context(), []string{id})
+	if err != nil {
+		return bodyErr
+	}
+	if len(found) == 0 {
+		return orders.Errorf(orders.ENOTFOUND, "order %q not found", id)
+	}
+	return bodyErr
 }
 
 // decodeJSON decodes a request body of at most limit bytes into v, refusing

@@ -103,6 +103,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 }
 
+// SQLitePath returns the file of a SQLite database URL, and false for any
+// other database.
+func SQLitePath(dsn string) (string, bool) { return sqlitePath(dsn) }
+
 func sqlitePath(dsn string) (string, bool) {
 	for _, prefix := range []string{"sqlite://", "sqlite:", "file:"} {
 		if strings.HasPrefix(dsn, prefix) {

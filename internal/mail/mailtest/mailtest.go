@@ -79,6 +79,7 @@ func Binary(t testing.TB) string {
 	v := os.Getenv(EnvMailpit)
 	switch v {
 	case "":
+		storetest.Skipped(EnvMailpit)
 		t.Skipf("mailpit skipped: %s is not set (go install github.com/axllent/mailpit@v1.33.1, then %s=auto)", EnvMailpit, EnvMailpit)
 	case "auto":
 		var candidates []string
@@ -98,6 +99,7 @@ func Binary(t testing.TB) string {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s=auto but mailpit is neither in $(go env GOPATH)/bin nor on PATH", EnvMailpit)
 		}
+		storetest.Skipped(EnvMailpit)
 		t.Skipf("mailpit skipped: %s=auto but mailpit is neither in $(go env GOPATH)/bin nor on PATH", EnvMailpit)
 	}
 	if _, err := os.Stat(v); err != nil {

@@ -38,6 +38,7 @@ func Databases(t testing.TB) []Database {
 		dbs = append(dbs, pg)
 	} else {
 		RequireInCI(t, EnvPostgres)
+		Skipped(EnvPostgres)
 		t.Logf("Postgres skipped: %s is not set", EnvPostgres)
 	}
 	return dbs
