@@ -64,6 +64,7 @@ func receiver(t *testing.T) *httptest.Server {
 		for _, id := range ids {
 			page.Data = append(page.Data, order{id})
 		}
+		w.Header().Set("Content-Type", "application/json") // as assessgate answers; the client reads JSON only
 		json.NewEncoder(w).Encode(page)
 	})
 	srv := httptest.NewServer(mux)

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/jobs/vendortest"
 	"github.com/assessgate/assessgate/internal/mail/mailtest"
@@ -230,7 +232,8 @@ func token(t *testing.T, m mailtest.Message) string {
 func (c *candidatesApp) open(method, token string) (int, http.Header, string) {
 	c.t.Helper()
 	req, _ := http.NewRequest(method, c.URL+"/a/"+token, nil)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := apitest.Client(c.t)
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := client.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s /a/…: %v", method, err)
@@ -311,7 +314,7 @@ func TestCandidates_Lifecycle(t *testing.T) {
 				t.Fatalf("GET link = %d to %q; want 302 to %q, not cached", status, h.Get("Location"), want)
 			}
 			// Followed, as a browser does, it lands on the vendor's assessment.
-			resp, err := http.Get(c.URL + "/a/" + tok)
+			resp, err := apitest.Client(t).Get(c.URL + "/a/" + tok)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -117,7 +119,7 @@ func TestServe_OnlySecret(t *testing.T) {
 
 	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/kombo", bytes.NewReader(seed))
 	req.Header.Set(kombo.SignatureHeader, kombo.Sign("only-secret", seed))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

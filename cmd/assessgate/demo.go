@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/assessgate/assessgate/client"
 	"github.com/assessgate/assessgate/internal/mail/catcher"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/kombo"
@@ -95,6 +96,8 @@ type demo struct {
 	mail          *catcher.Server
 	kombo         *kombotest.Server
 	platform      *httptest.Server
+	vendorSecret  string
+	api           *client.ClientWithResponses
 	logs          *lockedBuffer
 	cancel        context.CancelFunc
 	done          chan error
@@ -138,7 +141,12 @@ func startDemo(ctx context.Context, addr string, verbose bool, stderr io.Writer)
 	}
 	d.kombo = kombotest.NewServer()
 	d.kombo.AddOrder(d.order.IntegrationID, d.order) // as Kombo has it
-	d.platform = httptest.NewServer(http.HandlerFunc(vendorPlatform))
+	d.vendorSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte(randomString(24)))
+	verifier, err := client.NewWebhookVerifier(d.vendorSecret)
+	if err != nil {
+		return nil, err
+	}
+	d.platform = httptest.NewServer(vendorPlatform(verifier))
 
 	// The public address must be known before serve starts, for the links
 	// in e-mails: pick a free port now.
@@ -151,6 +159,9 @@ func startDemo(ctx context.Context, addr string, verbose bool, stderr io.Writer)
 		ln.Close()
 	}
 	d.baseURL = "http://" + addr
+	if d.api, err = client.New(d.baseURL, d.apiToken, client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second})); err != nil {
+		return nil, err
+	}
 	env := map[string]string{
 		"KOMBO_WEBHOOK_SECRET":             d.secret,
 		"ASSESSGATE_API_TOKEN":             d.apiToken,
@@ -163,7 +174,7 @@ func startDemo(ctx context.Context, addr string, verbose bool, stderr io.Writer)
 		"ASSESSGATE_SMTP_URL":              d.mail.URL(),
 		"ASSESSGATE_MAIL_FROM":             demoOrganization + " via Acme Assessments <noreply@acme-assess.example>",
 		"ASSESSGATE_VENDOR_WEBHOOK_URL":    d.platform.URL + "/webhooks/assessgate",
-		"ASSESSGATE_VENDOR_WEBHOOK_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte(randomString(24))),
+		"ASSESSGATE_VENDOR_WEBHOOK_SECRET": d.vendorSecret,
 		"KOMBO_API_KEY":                    kombotest.DefaultAPIKey,
 		"KOMBO_API_URL":                    d.kombo.URL,
 		"ASSESSGATE_RECONCILE_INTERVAL":    "0",
@@ -227,17 +238,23 @@ func (d *demo) dumpLogs(w io.Writer) {
 }
 
 // vendorPlatform stands in for the vendor's assessment platform: candidate
-// links redirect to it, and it takes assessgate's vendor webhooks.
-func vendorPlatform(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost {
-		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-		w.WriteHeader(http.StatusNoContent)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, `<!DOCTYPE html><meta charset="utf-8"><title>Assessment</title>
+// links redirect to it, and it takes assessgate's vendor webhooks, verified
+// as a vendor does with the public client's WebhookVerifier (401 when not).
+func vendorPlatform(verifier *client.WebhookVerifier) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if _, err := verifier.VerifyRequest(r); err != nil {
+				http.Error(w, err.Error(), http.StatusUnauthorized)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!DOCTYPE html><meta charset="utf-8"><title>Assessment</title>
 <body style="font-family:sans-serif;max-width:36em;margin:4em auto"><h1>The assessment would start here</h1>
 <p>This page stands in for the vendor's platform, where assessgate sends the candidate.</p></body>`)
+	})
 }
 
 // walk takes the seed order around the loop, printing each step.
@@ -320,25 +337,30 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 	}
 
 	// 5. The vendor's platform posts the result.
-	result := fmt.Sprintf(`{"status": "COMPLETED", "result_url": "https://app.acme-assess.example/results/%s", "score": 87, "max_score": 100,
-		"attributes": [{"type": "TEXT", "label": "Recommendation", "value": "Strong hire"},
-			{"type": "SUB_RESULT", "id": "async", "label": "Async programming", "score": {"value": 44, "max": 50}, "status": "COMPLETED"}]}`, o.ID)
-	status, answer, err = d.do(ctx, http.MethodPut, "/api/v1/orders/"+o.ID+"/result", []byte(result),
-		http.Header{"Authorization": {"Bearer " + d.apiToken}})
+	// Through the client generated from api/openapi.yaml, as a vendor's
+	// platform written in Go would.
+	score, maxScore, completed := 87.0, 100.0, "COMPLETED"
+	put, err := d.api.PutResultWithResponse(ctx, o.ID, client.ResultRequest{
+		Status: "COMPLETED", ResultUrl: "https://app.acme-assess.example/results/" + o.ID, Score: &score, MaxScore: &maxScore,
+		Attributes: &[]client.Attribute{
+			{Type: client.TEXT, Label: new("Recommendation"), Value: new("Strong hire")},
+			{Type: client.SUBRESULT, Id: new("async"), Label: new("Async programming"), Score: &client.Score{Value: 44, Max: 50}, Status: &completed},
+		},
+	})
 	if err != nil {
 		return err
 	}
-	out.step("vendor → assessgate", "PUT /api/v1/orders/%s/result (score 87/100): %d", o.ID, status)
-	if status != http.StatusAccepted {
-		return fmt.Errorf("the result answered %d %s", status, answer)
+	out.step("vendor → assessgate", "PUT /api/v1/orders/%s/result (score 87/100): %d", o.ID, put.StatusCode())
+	if put.StatusCode() != http.StatusAccepted {
+		return fmt.Errorf("the result answered %d %s", put.StatusCode(), put.Body)
 	}
 
 	// 6. assessgate writes it back to Kombo.
-	var put *kombotest.Request
+	var writeback *kombotest.Request
 	if err := demoWait(ctx, "the result at Kombo", func() bool {
 		for _, r := range d.kombo.Requests() {
 			if r.Method == http.MethodPut && r.Path == "/assessment/orders/"+o.ID+"/result" {
-				put = &r
+				writeback = &r
 				return true
 			}
 		}
@@ -347,13 +369,15 @@ func (d *demo) walk(ctx context.Context, out *demoPrinter) error {
 		return err
 	}
 	out.step("assessgate → Kombo", "the result write-back, as Kombo received it:")
-	out.request(put)
+	out.request(writeback)
 
 	// 7. The order's timeline, once Kombo's answer is recorded.
 	var view orders.View
 	if err := demoWait(ctx, "result.delivered on the timeline", func() bool {
-		status, body, err := d.do(ctx, http.MethodGet, "/api/v1/orders/"+o.ID, nil, http.Header{"Authorization": {"Bearer " + d.apiToken}})
-		if err != nil || status != http.StatusOK || json.Unmarshal(body, &view) != nil {
+		got, err := d.api.GetOrderWithResponse(ctx, o.ID)
+		// The timeline's entries are decoded by kind, for their
+		// descriptions, with the domain's types.
+		if err != nil || got.StatusCode() != http.StatusOK || json.Unmarshal(got.Body, &view) != nil {
 			return false
 		}
 		delivered, completed := false, false

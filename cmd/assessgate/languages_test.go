@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/assessgate/assessgate/internal/apitest"
 )
 
 // TestCandidates_Languages: a tenant's settings through the API decide the
@@ -96,7 +98,7 @@ func TestCandidates_Languages(t *testing.T) {
 		// An unknown link's page is in the browser's language.
 		req, _ := http.NewRequest("GET", c.URL+"/a/unknown-token", nil)
 		req.Header.Set("Accept-Language", "it-IT,it;q=0.9")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := apitest.Client(t).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

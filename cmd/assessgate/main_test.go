@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
@@ -107,7 +109,7 @@ func startAppClock(t testing.TB, clk *clock.Stub, dbURL string, env map[string]s
 	a.URL = strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
 	t.Cleanup(a.stop)
 
-	resp, err := http.Get(a.URL + "/healthz")
+	resp, err := apitest.Client(t).Get(a.URL + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /healthz = %v, %v", resp, err)
 	}
@@ -150,7 +152,7 @@ func (a *app) do(method, path string, body []byte, headers map[string]string) (i
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(a.t).Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/internal/store/storetest"
 	"github.com/assessgate/assessgate/internal/wait"
 )
@@ -145,7 +147,7 @@ func TestReadme_Tour(t *testing.T) {
 	wait.For(t, 30*time.Second, "the order shows its write-back parked for KOMBO_API_KEY", func() bool {
 		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/orders/B5KQKhAgTv6ZwzrfAbqbhipd", nil)
 		req.Header.Set("Authorization", "Bearer "+envValue(t, envFile, "ASSESSGATE_API_TOKEN"))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := apitest.Client(t).Do(req)
 		if err != nil {
 			return false
 		}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
@@ -122,10 +124,10 @@ type sender struct {
 	errs   []string
 }
 
-func newSender() *sender {
+func newSender(t testing.TB) *sender {
 	return &sender{client: &http.Client{
 		Timeout:   30 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
+		Transport: &apitest.Transport{T: t, Base: &http.Transport{MaxIdleConnsPerHost: 64}},
 	}}
 }
 
@@ -308,7 +310,7 @@ func TestReplicas(t *testing.T) {
 		}
 		ds = append(ds, d)
 	}
-	s := newSender()
+	s := newSender(t)
 	sendStart := time.Now()
 	s.deliverAll(t, ds, 24)
 	sent := time.Since(sendStart)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/internal/admin"
 	"github.com/assessgate/assessgate/internal/store/storetest"
 )
@@ -72,7 +74,7 @@ func TestAPI_NotFoundIsJSON(t *testing.T) {
 		{"PATCH", "/api/v1/candidates/export", 405, "method_not_allowed", "POST"},
 	} {
 		req, _ := http.NewRequest(tt.method, a.URL+tt.path, nil)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := apitest.Client(t).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

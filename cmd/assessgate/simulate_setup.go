@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/assessgate/assessgate/client"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -123,32 +122,24 @@ func runSimulateSetupPending(ctx context.Context, args []string, getenv func(str
 }
 
 // putSimulatedResult posts a COMPLETED result for an order through
-// assessgate's API.
+// assessgate's API, with the client generated from api/openapi.yaml.
 func putSimulatedResult(ctx context.Context, hookURL, token, orderID string, stdout io.Writer) error {
 	u, _ := url.Parse(hookURL)
-	u.Path = "/api/v1/orders/" + url.PathEscape(orderID) + "/result"
+	u.Path = ""
+	api, err := client.New(u.String(), token, client.WithHTTPClient(&http.Client{Timeout: 30 * time.Second}))
+	if err != nil {
+		return err
+	}
 	at := kombo.FormatTime(time.Now())
 	score := 87.0
-	body, err := json.Marshal(kombo.ResultRequest{Status: kombo.OrderStatusCompleted, Score: &score,
-		ResultURL: "https://vendor.example/reports/" + url.PathEscape(orderID), CompletedAt: &at})
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := api.PutResultWithResponse(ctx, orderID, client.ResultRequest{Status: string(kombo.OrderStatusCompleted), Score: &score,
+		ResultUrl: "https://vendor.example/reports/" + url.PathEscape(orderID), CompletedAt: &at})
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	fmt.Fprintf(stdout, "PUT %s\n%s\n", u, resp.Status)
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("simulate: assessgate answered the result %s: %s", resp.Status, strings.TrimSpace(string(answer)))
+	fmt.Fprintf(stdout, "PUT %s\n%s\n", resp.HTTPResponse.Request.URL, resp.HTTPResponse.Status)
+	if resp.StatusCode() != http.StatusAccepted {
+		return fmt.Errorf("simulate: assessgate answered the result %s: %s", resp.HTTPResponse.Status, strings.TrimSpace(string(resp.Body)))
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/kombo"
 )
 
@@ -152,7 +154,7 @@ func TestWebhook_TooLargeChunked(t *testing.T) {
 	// No Content-Length: the limit must hold while reading, not only on the header.
 	req, _ := http.NewRequest(http.MethodPost, a.URL+"/webhooks/kombo", struct{ *bytes.Reader }{bytes.NewReader(body)})
 	req.Header.Set(kombo.SignatureHeader, kombo.Sign(testSecret, body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/assessgate/assessgate/internal/apitest"
+
 	"github.com/assessgate/assessgate/internal/assessgate"
 	"github.com/assessgate/assessgate/internal/clock"
 	"github.com/assessgate/assessgate/kombo/kombotest"
@@ -49,7 +51,7 @@ func TestNew_Run(t *testing.T) {
 	body := kombotest.OrderWebhook("ev-new-run", kombotest.Order(kombotest.WithID("order-new-run")))
 	req, _ := http.NewRequest(http.MethodPost, url+"/webhooks/kombo", bytes.NewReader(body))
 	req.Header = kombotest.Header(secret, body)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apitest.Client(t).Do(req)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("POST /webhooks/kombo = %v, %v; want 200", resp, err)
 	}
@@ -57,7 +59,7 @@ func TestNew_Run(t *testing.T) {
 
 	req, _ = http.NewRequest(http.MethodGet, url+"/api/v1/orders/order-new-run", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = apitest.Client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

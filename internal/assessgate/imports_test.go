@@ -19,6 +19,9 @@ const module = "github.com/assessgate/assessgate/"
 // them all.
 var allowedImports = map[string][]string{
 	"kombo":                    {},
+	"api":                      {},
+	"client":                   {},
+	"internal/apitest":         {"api"}, // tests only
 	"kombo/kombotest":          {"kombo"},
 	"internal/clock":           {},
 	"internal/keyring":         {},
@@ -32,11 +35,11 @@ var allowedImports = map[string][]string{
 	"internal/store/stmtcache": {},
 	"internal/store/storetest": {"internal/store"},
 	"internal/jobs":            {"kombo", "internal/orders", "internal/store", "internal/mail", "internal/clock"},
-	"internal/jobs/vendortest": {},
+	"internal/jobs/vendortest": {"internal/apitest", "client"},
 	"internal/admin":           {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/proxy"},
-	"internal/server":          {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/metrics", "internal/proxy"},
-	"internal/loadgen":         {"kombo", "kombo/kombotest"}, // a tool: never imported by the product
-	"internal/wait":            {},                           // tests only
+	"internal/server":          {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/metrics", "internal/proxy", "api"},
+	"internal/loadgen":         {"kombo", "kombo/kombotest", "client"}, // a tool: never imported by the product
+	"internal/wait":            {},                                     // tests only
 	"internal/assessgate": {"kombo", "internal/orders", "internal/store", "internal/jobs", "internal/mail",
 		"internal/metrics", "internal/server", "internal/admin", "internal/keyring", "internal/clock", "internal/proxy"},
 }

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/assessgate/assessgate/client"
 	"github.com/assessgate/assessgate/kombo"
 	"github.com/assessgate/assessgate/kombo/kombotest"
 )
@@ -609,29 +610,28 @@ func (g *Generator) reportProgress(start time.Time, stop <-chan struct{}) {
 func (g *Generator) Check(ctx context.Context, rep *Report) error {
 	seen := map[string]int{}
 	c := &Check{}
-	cursor := ""
+	api, err := client.New(g.cfg.APIURL, g.cfg.APIToken, client.WithHTTPClient(g.client))
+	if err != nil {
+		return err
+	}
+	params := client.ListOrdersParams{IntegrationId: &g.cfg.Integration, Limit: new(500)}
 	for {
-		q := url.Values{"integration_id": {g.cfg.Integration}, "limit": {"500"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
+		resp, err := api.ListOrdersWithResponse(ctx, &params)
+		if err != nil {
+			return fmt.Errorf("check: list orders: %w", err)
 		}
-		var page struct {
-			Data []struct {
-				ID string `json:"id"`
-			} `json:"data"`
-			NextCursor *string `json:"next_cursor"`
-		}
-		if status, err := g.api(ctx, "/api/v1/orders?"+q.Encode(), &page); err != nil || status != http.StatusOK {
-			return fmt.Errorf("check: list orders: status %d: %v", status, err)
+		if resp.JSON200 == nil {
+			return fmt.Errorf("check: list orders: status %d: %s", resp.StatusCode(), bytes.TrimSpace(resp.Body))
 		}
 		c.Pages++
-		for _, o := range page.Data {
-			seen[o.ID]++
+		for _, o := range resp.JSON200.Data {
+			seen[o.Id]++
 		}
-		if page.NextCursor == nil || *page.NextCursor == "" {
+		next := resp.JSON200.NextCursor
+		if next == nil || *next == "" {
 			break
 		}
-		cursor = *page.NextCursor
+		params.Cursor = next
 	}
 	acked := map[string]bool{}
 	for _, id := range rep.ackedIDs {
@@ -661,24 +661,6 @@ func (g *Generator) Check(ctx context.Context, rep *Report) error {
 		len(rep.ackedIDs), c.Found, c.Missing, c.Twice, c.Extra, c.BadFound, c.BadChecked, c.Pages)
 	rep.Check = c
 	return nil
-}
-
-func (g *Generator) api(ctx context.Context, path string, v any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.cfg.APIURL+path, nil)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+g.cfg.APIToken)
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return resp.StatusCode, fmt.Errorf("%s", bytes.TrimSpace(b))
-	}
-	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
 }
 
 // Print writes the report for people.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assessgate/assessgate/internal/apitest"
 	"github.com/assessgate/assessgate/internal/orders"
 	"github.com/assessgate/assessgate/internal/store"
 	"github.com/assessgate/assessgate/internal/store/storetest"
@@ -32,9 +33,7 @@ func TestCandidateLink_Pages(t *testing.T) {
 	db.Writer.Exec("UPDATE orders SET state = 'completed' WHERE id = 'completed'")
 
 	get := func(method, path string) *httptest.ResponseRecorder {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
-		return rec
+		return apitest.Serve(t, h, httptest.NewRequest(method, path, nil))
 	}
 	for _, tt := range []struct {
 		method, token string

@@ -8,6 +8,9 @@ func (s *Server) routes() http.Handler {
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.HandleFunc("GET /api/v1/openapi.yaml", s.handleOpenAPIYAML) // the contract: package api
+	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPIJSON)
+	mux.HandleFunc("GET /api/docs", s.handleAPIDocs)
 
 	mux.HandleFunc("POST /webhooks/kombo", s.handleKomboWebhook)
 	if s.cfg.NoWriteRoute {

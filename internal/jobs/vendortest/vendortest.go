@@ -2,7 +2,10 @@
 // receives assessgate's vendor webhooks and checks every signature as the
 // Standard Webhooks specification describes it. The check is written here
 // from the specification, independently of the library assessgate signs
-// with, so that a mistake in either shows.
+// with, so that a mistake in either shows. Every webhook's headers and body
+// are checked against api/openapi.yaml too (apitest.CheckVendorWebhook): one
+// that does not match fails the test; and the public client's
+// WebhookVerifier must agree with the check here.
 package vendortest
 
 import (
@@ -20,6 +23,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/assessgate/assessgate/client"
+	"github.com/assessgate/assessgate/internal/apitest"
 )
 
 // Tolerance is how far a webhook-timestamp may be from now.
@@ -90,6 +96,7 @@ func (r *Request) OrderID() string { s, _ := r.Event.Data["id"].(string); return
 // the first Fail requests (a platform that is down for a while), then 204.
 type Receiver struct {
 	*httptest.Server
+	t      testing.TB
 	secret string
 	now    func() time.Time
 
@@ -102,7 +109,7 @@ type Receiver struct {
 // clock now, and fails the first fail requests. It is closed when the test
 // ends.
 func NewReceiver(t testing.TB, secret string, fail int, now func() time.Time) *Receiver {
-	r := &Receiver{secret: secret, now: now, fail: fail}
+	r := &Receiver{t: t, secret: secret, now: now, fail: fail}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
 	return r
@@ -112,6 +119,18 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	got := Request{Header: req.Header.Clone(), Body: body, VerifyErr: Verify(r.secret, req.Header, body, r.now())}
 	json.Unmarshal(body, &got.Event)
+	// The public client's verifier must agree with the check above.
+	if v, err := client.NewWebhookVerifier(r.secret); err != nil {
+		r.t.Errorf("vendortest: client.NewWebhookVerifier: %v", err)
+	} else {
+		v.Now = r.now
+		if _, err := v.Verify(req.Header, body); (err == nil) != (got.VerifyErr == nil) {
+			r.t.Errorf("vendortest: client.WebhookVerifier says %v, the specification's check %v", err, got.VerifyErr)
+		}
+	}
+	if err := apitest.CheckVendorWebhook(req.Header, body); err != nil {
+		r.t.Errorf("vendortest: a %s webhook does not match api/openapi.yaml: %v\nbody: %s", got.Event.Type, err, body)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
