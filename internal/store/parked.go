@@ -51,7 +51,11 @@ func (s *Store) Park(ctx context.Context, p *orders.Parked) (*orders.Parked, err
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		// out is not read: fn may still be running if ctx ended first.
+		return nil, err
+	}
+	return out, nil
 }
 
 // Unpark deletes the parked row of a job, if it has one.

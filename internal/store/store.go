@@ -156,7 +156,9 @@ func IsUnavailable(err error) bool {
 // (GroupCommit): fn runs in a savepoint of its own, must write through tx only, with the ctx it is given (which the
 // caller's cancellation does not reach, as it would every write of the
 // shared transaction), and may run again in a later transaction after a
-// deadlock. Jobs record what they did through it.
+// deadlock. Jobs record what they did through it. If ctx ends first,
+// Write returns while fn may still run: read what fn sets only after Write
+// returned nil.
 func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) (err error) {
 	defer func() { s.health.record(err) }()
 	if s.writes.cfg.MaxItems > 1 {
