@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -42,23 +43,38 @@ func smallDisk(t *testing.T, size int) string {
 }
 
 // fill writes a file in dir until the disk is full, and returns its path.
-func fill(t *testing.T, dir string) string {
+// It also empties the SQLite database's WAL (db is a connection to it,
+// walPath its WAL), and tries again until the WAL is empty and the disk
+// full at once: a WAL that holds frames is reused from its start after a
+// checkpoint, so small commits would still find room in it, and the app's
+// own writes (River's, the checkpointer's) can land between an emptying
+// and the filling.
+func fill(t *testing.T, dir string, db *sql.DB, walPath string) string {
 	t.Helper()
 	name := filepath.Join(dir, "filler")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	chunk := make([]byte, 16<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("fill the disk: %v", err)
+	for range 100 {
+		// Busy when the app is in the middle of a write: the next round.
+		_, _ = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if _, err = f.Write(chunk); err != nil {
+				break
 			}
+		}
+		f.Close()
+		if !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("fill the disk: %v", err)
+		}
+		if fi, err := os.Stat(walPath); errors.Is(err, fs.ErrNotExist) || err == nil && fi.Size() == 0 {
 			return name
 		}
 	}
+	t.Fatal("the disk is full but the WAL never empty: the app keeps writing")
+	return ""
 }
 
 // readyz returns /readyz's status and body.
@@ -90,11 +106,9 @@ func TestReadyz_DiskFull(t *testing.T) {
 	if status, resp := a.webhook(orderBody(t, "e-before", "o-before", nil)); status != http.StatusOK {
 		t.Fatalf("POST before the disk is full = %d %s", status, resp)
 	}
-	// The WAL back to nothing, so that every write needs new space.
-	if _, err := a.db().Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		t.Fatal(err)
-	}
-	filler := fill(t, dir)
+	// The WAL back to nothing and the disk full, so that every write needs
+	// space there is not.
+	filler := fill(t, dir, a.db(), filepath.Join(dir, "a.db-wal"))
 
 	wait.For(t, 15*time.Second, "/readyz 503 on a full disk", func() bool {
 		status, _ := a.readyz()
