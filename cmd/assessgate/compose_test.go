@@ -120,3 +120,17 @@ func checkCatalogue(t *testing.T, path string) {
 		t.Errorf("%s: %v, %v; want a package catalogue", path, err, list.Validate())
 	}
 }
+
+// Every variable serve reads is documented in docs/configuration.md, the
+// reference the README points to.
+func TestConfigurationDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range serveVariables(t) {
+		if !strings.Contains(string(b), "`"+v+"`") {
+			t.Errorf("docs/configuration.md does not document %s", v)
+		}
+	}
+}
