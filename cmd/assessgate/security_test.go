@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -138,6 +140,28 @@ func TestServe_WeakSecrets(t *testing.T) {
 	}
 	if strings.Contains(logs, "ASSESSGATE_API_TOKEN (value 1") {
 		t.Errorf("a strong token was warned about")
+	}
+
+	// Not only in the log: in /metrics and on the admin overview.
+	status, body := a.do("GET", "/metrics", nil, map[string]string{"Authorization": "Bearer tok-0123456789abcdef"})
+	if status != http.StatusOK || !regexp.MustCompile(`(?m)^assessgate_weak_secrets 3$`).Match(body) {
+		t.Errorf("GET /metrics = %d; want assessgate_weak_secrets 3", status)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	resp, err := client.Post(a.URL+"/admin/login", "application/x-www-form-urlencoded", strings.NewReader("password=xxxxxxxxxxxx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`id="weak-secrets"`, "KOMBO_WEBHOOK_SECRET: shorter than 16", "ASSESSGATE_ADMIN_PASSWORD: only 1 different"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("admin overview after sign-in lacks %q", want)
+		}
+	}
+	if strings.Contains(string(page), "xxxxxxxxxxxx") {
+		t.Errorf("admin overview shows the password")
 	}
 }
 

@@ -46,6 +46,9 @@ type Config struct {
 	// Reconciler closes stuck orders at Kombo and takes them again; nil
 	// leaves the stuck list without its actions.
 	Reconciler *jobs.Reconciler
+	// WeakSecrets names the settings whose secret is weak, each as
+	// "SETTING: why" (never the value), for the overview to say.
+	WeakSecrets []string
 	// Password is the admin password (ASSESSGATE_ADMIN_PASSWORD); New
 	// refuses an empty or short one.
 	Password string

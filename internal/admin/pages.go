@@ -136,6 +136,7 @@ type kindCount struct {
 }
 
 type overviewData struct {
+	WeakSecrets []string
 	States      []stateCount
 	Total       int
 	Oldest      *jobs.WaitingJob
@@ -159,7 +160,7 @@ func (h *Handler) handleOverview(w http.ResponseWriter, r *http.Request, s sessi
 		h.fail(w, r, err)
 		return
 	}
-	d := overviewData{Since: h.now().Add(-24 * time.Hour)}
+	d := overviewData{Since: h.now().Add(-24 * time.Hour), WeakSecrets: h.cfg.WeakSecrets}
 	for _, st := range orders.States() {
 		d.States = append(d.States, stateCount{st, counts[st]})
 		d.Total += counts[st]

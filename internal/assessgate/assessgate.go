@@ -58,7 +58,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if len(cfg.TrustedProxies) > 0 {
 		logger.Info("X-Forwarded-For and X-Forwarded-Proto are believed from trusted proxies", "trusted_proxies", cfg.TrustedProxies.String())
 	}
-	for _, w := range WeakSecrets(cfg) {
+	weak := WeakSecrets(cfg)
+	for _, w := range weak {
 		logger.Warn("weak secret: anyone who guesses it gets in; use a long random value (openssl rand -base64 32)", "setting", w)
 	}
 
@@ -110,6 +111,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	})
 	build := ReadBuildInfo()
 	m.SetBuildInfo(build.Version, build.Commit, build.GoVersion)
+	m.SetWeakSecrets(len(weak))
 	komboClient := newKomboClient(cfg, m, logger)
 	if err := resealPersonalData(ctx, st, logger); err != nil {
 		return nil, err
@@ -278,6 +280,7 @@ func newAdmin(ctx context.Context, cfg Config, st *store.Store, svc *jobs.Servic
 	}
 	acfg := admin.Config{
 		Store: st, Jobs: svc.Client(), Reconciler: svc.Reconciler, Logger: logger, Password: cfg.AdminPassword, Kombo: komboClient,
+		WeakSecrets:   WeakSecrets(cfg),
 		SecureCookies: strings.HasPrefix(cfg.Candidates.PublicURL, "https://"),
 	}
 	if cfg.Clock != nil {

@@ -98,6 +98,16 @@ func New(db *sql.DB, logger *slog.Logger, groupCommit func() (transactions, writ
 	return m
 }
 
+// SetWeakSecrets publishes assessgate_weak_secrets, how many settings hold
+// a weak secret (the start-up log and the admin overview name them).
+func (m *Metrics) SetWeakSecrets(n int) {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "assessgate_weak_secrets", Help: "Settings whose secret or token is weak (short or repetitive): the start-up log and the admin overview name them.",
+	})
+	g.Set(float64(n))
+	m.registry.MustRegister(g)
+}
+
 // SetBuildInfo publishes assessgate_build_info{version,commit,goversion} 1,
 // which says which build each replica runs.
 func (m *Metrics) SetBuildInfo(version, commit, goVersion string) {
