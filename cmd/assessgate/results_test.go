@@ -55,12 +55,14 @@ func placeOrder(t *testing.T, a *app, fake *kombotest.Server, orderID string) {
 func placeEditedOrder(t *testing.T, a *app, fake *kombotest.Server, orderID string, edit func(data map[string]any)) {
 	t.Helper()
 	body := orderBody(t, "ev-"+orderID, orderID, edit)
-	if status, resp := a.webhook(body); status != http.StatusOK {
-		t.Fatalf("POST order %s = %d %s", orderID, status, resp)
-	}
+	// Kombo holds the order (and so knows its integration) before it sends
+	// the webhook: the integration's discovery must find it there.
 	var w struct{ Data kombo.Order }
 	json.Unmarshal(body, &w)
 	fake.AddOrder(w.Data.IntegrationID, w.Data)
+	if status, resp := a.webhook(body); status != http.StatusOK {
+		t.Fatalf("POST order %s = %d %s", orderID, status, resp)
+	}
 	a.integrationSettled()
 }
 
