@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func TestBench(t *testing.T) {
 		secs = v
 	}
 	d := time.Duration(secs) * time.Second
-	b := &bench{t: t, bin: buildAssessgate(t), d: d}
+	b := &bench{t: t, bin: buildAssessgate(t), bare: buildBareReceiver(t), d: d}
 	dbs := storetest.Databases(t)
 	only := os.Getenv("ASSESSGATE_BENCH_ONLY") // e.g. "Intake64,Node"
 	run := func(name string, f func(t *testing.T)) {
@@ -89,9 +90,10 @@ func TestBench(t *testing.T) {
 }
 
 type bench struct {
-	t   *testing.T
-	bin string
-	d   time.Duration
+	t    *testing.T
+	bin  string // assessgate, with the no-write route
+	bare string // bench/bare-receiver
+	d    time.Duration
 
 	mu   sync.Mutex
 	rows []string
@@ -122,9 +124,9 @@ func freshDB(t *testing.T, db storetest.Database) storetest.Database {
 	return storetest.SQLite(t)
 }
 
-// server starts assessgate on a fresh database with env, the no-write route
-// on, and logs at warn (a log line per webhook is part of the path; at info
-// it is written for both routes alike).
+// server starts assessgate on a fresh database with env and the no-write
+// route on, logging as by default (info: a line per webhook) to a file, as
+// a log collector would read it.
 func (b *bench) server(t *testing.T, db storetest.Database, name string, env ...string) *replica {
 	t.Helper()
 	db = freshDB(t, db)
@@ -138,10 +140,44 @@ func (b *bench) server(t *testing.T, db storetest.Database, name string, env ...
 		"ASSESSGATE_ADDR=127.0.0.1:0",
 		"ASSESSGATE_ASSESSMENT_URL=https://assess.example/start/{order_id}?t={token}",
 		"ASSESSGATE_BENCH_NO_WRITE_ROUTE=1",
-		"ASSESSGATE_LOG_LEVEL=warn",
 		"PATH=" + os.Getenv("PATH"),
 	}
-	return startReplica(t, b.bin, name, append(base, env...))
+	logs, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logs.Close() })
+	return startReplicaLogging(t, b.bin, name, append(base, env...), logs)
+}
+
+// buildBareReceiver builds bench/bare-receiver, the ceiling the intake is
+// measured against.
+func buildBareReceiver(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "bare-receiver")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../bench/bare-receiver").CombinedOutput(); err != nil {
+		t.Fatalf("go build bench/bare-receiver: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBare starts the bare receiver and returns its webhook URL.
+func (b *bench) startBare(t *testing.T) string {
+	cmd := exec.Command(b.bare)
+	cmd.Env = []string{"KOMBO_WEBHOOK_SECRET=" + testSecret}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening on ") {
+		t.Fatalf("bare receiver did not start: %q %v", line, err)
+	}
+	return strings.TrimSpace(strings.TrimPrefix(line, "listening on ")) + "/webhooks/kombo"
 }
 
 // load runs the load generator against url and returns its report, after
@@ -186,23 +222,28 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// intake64: 64 concurrent senders, the no-write route and the real one in
-// turns, three rounds each, in one server process.
+// intake64: 64 concurrent senders, in turns against the bare receiver,
+// assessgate's no-write route and its real one, three rounds, with one
+// server process each.
 func (b *bench) intake64(t *testing.T, db storetest.Database) {
+	bareURL := b.startBare(t)
 	r := b.server(t, db, "intake64-"+db.Name)
-	var nowrite, write, ratios []float64
+	var bare, nowrite, write, ratios, nwRatios []float64
 	var last *loadgen.Report
 	for round := 1; round <= 3; round++ {
+		br := b.load(t, bareURL, loadgen.Config{Concurrency: 64}, false)
 		nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadgen.Config{Concurrency: 64}, false)
 		w := b.load(t, r.url+"/webhooks/kombo", loadgen.Config{Concurrency: 64, Duplicates: 0.02}, true)
-		nowrite, write = append(nowrite, nw.Throughput), append(write, w.Throughput)
-		ratios = append(ratios, w.Throughput/nw.Throughput)
-		t.Logf("%s round %d: no-write %.0f/s (p99 %.1fms), write %.0f/s (p99 %.1fms): %.0f%%",
-			db.Name, round, nw.Throughput, nw.Latency.P99, w.Throughput, w.Latency.P99, 100*w.Throughput/nw.Throughput)
+		bare, nowrite, write = append(bare, br.Throughput), append(nowrite, nw.Throughput), append(write, w.Throughput)
+		ratios, nwRatios = append(ratios, w.Throughput/br.Throughput), append(nwRatios, w.Throughput/nw.Throughput)
+		t.Logf("%s round %d: bare %.0f/s (p99 %.1fms), no-write %.0f/s (p99 %.1fms), write %.0f/s (p99 %.1fms): %.2f of bare, %.2f of no-write",
+			db.Name, round, br.Throughput, br.Latency.P99, nw.Throughput, nw.Latency.P99, w.Throughput, w.Latency.P99,
+			w.Throughput/br.Throughput, w.Throughput/nw.Throughput)
 		last = w
 	}
-	b.figure(t, "intake, 64 senders, %-8s  write %6.0f/s  no-write %6.0f/s  ratio %.2f (rounds %s); %s; check: %s",
-		db.Name, median(write), median(nowrite), median(ratios), fmtList(ratios), groupCommitFigures(t, r.url), last.Check.Summary)
+	b.figure(t, "intake, 64 senders, %-8s  write %6.0f/s  bare %6.0f/s  no-write %6.0f/s  ratio to bare %.2f (rounds %s)  to no-write %.2f (rounds %s); %s; check: %s",
+		db.Name, median(write), median(bare), median(nowrite), median(ratios), fmtList(ratios), median(nwRatios), fmtList(nwRatios),
+		groupCommitFigures(t, r.url), last.Check.Summary)
 	r.stop(t)
 }
 
@@ -244,13 +285,49 @@ func groupCommitFigures(t *testing.T, url string) string {
 func (b *bench) steady(t *testing.T, db storetest.Database, rate int) {
 	r := b.server(t, db, "steady-"+db.Name)
 	nw := b.load(t, r.url+"/bench/no-write/webhooks/kombo", loadgen.Config{Rate: rate}, false)
+	sync := fdatasyncLatency(t, dbDir(t, r), 2*time.Second)
 	stop := sampleRSS(r.cmd.Process.Pid)
 	w := b.load(t, r.url+"/webhooks/kombo", loadgen.Config{Rate: rate, Duplicates: 0.02}, true)
 	rss, hwm := stop()
-	b.figure(t, "steady %d/s, %-8s  write p50 %.2fms p99 %.2fms p99.9 %.2fms  no-write p50 %.2fms p99 %.2fms  (%d and %d answered, %d missed)",
-		rate, db.Name, w.Latency.P50, w.Latency.P99, w.Latency.P999, nw.Latency.P50, nw.Latency.P99, w.Acknowledged, nw.Acknowledged, w.Missed+nw.Missed)
+	b.figure(t, "steady %d/s, %-8s  write p50 %.2fms p99 %.2fms p99.9 %.2fms  no-write p50 %.2fms p99 %.2fms  disk fdatasync p50 %.2fms p99 %.2fms  (%d and %d answered, %d missed)",
+		rate, db.Name, w.Latency.P50, w.Latency.P99, w.Latency.P999, nw.Latency.P50, nw.Latency.P99, sync.P50, sync.P99,
+		w.Acknowledged, nw.Acknowledged, w.Missed+nw.Missed)
 	b.figure(t, "memory at %d/s, %-8s  RSS max %.1f MiB (peak %.1f MiB over the process's life)", rate, db.Name, rss, hwm)
 	r.stop(t)
+}
+
+// dbDir returns the directory of a replica's SQLite file, or, on Postgres,
+// a directory on the disk the tests' files go to.
+func dbDir(t *testing.T, r *replica) string {
+	if p, ok := strings.CutPrefix(envOf(r, "ASSESSGATE_DATABASE_URL"), "sqlite:"); ok {
+		return filepath.Dir(strings.TrimPrefix(p, "//"))
+	}
+	return t.TempDir()
+}
+
+// fdatasyncLatency measures the disk's floor under one durable commit: for
+// d, it appends 16 KiB (a small commit's WAL frames) to a file in dir and
+// fdatasyncs it, one after the other, and summarizes how long each took.
+func fdatasyncLatency(t *testing.T, dir string, d time.Duration) loadgen.Latency {
+	f, err := os.CreateTemp(dir, "fdatasync-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	page := make([]byte, 16<<10)
+	var took []time.Duration
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		start := time.Now()
+		if _, err := f.Write(page); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+			t.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	return loadgen.Summarize(took)
 }
 
 // sampleRSS samples a process's resident memory every 100ms until the
@@ -351,7 +428,7 @@ func (b *bench) startup(t *testing.T, db storetest.Database) {
 	db = freshDB(t, db)
 	env := []string{
 		"KOMBO_WEBHOOK_SECRET=" + testSecret, "ASSESSGATE_DATABASE_URL=" + db.URL, "ASSESSGATE_ADDR=127.0.0.1:0",
-		"ASSESSGATE_LOG_LEVEL=warn", "PATH=" + os.Getenv("PATH"),
+		"PATH=" + os.Getenv("PATH"),
 	}
 	if out, err := exec.Command(b.bin, "migrate", "--database-url", db.URL).CombinedOutput(); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)

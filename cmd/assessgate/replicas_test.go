@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -61,10 +62,20 @@ type replica struct {
 // listens, and kills it when the test ends if it still runs.
 func startReplica(t *testing.T, bin, name string, env []string) *replica {
 	t.Helper()
+	return startReplicaLogging(t, bin, name, env, nil)
+}
+
+// startReplicaLogging is startReplica with the process's log (its stderr)
+// written to logs instead of kept in memory, when logs is not nil.
+func startReplicaLogging(t *testing.T, bin, name string, env []string, logs io.Writer) *replica {
+	t.Helper()
 	r := &replica{name: name, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
 	r.cmd = exec.Command(bin, "serve")
 	r.cmd.Env = append(slices.Clone(env), "ASSESSGATE_REPLICA_NAME="+name)
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
+	if logs != nil {
+		r.cmd.Stderr = logs
+	}
 	if err := r.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
 )
 
 // Group commit for store_test.
@@ -40,4 +41,38 @@ func WriteTogether(s *Store, ctx context.Context, fns []func(ctx context.Context
 		errs[i] = p.err
 	}
 	return errs
+}
+
+// StopCheckpoints stops SQLite's checkpoints, the checkpointer's and the
+// writer's own, and empties the WAL, so that from then on it holds every
+// frame (page) the writer writes: WALFrames counts them. For benchmarks;
+// the database stays usable, its WAL growing.
+func StopCheckpoints(db *DB) error {
+	db.stopOnce.Do(func() {
+		close(db.stop)
+		<-db.stopped
+		db.checkpointer.Close()
+	})
+	if _, err := db.Writer.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+		return err
+	}
+	_, err := db.Writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// WALFrames returns the number of frames in the WAL of the SQLite database
+// and its page size.
+func WALFrames(db *DB) (frames, pageSize int64, err error) {
+	if err := db.Writer.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		return 0, 0, err
+	}
+	fi, err := os.Stat(db.Path + "-wal")
+	if err != nil {
+		return 0, 0, err
+	}
+	const walHeader, frameHeader = 32, 24
+	if fi.Size() <= walHeader {
+		return 0, pageSize, nil
+	}
+	return (fi.Size() - walHeader) / (pageSize + frameHeader), pageSize, nil
 }
