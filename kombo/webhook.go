@@ -275,6 +275,13 @@ func checkID(field, id string, text *ValidationError) *ValidationError {
 // *ValidationError naming it, or nil. It does not judge syntax: decode
 // does.
 func checkText(data []byte) *ValidationError {
+	// Nearly every webhook is valid UTF-8 throughout and has no escaped
+	// NUL (a raw one is a syntax error), which one pass over the bytes
+	// tells: walking its tokens cost a sixth of a webhook's CPU
+	// (docs/benchmarks.md).
+	if utf8.Valid(data) && !bytes.Contains(data, []byte(`\u0000`)) {
+		return nil
+	}
 	type level struct {
 		object bool
 		key    string // in an object: the key of the value being read
@@ -331,12 +338,11 @@ func checkText(data []byte) *ValidationError {
 				top := stack[len(stack)-1]
 				top.key, top.atKey = t, false
 			}
-			field := path()
 			switch {
 			case !utf8.Valid(raw):
-				return &ValidationError{field, "is not valid UTF-8 text"}
+				return &ValidationError{path(), "is not valid UTF-8 text"}
 			case strings.ContainsRune(t, 0):
-				return &ValidationError{field, "contains a NUL character"}
+				return &ValidationError{path(), "contains a NUL character"}
 			}
 			if !isKey {
 				valueDone()
