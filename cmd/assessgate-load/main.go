@@ -99,6 +99,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&cfg.Duplicates, "duplicates", 0, "share of webhooks that redeliver an earlier one (0 to 1)")
 	fs.Float64Var(&cfg.BadSignatures, "bad-signatures", 0, "share of webhooks signed with a wrong secret (0 to 1)")
 	fs.StringVar(&cfg.Integration, "integration", "", "integration id of the orders (default: a new one per run, so the check lists only this run's orders)")
+	fs.BoolVar(&cfg.AnnounceIntegration, "announce-integration", false, "send the integration's integration-created webhook before its orders, as Kombo does when a customer connects (without it, the orders are of an integration never heard of)")
 	fs.StringVar(&packages, "packages", loadgen.DefaultPackages, "package ids to order, comma-separated")
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the generated orders (0: random)")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "timeout of one request")
@@ -113,6 +114,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		"bad-signatures": "ASSESSGATE_LOAD_BAD_SIGNATURES", "integration": "ASSESSGATE_LOAD_INTEGRATION",
 		"packages": "ASSESSGATE_LOAD_PACKAGES", "seed": "ASSESSGATE_LOAD_SEED", "timeout": "ASSESSGATE_LOAD_TIMEOUT",
 		"retries": "ASSESSGATE_LOAD_RETRIES", "max-in-flight": "ASSESSGATE_LOAD_MAX_IN_FLIGHT",
+		"announce-integration": "ASSESSGATE_LOAD_ANNOUNCE_INTEGRATION",
 	}
 	for name, v := range env {
 		fs.Lookup(name).Usage += " (env " + v + ")"

@@ -184,7 +184,7 @@ func (b *bench) startBare(t *testing.T) string {
 // the check through the API when check is set.
 func (b *bench) load(t *testing.T, url string, cfg loadgen.Config, check bool) *loadgen.Report {
 	t.Helper()
-	cfg.URL, cfg.Secret = url, testSecret
+	cfg.URL, cfg.Secret, cfg.AnnounceIntegration = url, testSecret, true
 	if check {
 		cfg.APIToken = testToken
 	}

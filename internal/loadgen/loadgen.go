@@ -71,6 +71,12 @@ type Config struct {
 	// Integration is the integration id of the orders (default: a new one
 	// per run, so that the check lists only this run's orders).
 	Integration string
+	// AnnounceIntegration sends Kombo's integration-created webhook for
+	// Integration before the orders, as Kombo does when a customer
+	// connects, so that the orders are those of a known integration (the
+	// steady state) rather than of one never heard of, whose first orders
+	// also ask for its discovery.
+	AnnounceIntegration bool
 	// Packages are the package ids to order.
 	Packages []string
 	// Seed seeds the generated orders (0: random).
@@ -303,6 +309,11 @@ func Summarize(d []time.Duration) Latency {
 
 // Run sends until the duration is over, the count is reached or ctx ends.
 func (g *Generator) Run(ctx context.Context) (*Report, error) {
+	if g.cfg.AnnounceIntegration {
+		if err := g.announceIntegration(ctx); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.Duration)
 	defer cancel()
 	start := time.Now()
@@ -467,6 +478,31 @@ func (g *Generator) send(ctx context.Context, due time.Time) {
 		}
 		return
 	}
+}
+
+// announceIntegration sends the integration-created webhook of the run's
+// integration, outside the figures, and wants a 2xx.
+func (g *Generator) announceIntegration(ctx context.Context) error {
+	body, err := kombotest.IntegrationWebhook("", kombo.EventIntegrationCreated,
+		kombotest.Integration{ID: g.cfg.Integration, Organization: "Load Test Inc"})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = kombotest.Header(g.cfg.Secret, body)
+	resp, err := g.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("announce the integration: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("announce the integration: %s: %s", resp.Status, bytes.TrimSpace(answer))
+	}
+	return nil
 }
 
 // post sends one request and records its answer, or why there was none.

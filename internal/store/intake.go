@@ -22,6 +22,56 @@ type Intake struct {
 	// TokenHash, for inline orders, is the hash of the candidate link token
 	// handed out in the answer to this webhook.
 	TokenHash string
+
+	// prep is what the store makes of the webhook before writing it, made
+	// by the caller's goroutine (see prepare).
+	prep *intakePrep
+}
+
+// intakePrep is what storing a webhook needs that does not need the
+// database: the sealed body, and for an order its sealed data, e-mail key
+// and first timeline event. Intake makes it on the request's goroutine
+// before the webhook joins a batch, so that the one writer of group commit
+// only runs statements (docs/benchmarks.md).
+type intakePrep struct {
+	body  []byte // the sealed webhook body; empty but for orders'
+	order *orderPrep
+}
+
+// orderPrep is the prepared part of an order's row and timeline.
+type orderPrep struct {
+	data     string // sealed, compacted order JSON
+	email    string // the candidate e-mail's lookup key
+	received string // the detail of its order.received event
+}
+
+// prepare makes in's intakePrep.
+func (s *Store) prepare(in *Intake) error {
+	w := in.Webhook
+	p := &intakePrep{body: []byte{}}
+	if w.Order != nil {
+		p.body = s.sealWebhookBody(w.ID, in.Body)
+		op, err := s.prepareOrder(w.Order, w.Data, webhookSource(w), w.ID)
+		if err != nil {
+			return err
+		}
+		p.order = op
+	}
+	in.prep = p
+	return nil
+}
+
+// prepareOrder prepares an order's row and first event.
+func (s *Store) prepareOrder(o *kombo.Order, data []byte, source orders.Source, eventID string) (*orderPrep, error) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		return nil, fmt.Errorf("compact order data: %w", err)
+	}
+	received, err := encodeEvent(orders.OrderReceived{EventID: eventID, Source: source})
+	if err != nil {
+		return nil, err
+	}
+	return &orderPrep{data: s.sealOrderData(o.ID, compact.Bytes()), email: s.emailKey(o.Candidate.Email), received: received}, nil
 }
 
 // IntakeResult says what storing a webhook did.
@@ -57,6 +107,9 @@ func (r *IntakeResult) created() bool { return r.Order != nil && !r.Duplicate }
 // integration that is deleted or inactive (nothing is stored then), and an
 // error for which IsUnavailable is true when the database cannot commit.
 func (s *Store) Intake(ctx context.Context, in *Intake) (res *IntakeResult, err error) {
+	if err := s.prepare(in); err != nil {
+		return nil, err
+	}
 	defer func() { s.health.record(err) }()
 	if s.group.cfg.MaxItems > 1 {
 		w := &intakeWrite{s: s, in: in}
@@ -265,6 +318,15 @@ type orderIntake struct {
 	firstOrder bool // the first of the batch with its order id
 }
 
+// prepared returns the order's prepared row: its webhook's, made by
+// Intake, or made now for an order found by reconciliation.
+func (it *orderIntake) prepared(s *Store) (*orderPrep, error) {
+	if it.in != nil && it.in.prep != nil && it.in.prep.order != nil {
+		return it.in.prep.order, nil
+	}
+	return s.prepareOrder(it.order, it.data, it.source, it.eventID())
+}
+
 // eventID returns the id of the webhook event that brought the order, or "".
 func (it *orderIntake) eventID() string {
 	if it.in == nil {
@@ -316,6 +378,7 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 	now := s.nowMillis()
 	events := make([]any, 0, len(taken)*eventCols)
 	ords := make([]any, 0, len(taken)*orderCols)
+	var eventItems []*orderIntake // whose rows events holds, in order
 	seenEvent := make(map[string]bool, len(taken))
 	seenOrder := make(map[string]bool, len(taken))
 	for _, it := range taken {
@@ -324,46 +387,62 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 			if it.firstEvent = !seenEvent[it.in.Webhook.ID]; it.firstEvent {
 				seenEvent[it.in.Webhook.ID] = true
 				events = s.appendEvent(events, it.in, now)
+				eventItems = append(eventItems, it)
 			}
 		}
 		if it.firstOrder = !seenOrder[o.ID]; it.firstOrder {
 			seenOrder[o.ID] = true
-			var compact bytes.Buffer
-			if err := json.Compact(&compact, it.data); err != nil {
-				return nil, fmt.Errorf("compact order data: %w", err)
+			p, err := it.prepared(s)
+			if err != nil {
+				return nil, err
 			}
 			ords = append(ords, o.ID, o.IntegrationID, o.PackageID, string(o.Status), string(orders.StateReceived),
-				string(it.source), nullString(it.eventID()), s.emailKey(o.Candidate.Email),
-				s.sealOrderData(o.ID, compact.Bytes()), now, now)
-		}
-	}
-	var newEvents map[string]bool
-	if len(events) > 0 {
-		var err error
-		if newEvents, err = s.insertIDs(ctx, tx, insertEvents, events, eventCols); err != nil {
-			return nil, unavailable(fmt.Errorf("insert webhook events: %w", err))
+				string(it.source), nullString(it.eventID()), p.email, p.data, now, now)
 		}
 	}
 	created, err := s.insertIDs(ctx, tx, insertOrders, ords, orderCols)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("insert orders: %w", err))
 	}
+	// The events are keyed by their order's created_at (order_at, see
+	// migration 0013): now for the orders just created, read for the
+	// others, the redeliveries' (a few in a hundred).
+	var newEvents map[string]bool
+	if len(events) > 0 {
+		var known []string
+		for _, it := range taken {
+			if it.firstEvent && !created[it.order.ID] {
+				known = append(known, it.order.ID)
+			}
+		}
+		createdAt, err := s.ordersCreatedAt(ctx, tx, known)
+		if err != nil {
+			return nil, err
+		}
+		for i, it := range eventItems {
+			if !created[it.order.ID] {
+				events[i*eventCols+eventOrderAt] = createdAt[it.order.ID]
+			}
+		}
+		if newEvents, err = s.insertIDs(ctx, tx, insertEvents, events, eventCols); err != nil {
+			return nil, unavailable(fmt.Errorf("insert webhook events: %w", err))
+		}
+	}
 
 	// The timeline: every created order's "received" first, in one
 	// statement, then what only some need, one by one.
-	received := make([]any, 0, len(created)*4)
+	received := make([]any, 0, len(created)*5)
 	var made []*orders.Order
 	for _, it := range taken {
 		o := it.order
 		if !it.firstOrder || !created[o.ID] {
 			continue
 		}
-		ev := orders.OrderReceived{EventID: it.eventID(), Source: it.source}
-		detail, err := encodeEvent(ev)
+		p, err := it.prepared(s)
 		if err != nil {
 			return nil, err
 		}
-		received = append(received, o.ID, now, ev.Kind(), detail)
+		received = append(received, o.ID, now, now, orders.OrderReceived{}.Kind(), p.received) // order_at: the order's created_at
 		// What was just inserted, without reading it back: the intake's
 		// hottest path (docs/benchmarks.md).
 		stored := &orders.Order{Order: *o, State: orders.StateReceived, Source: it.source, EventID: it.eventID(),
@@ -372,7 +451,7 @@ func (s *Store) storeOrders(ctx context.Context, tx *sql.Tx, items []orderIntake
 		made = append(made, stored)
 	}
 	if len(received) > 0 {
-		if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(received)/4, 4), received...); err != nil {
+		if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(received)/5, 5), received...); err != nil {
 			return nil, unavailable(fmt.Errorf("insert order events: %w", err))
 		}
 	}
@@ -410,10 +489,43 @@ func (s *Store) appendEvent(rows []any, in *Intake, now int64) []any {
 	w := in.Webhook
 	orderID, integrationID := webhookRefs(w)
 	body := []byte{}
-	if w.Order != nil {
+	switch {
+	case in.prep != nil:
+		body = in.prep.body
+	case w.Order != nil:
 		body = s.sealWebhookBody(w.ID, in.Body)
 	}
-	return append(rows, w.ID, w.Type, nullString(orderID), nullString(integrationID), now, body)
+	var orderAt sql.NullInt64 // the order's created_at: now for a new one (see storeOrders)
+	if orderID != "" {
+		orderAt = sql.NullInt64{Int64: now, Valid: true}
+	}
+	return append(rows, w.ID, w.Type, nullString(orderID), orderAt, nullString(integrationID), now, body)
+}
+
+// ordersCreatedAt returns the created_at of the stored orders of ids.
+func (s *Store) ordersCreatedAt(ctx context.Context, tx *sql.Tx, ids []string) (map[string]int64, error) {
+	at := make(map[string]int64, len(ids))
+	if len(ids) == 0 {
+		return at, nil
+	}
+	marks, args := inList(ids, 1)
+	rows, err := tx.QueryContext(ctx, "SELECT id, created_at FROM orders WHERE id IN ("+marks+")", args...)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read orders' creation: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var t int64
+		if err := rows.Scan(&id, &t); err != nil {
+			return nil, unavailable(fmt.Errorf("read orders' creation: %w", err))
+		}
+		at[id] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("read orders' creation: %w", err))
+	}
+	return at, nil
 }
 
 // webhookRefs returns the order and integration a webhook is about.
@@ -462,14 +574,15 @@ func (s *Store) addLink(ctx context.Context, tx *sql.Tx, orderID, tokenHash stri
 // The statements of the intake, without their VALUES rows (and, for
 // insertIDs, without RETURNING), and their columns.
 const (
-	insertEvents = `INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES %s
+	insertEvents = `INSERT INTO webhook_events (id, type, order_id, order_at, integration_id, received_at, body) VALUES %s
 		ON CONFLICT (id) DO NOTHING`
-	eventCols    = 6
+	eventCols    = 7
+	eventOrderAt = 3 // the column of order_at
 	insertOrders = `INSERT INTO orders
 		(id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at) VALUES %s
 		ON CONFLICT (id) DO NOTHING`
 	orderCols      = 11
-	insertTimeline = `INSERT INTO order_events (order_id, at, kind, detail) VALUES %s`
+	insertTimeline = `INSERT INTO order_events (order_id, order_at, at, kind, detail) VALUES %s`
 )
 
 // Group commit (see committer) writes the store's writes: intakeWrite, a

@@ -26,15 +26,15 @@ func (s *Store) AddEventsTx(ctx context.Context, tx *sql.Tx, orderIDs []string, 
 		return nil
 	}
 	now := s.nowMillis()
-	args := make([]any, 0, 4*len(orderIDs))
+	args := make([]any, 0, 5*len(orderIDs))
 	for i, id := range orderIDs {
 		detail, err := encodeEvent(data[i])
 		if err != nil {
 			return err
 		}
-		args = append(args, id, now, data[i].Kind(), detail)
+		args = append(args, id, id, now, data[i].Kind(), detail)
 	}
-	if _, err := tx.ExecContext(ctx, multiValues(s.db.Dialect, insertTimeline, len(orderIDs), 4), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, multiRows(s.db.Dialect, insertTimeline, len(orderIDs), timelineRow), args...); err != nil {
 		return unavailable(fmt.Errorf("insert order events: %w", err))
 	}
 	return nil
@@ -45,12 +45,27 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID string, data o
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO order_events (order_id, at, kind, detail) VALUES ($1, $2, $3, $4)",
-		orderID, s.nowMillis(), data.Kind(), detail)
+	_, err = tx.ExecContext(ctx, multiRows(s.db.Dialect, insertTimeline, 1, timelineRow),
+		orderID, orderID, s.nowMillis(), data.Kind(), detail)
 	if err != nil {
 		return unavailable(fmt.Errorf("insert order event: %w", err))
 	}
 	return nil
+}
+
+// The timeline is keyed by its order's creation time (order_at), so that
+// the events of recent orders share the index's last pages (migration
+// 0013): an event is written with its order's created_at, looked up by
+// the order's id, and found by both.
+
+// timelineRow is a row of insertTimeline for an order already stored: its
+// id (twice) and the event's time, kind and detail.
+var timelineRow = "(?, " + orderAt("?") + ", ?, ?, ?)"
+
+// orderAt returns the SQL of the created_at of the order whose id is the
+// parameter param, or 0 when there is no such order.
+func orderAt(param string) string {
+	return "coalesce((SELECT created_at FROM orders WHERE id = " + param + "), 0)"
 }
 
 // encodeEvent returns the detail column of an event: the JSON of its data.
@@ -63,7 +78,8 @@ func encodeEvent(data orders.EventData) (string, error) {
 }
 
 func (s *Store) findEvents(ctx context.Context, q querier, orderID string) ([]orders.Event, error) {
-	rows, err := q.QueryContext(ctx, "SELECT id, order_id, at, kind, detail FROM order_events WHERE order_id = $1 ORDER BY id", orderID)
+	rows, err := q.QueryContext(ctx, `SELECT id, order_id, at, kind, detail FROM order_events
+		WHERE order_at = `+orderAt("$1")+` AND order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("find events: %w", err)
 	}

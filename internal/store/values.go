@@ -60,27 +60,35 @@ func scanIDs(rows *sql.Rows) (map[string]bool, error) {
 // modernc's driver looks each numbered one ($1) up by name, which for the
 // hundreds of a batch took longer than binding them.
 func multiValues(d Dialect, stmt string, n, cols int) string {
-	key := valuesKey{d, stmt, n}
+	return multiRows(d, stmt, n, "("+strings.Repeat("?, ", cols-1)+"?)")
+}
+
+// multiRows is multiValues for rows that are not only parameters: it
+// returns stmt with its %s replaced by n copies of row, a row's SQL with a
+// ? for each parameter, numbered for Postgres.
+func multiRows(d Dialect, stmt string, n int, row string) string {
+	key := valuesKey{d, stmt, n, row}
 	if s, ok := valuesCache.Load(key); ok {
 		return s.(string)
 	}
 	var b strings.Builder
+	p := 0
 	for r := range n {
 		if r > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			if d == SQLite {
-				b.WriteByte('?')
-			} else {
-				b.WriteString("$" + strconv.Itoa(r*cols+c+1))
-			}
+		if d == SQLite {
+			b.WriteString(row)
+			continue
 		}
-		b.WriteByte(')')
+		parts := strings.Split(row, "?")
+		for i, part := range parts {
+			if i > 0 {
+				p++
+				b.WriteString("$" + strconv.Itoa(p))
+			}
+			b.WriteString(part)
+		}
 	}
 	s := fmt.Sprintf(stmt, b.String())
 	valuesCache.Store(key, s)
@@ -91,6 +99,7 @@ type valuesKey struct {
 	d    Dialect
 	stmt string
 	n    int
+	row  string
 }
 
 var valuesCache sync.Map // valuesKey → string
