@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the figures of docs/benchmarks.md on this machine and prints them.
 #
-#   bench/run.sh                       # about 7 minutes
+#   bench/run.sh                       # about 10 minutes
 #   ASSESSGATE_BENCH_SECONDS=30 bench/run.sh       # longer measurements
 #   ASSESSGATE_BENCH_ONLY=Intake64,Node bench/run.sh   # some of them
 #
@@ -35,6 +35,8 @@ fi
 echo "== go test -bench: signature, decoding, one intake, 64 concurrent intakes"
 go test -run XXX -bench . -benchtime 2s ./kombo | grep -E '^Benchmark'
 go test -run XXX -bench 'Intake' -benchtime 5000x ./internal/store | grep -E '^Benchmark'
+echo "== pages and WAL bytes written per webhook (into a database of 20,000 orders)"
+go test -run XXX -bench 'PagesPerWebhook' -benchtime 2000x ./internal/store | grep -E '^Benchmark'
 
 echo "== end to end (TestBench in cmd/assessgate, built with -tags bench for the no-write route)"
 out=$(mktemp)
