@@ -573,7 +573,7 @@ func (b *bench) writeback(t *testing.T, db storetest.Database) {
 	r := b.server(t, db, "writeback-"+db.Name, "KOMBO_API_KEY="+kombotest.DefaultAPIKey, "KOMBO_API_URL="+fake.URL,
 		"ASSESSGATE_RECONCILE_INTERVAL=0")
 	const n = 300
-	a := &app{t: t, URL: r.url}
+	a := &app{t: t, URL: r.url, DBURL: envOf(r, "ASSESSGATE_DATABASE_URL")}
 	var ids []string
 	for i := range n {
 		id := fmt.Sprintf("wb-%04d", i)
