@@ -282,6 +282,11 @@ func checkText(data []byte) *ValidationError {
 	if utf8.Valid(data) && !bytes.Contains(data, []byte(`\u0000`)) {
 		return nil
 	}
+	return walkText(data)
+}
+
+// walkText is checkText the long way: it reads every string of data.
+func walkText(data []byte) *ValidationError {
 	type level struct {
 		object bool
 		key    string // in an object: the key of the value being read

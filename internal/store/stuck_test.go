@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -139,6 +140,58 @@ func TestMigration0008_ScrubsBodies(t *testing.T) {
 		}
 		if empty != 2 || kept != 1 {
 			t.Errorf("after 0008: %d bodies of other webhooks emptied (want 2), order body kept: %d (want 1)", empty, kept)
+		}
+	})
+}
+
+// Migration 0013 copies each order's created_at onto its timeline and its
+// webhooks (order_at, the first key of their indexes), so that what was
+// stored before it is still found by order.
+func TestMigration0013_KeysByOrderTime(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, d storetest.Database) {
+		ctx := context.Background()
+		db := openRaw(t, d)
+		if _, err := db.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The database as version 0012 left it, with what it stored.
+		for _, q := range []string{
+			"DROP INDEX order_events_order", "DROP INDEX webhook_events_order",
+			"ALTER TABLE order_events DROP COLUMN order_at", "ALTER TABLE webhook_events DROP COLUMN order_at",
+			"CREATE INDEX order_events_order_id ON order_events (order_id, id)",
+			"CREATE INDEX webhook_events_order_id ON webhook_events (order_id)",
+			"DELETE FROM assessgate_migrations WHERE version = 13",
+			`INSERT INTO orders (id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at)
+				VALUES ('o-1', 'i-1', 'p-1', 'OPEN', 'received', 'webhook', 'ev-1', 'k', '{}', 1700000000123, 1700000000123)`,
+			`INSERT INTO order_events (order_id, at, kind, detail) VALUES ('o-1', 1700000000123, 'order.received', '{}'),
+				('o-gone', 1, 'order.received', '{}')`,
+			`INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES
+				('ev-1', 'assessment:order-received', 'o-1', 'i-1', 1700000000123, 'x'),
+				('ev-int', 'integration-created', NULL, 'i-1', 1, '')`,
+		} {
+			if _, err := db.Writer.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
+			t.Fatalf("MigrateUp() = %q, %v; want 0013 applied", applied, err)
+		}
+		for _, c := range []struct {
+			q    string
+			want sql.NullInt64
+		}{
+			{"SELECT order_at FROM order_events WHERE order_id = 'o-1'", sql.NullInt64{Int64: 1700000000123, Valid: true}},
+			{"SELECT order_at FROM order_events WHERE order_id = 'o-gone'", sql.NullInt64{Int64: 0, Valid: true}},
+			{"SELECT order_at FROM webhook_events WHERE id = 'ev-1'", sql.NullInt64{Int64: 1700000000123, Valid: true}},
+			{"SELECT order_at FROM webhook_events WHERE id = 'ev-int'", sql.NullInt64{}},
+		} {
+			var got sql.NullInt64
+			if err := db.Writer.QueryRowContext(ctx, c.q).Scan(&got); err != nil {
+				t.Fatalf("%s: %v", c.q, err)
+			}
+			if got != c.want {
+				t.Errorf("%s = %+v; want %+v", c.q, got, c.want)
+			}
 		}
 	})
 }
