@@ -316,15 +316,25 @@ type orderIntake struct {
 
 	firstEvent bool // the first of the batch with its event id
 	firstOrder bool // the first of the batch with its order id
+	prep       *orderPrep
 }
 
 // prepared returns the order's prepared row: its webhook's, made by
-// Intake, or made now for an order found by reconciliation.
+// Intake, or, for an order found by reconciliation, made once here.
 func (it *orderIntake) prepared(s *Store) (*orderPrep, error) {
-	if it.in != nil && it.in.prep != nil && it.in.prep.order != nil {
-		return it.in.prep.order, nil
+	if it.prep != nil {
+		return it.prep, nil
 	}
-	return s.prepareOrder(it.order, it.data, it.source, it.eventID())
+	if it.in != nil && it.in.prep != nil && it.in.prep.order != nil {
+		it.prep = it.in.prep.order
+		return it.prep, nil
+	}
+	p, err := s.prepareOrder(it.order, it.data, it.source, it.eventID())
+	if err != nil {
+		return nil, err
+	}
+	it.prep = p
+	return p, nil
 }
 
 // eventID returns the id of the webhook event that brought the order, or "".

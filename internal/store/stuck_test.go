@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -116,21 +117,12 @@ func TestMigration0008_ScrubsBodies(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The database as version 0007 left it, with what it stored.
-		for _, q := range []string{
+		undoMigration(t, db, 8,
 			"DROP TABLE stuck_orders", "DROP TABLE readiness_probe",
-			"DELETE FROM assessgate_migrations WHERE version = 8",
 			`INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES
 				('ev-unknown', 'candidate:updated', NULL, NULL, 1, '{"email":"ada@example.com"}'),
 				('ev-int', 'integration-created', NULL, 'i-1', 1, '{"creator_email":"it@example.com"}'),
-				('ev-order', 'assessment:order-received', 'o-1', 'i-1', 1, '{"email":"ada@example.com"}')`,
-		} {
-			if _, err := db.Writer.ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-		if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
-			t.Fatalf("MigrateUp() = %q, %v; want 0008 applied", applied, err)
-		}
+				('ev-order', 'assessment:order-received', 'o-1', 'i-1', 1, '{"email":"ada@example.com"}')`)
 		var empty, kept int
 		if err := db.Writer.QueryRowContext(ctx, "SELECT count(*) FROM webhook_events WHERE length(body) = 0 AND order_id IS NULL").Scan(&empty); err != nil {
 			t.Fatal(err)
@@ -155,27 +147,18 @@ func TestMigration0013_KeysByOrderTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The database as version 0012 left it, with what it stored.
-		for _, q := range []string{
+		undoMigration(t, db, 13,
 			"DROP INDEX order_events_order", "DROP INDEX webhook_events_order",
 			"ALTER TABLE order_events DROP COLUMN order_at", "ALTER TABLE webhook_events DROP COLUMN order_at",
 			"CREATE INDEX order_events_order_id ON order_events (order_id, id)",
 			"CREATE INDEX webhook_events_order_id ON webhook_events (order_id)",
-			"DELETE FROM assessgate_migrations WHERE version = 13",
 			`INSERT INTO orders (id, integration_id, package_id, status, state, source, event_id, email, data, created_at, updated_at)
 				VALUES ('o-1', 'i-1', 'p-1', 'OPEN', 'received', 'webhook', 'ev-1', 'k', '{}', 1700000000123, 1700000000123)`,
 			`INSERT INTO order_events (order_id, at, kind, detail) VALUES ('o-1', 1700000000123, 'order.received', '{}'),
 				('o-gone', 1, 'order.received', '{}')`,
 			`INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body) VALUES
 				('ev-1', 'assessment:order-received', 'o-1', 'i-1', 1700000000123, 'x'),
-				('ev-int', 'integration-created', NULL, 'i-1', 1, '')`,
-		} {
-			if _, err := db.Writer.ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-		if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
-			t.Fatalf("MigrateUp() = %q, %v; want 0013 applied", applied, err)
-		}
+				('ev-int', 'integration-created', NULL, 'i-1', 1, '')`)
 		for _, c := range []struct {
 			q    string
 			want sql.NullInt64
@@ -194,4 +177,21 @@ func TestMigration0013_KeysByOrderTime(t *testing.T) {
 			}
 		}
 	})
+}
+
+// undoMigration takes a migrated database back to before migration
+// version, with stmts (which undo it and store what earlier versions
+// stored), then applies it again, and wants it to be the one applied.
+func undoMigration(t *testing.T, db *store.DB, version int, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	stmts = append(stmts[:len(stmts):len(stmts)], fmt.Sprintf("DELETE FROM assessgate_migrations WHERE version = %d", version))
+	for _, q := range stmts {
+		if _, err := db.Writer.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
+		t.Fatalf("MigrateUp() = %q, %v; want migration %04d applied", applied, err, version)
+	}
 }

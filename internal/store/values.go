@@ -60,16 +60,24 @@ func scanIDs(rows *sql.Rows) (map[string]bool, error) {
 // modernc's driver looks each numbered one ($1) up by name, which for the
 // hundreds of a batch took longer than binding them.
 func multiValues(d Dialect, stmt string, n, cols int) string {
-	return multiRows(d, stmt, n, "("+strings.Repeat("?, ", cols-1)+"?)")
+	return values(valuesKey{d, stmt, n, cols, ""})
 }
 
 // multiRows is multiValues for rows that are not only parameters: it
 // returns stmt with its %s replaced by n copies of row, a row's SQL with a
 // ? for each parameter, numbered for Postgres.
 func multiRows(d Dialect, stmt string, n int, row string) string {
-	key := valuesKey{d, stmt, n, row}
+	return values(valuesKey{d, stmt, n, 0, row})
+}
+
+// values returns the statement key names, made once.
+func values(key valuesKey) string {
 	if s, ok := valuesCache.Load(key); ok {
 		return s.(string)
+	}
+	d, stmt, n, row := key.d, key.stmt, key.n, key.row
+	if row == "" {
+		row = "(" + strings.Repeat("?, ", key.cols-1) + "?)"
 	}
 	var b strings.Builder
 	p := 0
@@ -99,7 +107,8 @@ type valuesKey struct {
 	d    Dialect
 	stmt string
 	n    int
-	row  string
+	cols int    // a row of cols parameters, when row is ""
+	row  string // a row's SQL
 }
 
 var valuesCache sync.Map // valuesKey → string
