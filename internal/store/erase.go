@@ -126,7 +126,7 @@ func (s *Store) eraseOrders(ctx context.Context, tx *sql.Tx, ids []string, reaso
 
 	marks, args = inList(erased, 1)
 	res, err := tx.ExecContext(ctx, "UPDATE webhook_events SET body = '' WHERE length(body) > 0 AND order_id IN ("+marks+
-		") AND order_at IN (SELECT created_at FROM orders WHERE id IN ("+marks+"))", args...)
+		") AND order_at IN (SELECT created_at FROM orders WHERE id IN ("+marks+") UNION ALL SELECT 0)", args...)
 	if err != nil {
 		return nil, 0, unavailable(fmt.Errorf("erase webhook bodies: %w", err))
 	}
@@ -464,7 +464,7 @@ func (s *Store) FindCandidate(ctx context.Context, email string) (*CandidateData
 // bodies opened.
 func (s *Store) findWebhookEvents(ctx context.Context, orderID string) ([]*WebhookEvent, error) {
 	rows, err := s.db.Reader.QueryContext(ctx, `SELECT id, type, received_at, body FROM webhook_events
-		WHERE order_at = `+orderAt("$1")+` AND order_id = $1 ORDER BY received_at, id`, orderID)
+		WHERE order_at IN (`+orderAt("$1")+`, 0) AND order_id = $1 ORDER BY received_at, id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("find webhook events: %w", err)
 	}

@@ -505,9 +505,9 @@ func (s *Store) appendEvent(rows []any, in *Intake, now int64) []any {
 	case w.Order != nil:
 		body = s.sealWebhookBody(w.ID, in.Body)
 	}
-	var orderAt sql.NullInt64 // the order's created_at: now for a new one (see storeOrders)
+	var orderAt int64 // the order's created_at: now for a new one (see storeOrders)
 	if orderID != "" {
-		orderAt = sql.NullInt64{Int64: now, Valid: true}
+		orderAt = now
 	}
 	return append(rows, w.ID, w.Type, nullString(orderID), orderAt, nullString(integrationID), now, body)
 }

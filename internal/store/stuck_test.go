@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -166,7 +167,7 @@ func TestMigration0013_KeysByOrderTime(t *testing.T) {
 			{"SELECT order_at FROM order_events WHERE order_id = 'o-1'", sql.NullInt64{Int64: 1700000000123, Valid: true}},
 			{"SELECT order_at FROM order_events WHERE order_id = 'o-gone'", sql.NullInt64{Int64: 0, Valid: true}},
 			{"SELECT order_at FROM webhook_events WHERE id = 'ev-1'", sql.NullInt64{Int64: 1700000000123, Valid: true}},
-			{"SELECT order_at FROM webhook_events WHERE id = 'ev-int'", sql.NullInt64{}},
+			{"SELECT order_at FROM webhook_events WHERE id = 'ev-int'", sql.NullInt64{Int64: 0, Valid: true}},
 		} {
 			var got sql.NullInt64
 			if err := db.Writer.QueryRowContext(ctx, c.q).Scan(&got); err != nil {
@@ -194,4 +195,48 @@ func undoMigration(t *testing.T, db *store.DB, version int, stmts ...string) {
 	if applied, err := db.MigrateUp(ctx); err != nil || len(applied) != 1 {
 		t.Fatalf("MigrateUp() = %q, %v; want migration %04d applied", applied, err, version)
 	}
+}
+
+// During a rolling upgrade on Postgres, a replica of a version before 0013
+// writes timeline rows and webhooks without order_at (0): the order's
+// timeline and export still show them, and erasure still reaches their
+// bodies.
+func TestMigration0013_RowsOfEarlierReplicas(t *testing.T) {
+	forEachDB(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		mustIntake(t, st, orderIntake(t, "ev-1", "o-1", nil))
+		for _, q := range []string{
+			`INSERT INTO order_events (order_id, at, kind, detail) VALUES ('o-1', 1, 'link.opened', '{}')`,
+			`INSERT INTO webhook_events (id, type, order_id, integration_id, received_at, body)
+				VALUES ('ev-old', 'assessment:order-received', 'o-1', 'i-1', 1, 'x')`,
+		} {
+			if _, err := st.DB().Writer.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		o, err := st.FindOrderByID(ctx, "o-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, e := range o.Timeline {
+			kinds = append(kinds, e.Kind())
+		}
+		if !slices.Contains(kinds, "link.opened") {
+			t.Errorf("timeline %v; want the earlier replica's link.opened in it", kinds)
+		}
+		export, err := st.FindCandidate(ctx, "ada@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(export.WebhookEvents["o-1"]); n != 2 {
+			t.Errorf("the candidate's export holds %d webhooks of o-1; want 2, the earlier replica's included", n)
+		}
+		if _, err := st.EraseCandidate(ctx, "ada@example.com", orders.ActorAPI); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, st, "webhook_events", "order_id = 'o-1' AND length(body) > 0"); n != 0 {
+			t.Errorf("%d webhook bodies of the erased order left; want 0 (the earlier replica's included)", n)
+		}
+	})
 }

@@ -56,7 +56,8 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, orderID string, data o
 // The timeline is keyed by its order's creation time (order_at), so that
 // the events of recent orders share the index's last pages (migration
 // 0013): an event is written with its order's created_at, looked up by
-// the order's id, and found by both.
+// the order's id, and found by both. Lookups also take order_at 0, what a
+// replica of a version before 0013 writes during a rolling upgrade.
 
 // timelineRow is a row of insertTimeline for an order already stored: its
 // id (twice) and the event's time, kind and detail.
@@ -79,7 +80,7 @@ func encodeEvent(data orders.EventData) (string, error) {
 
 func (s *Store) findEvents(ctx context.Context, q querier, orderID string) ([]orders.Event, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, order_id, at, kind, detail FROM order_events
-		WHERE order_at = `+orderAt("$1")+` AND order_id = $1 ORDER BY id`, orderID)
+		WHERE order_at IN (`+orderAt("$1")+`, 0) AND order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("find events: %w", err)
 	}

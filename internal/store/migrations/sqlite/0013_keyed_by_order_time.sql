@@ -5,15 +5,15 @@
 -- each webhook, and again for each event a job added later. Keyed by when
 -- the order was created, the rows of recent orders, nearly all the rows
 -- written, share the last pages of the index. order_at is the order's
--- created_at, copied when a row is written (on the timeline, 0 for an
--- event whose order is not stored; on a webhook that is not an order's,
--- NULL).
+-- created_at, copied when a row is written; 0 for a row of no stored order
+-- and for what a replica of an earlier version writes during a rolling
+-- upgrade, which lookups also take.
 ALTER TABLE order_events ADD COLUMN order_at BIGINT NOT NULL DEFAULT 0;
 UPDATE order_events SET order_at = coalesce((SELECT created_at FROM orders WHERE orders.id = order_events.order_id), 0);
 CREATE INDEX order_events_order ON order_events (order_at, order_id, id);
 DROP INDEX order_events_order_id;
 
-ALTER TABLE webhook_events ADD COLUMN order_at BIGINT;
+ALTER TABLE webhook_events ADD COLUMN order_at BIGINT NOT NULL DEFAULT 0;
 UPDATE webhook_events SET order_at = (SELECT created_at FROM orders WHERE orders.id = webhook_events.order_id) WHERE order_id IS NOT NULL;
 CREATE INDEX webhook_events_order ON webhook_events (order_at, order_id) WHERE order_id IS NOT NULL;
 DROP INDEX webhook_events_order_id;
